@@ -1,0 +1,8 @@
+"""The package imports and says what version it is."""
+
+import cpppo
+
+
+def test_version_is_a_string():
+    assert isinstance(cpppo.__version__, str)
+    assert cpppo.__version__[0].isdigit()
