@@ -1,0 +1,222 @@
+"""The Modbus simulator: pymodbus's asyncio TCP and RTU servers serving our sparse data store.
+
+pymodbus does the framing, sockets, serial port and PDU encoding; we supply the data.  pymodbus
+3.x's own stores (``ModbusSparseDataBlock`` and the new ``SimDevice``) build dense blocks where bits
+in a gap still read as valid, so :class:`_StoreContext` hands requests to our
+:class:`~cpppo.modbus.store.DataStore` directly.  It subclasses ``ModbusServerContext`` and takes
+the path pymodbus 3.x keeps for its older simulator context (``old_simulator``): requests arrive as
+``async_getValues(unit, function, offset, count)``, which is exactly the store's shape, and lets a
+fault delay ``await`` without blocking other clients.
+
+A :class:`Simulator` runs in the caller's event loop (:meth:`Simulator.serve`) or in a thread of
+its own (:meth:`Simulator.start` / :meth:`Simulator.stop`), as tests and benchmarks want.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from pymodbus.constants import ExcCodes
+from pymodbus.datastore import ModbusServerContext
+from pymodbus.exceptions import NoSuchIdException
+from pymodbus.framer import FramerType
+from pymodbus.server import ModbusSerialServer, ModbusTcpServer
+
+from .address import Table
+from .faults import Faults
+from .rtu import install_rtu_framer
+from .store import DataStore
+
+__all__ = ["SerialSettings", "Simulator"]
+
+_TABLE_OF_FUNCTION = {
+    1: Table.COILS, 5: Table.COILS, 15: Table.COILS,
+    2: Table.DISCRETE_INPUTS,
+    4: Table.INPUT_REGISTERS,
+    3: Table.HOLDING_REGISTERS, 6: Table.HOLDING_REGISTERS, 16: Table.HOLDING_REGISTERS,
+    22: Table.HOLDING_REGISTERS, 23: Table.HOLDING_REGISTERS,
+}
+_READ_FUNCTIONS = frozenset((1, 2, 3, 4))
+
+
+class _StoreContext(ModbusServerContext):
+    """Adapts DataStores (one per unit id; unit 0 answers for any id) to pymodbus's server."""
+
+    def __init__(self, units: Mapping[int, DataStore], faults: Faults | None) -> None:
+        # ModbusServerContext.__init__ would convert to dense SimDevice blocks; we serve directly.
+        self.old_simulator = True
+        self.simdevices = []
+        self._units = dict(units)
+        self._faults = faults if faults is not None and faults.active else None
+
+    def device_ids(self) -> list[int]:
+        return list(self._units)
+
+    def _store(self, unit: int) -> DataStore:
+        store = self._units.get(unit) or self._units.get(0)
+        if store is None:
+            raise NoSuchIdException(f"no unit {unit}")
+        return store
+
+    async def _fault(self, table: Table, offset: int, count: int, delay: bool) -> ExcCodes | None:
+        faults = self._faults
+        if faults is None:
+            return None
+        if delay and (seconds := faults.delay_seconds()) > 0:
+            await asyncio.sleep(seconds)
+        code = faults.exception_for(table, offset, count)
+        return ExcCodes(code) if code is not None else None
+
+    async def async_getValues(self, device_id: int, func_code: int, address: int,
+                              count: int = 1) -> list[int] | list[bool] | ExcCodes:
+        store = self._store(device_id)
+        table = _TABLE_OF_FUNCTION.get(func_code)
+        if table is None:
+            return ExcCodes.ILLEGAL_FUNCTION
+        if (code := await self._fault(table, address, count, func_code in _READ_FUNCTIONS)) is not None:
+            return code
+        values = store.read(table, address, count)
+        if isinstance(values, int):
+            return ExcCodes(values)
+        return [bool(v) for v in values] if table.is_bits else values
+
+    async def async_setValues(self, device_id: int, func_code: int, address: int,
+                              values: Sequence[int] | Sequence[bool]) -> ExcCodes | None:
+        store = self._store(device_id)
+        table = _TABLE_OF_FUNCTION.get(func_code)
+        if table is None or not table.writable:
+            return ExcCodes.ILLEGAL_FUNCTION
+        if (code := await self._fault(table, address, len(values), True)) is not None:
+            return code
+        result = store.write(table, address, [int(v) for v in values])
+        return ExcCodes(result) if result is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class SerialSettings:
+    """A serial line for Modbus/RTU."""
+
+    port: str
+    baudrate: int = 19200
+    parity: str = "N"
+    stopbits: int = 1
+    bytesize: int = 8
+
+
+class Simulator:
+    """A simulated Modbus device (or a multi-drop line of them) on TCP or a serial port.
+
+    ``units`` maps unit ids to their stores; a store under unit 0 answers any unit id.  Over TCP a
+    request for an unknown unit gets exception 0x0B (gateway target failed to respond); over RTU
+    it gets silence, as on a shared RS-485 line.
+    """
+
+    def __init__(self, units: Mapping[int, DataStore] | DataStore, *, host: str = "", port: int = 502,
+                 serial: SerialSettings | None = None, faults: Faults | None = None) -> None:
+        self.units = {0: units} if isinstance(units, DataStore) else dict(units)
+        if not self.units:
+            raise ValueError("a simulator needs at least one unit")
+        self.host = host
+        self.port = port
+        self.serial = serial
+        self.faults = faults
+        self._server: ModbusTcpServer | ModbusSerialServer | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """(host, port) actually bound: the real port when port 0 was asked for."""
+        server = self._server
+        if server is not None and server.transport is not None and hasattr(server.transport, "sockets"):
+            sockname = server.transport.sockets[0].getsockname()
+            return self.host, sockname[1]
+        return self.host, self.port
+
+    def _make_server(self) -> ModbusTcpServer | ModbusSerialServer:
+        context = _StoreContext(self.units, self.faults)
+        trace = self._trace_packet if self.faults is not None and self.faults.active else None
+        if self.serial is None:
+            return ModbusTcpServer(context, address=(self.host, self.port), trace_packet=trace)
+        line = self.serial
+        server = ModbusSerialServer(
+            context, framer=FramerType.RTU, port=line.port, baudrate=line.baudrate, parity=line.parity,
+            stopbits=line.stopbits, bytesize=line.bytesize, ignore_missing_devices=True,
+            trace_packet=trace)
+        install_rtu_framer(server)
+        return server
+
+    def _trace_packet(self, sending: bool, data: bytes) -> bytes:
+        if sending and self.faults is not None:
+            return self.faults.mangle_reply(data)
+        return data
+
+    async def serve(self, started: Callable[[Simulator], None] | None = None) -> None:
+        """Listen, call ``started(self)`` once listening, and serve until :meth:`shutdown`."""
+        self._loop = asyncio.get_running_loop()
+        server = self._server = self._make_server()
+        try:
+            await server.serve_forever(background=True)
+        except RuntimeError as exc:  # pymodbus reports a failed bind or open this way
+            where = self.serial.port if self.serial else f"{self.host or '*'}:{self.port}"
+            raise OSError(f"cannot listen on {where}: {exc}") from None
+        if self.serial is not None and server.transport is None:
+            raise OSError(f"cannot open serial port {self.serial.port}")
+        if started is not None:
+            started(self)
+        try:
+            await server.serving
+        finally:
+            server.close()
+
+    async def shutdown(self) -> None:
+        if self._server is not None:
+            await self._server.shutdown()
+
+    def start(self, timeout: float = 5.0) -> Simulator:
+        """Serve from a background thread; return once listening (raise OSError if it cannot)."""
+        if self._thread is not None:
+            raise RuntimeError("simulator already started")
+        self._ready.clear()
+
+        def run() -> None:
+            try:
+                asyncio.run(self.serve(started=lambda _sim: self._ready.set()))
+            except BaseException as exc:  # reported to start()'s caller
+                self._error = exc
+            finally:
+                self._ready.set()
+
+        self._thread = threading.Thread(target=run, name="modbus-simulator", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError("simulator did not start listening in time")
+        if self._error is not None:
+            self._thread.join(timeout)
+            self._thread = None
+            raise self._error
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving and join the thread started by :meth:`start`; idempotent."""
+        thread, loop = self._thread, self._loop
+        if thread is None:
+            return
+        if loop is not None and thread.is_alive():
+            future = asyncio.run_coroutine_threadsafe(self.shutdown(), loop)
+            with contextlib.suppress(Exception):  # the loop may already be closing
+                future.result(timeout)
+        thread.join(timeout)
+        self._thread = None
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
