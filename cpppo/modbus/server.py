@@ -15,7 +15,9 @@ its own (:meth:`Simulator.start` / :meth:`Simulator.stop`), as tests and benchma
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +26,9 @@ from pymodbus.constants import ExcCodes
 from pymodbus.datastore import ModbusServerContext
 from pymodbus.exceptions import NoSuchIdException
 from pymodbus.framer import FramerType
+from pymodbus.pdu import ExceptionResponse, ModbusPDU
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
+from pymodbus.server.requesthandler import ServerRequestHandler
 
 from .address import Table
 from .faults import Faults
@@ -32,6 +36,8 @@ from .rtu import install_rtu_framer
 from .store import DataStore
 
 __all__ = ["SerialSettings", "Simulator"]
+
+log = logging.getLogger(__name__)
 
 _TABLE_OF_FUNCTION = {
     1: Table.COILS, 5: Table.COILS, 15: Table.COILS,
@@ -96,6 +102,57 @@ class _StoreContext(ModbusServerContext):
         return ExcCodes(result) if result is not None else None
 
 
+class _RequestHandler(ServerRequestHandler):
+    """pymodbus's per-connection handler, answering each request with *its own* transaction id.
+
+    pymodbus 3.16's handler keeps the request in ``self.last_pdu`` and reads it again after the
+    data store's ``await``: when a second request arrives on the connection meanwhile (a client
+    that timed out and moved on), the first request's data goes out labelled with the second's
+    transaction id, and the client accepts the wrong registers.  We queue each decoded request
+    with its address and answer from the queued copy.  Shown by
+    ``tests/modbus/test_modbus_fixes.py::test_overlapping_requests_get_their_own_replies``.
+    """
+
+    def __init__(self, owner: ModbusTcpServer | ModbusSerialServer) -> None:
+        super().__init__(owner, owner.trace_packet, owner.trace_pdu, owner.trace_connect)
+        self._requests: collections.deque[tuple[ModbusPDU, tuple | None]] = collections.deque()
+
+    def callback_data(self, data: bytes, addr: tuple | None = None) -> int:
+        used = super().callback_data(data, addr)  # schedules one handle_later per decoded request
+        if self.last_pdu:
+            self._requests.append((self.last_pdu, self.last_addr))
+        return used
+
+    def handle_later(self) -> None:
+        if self._requests:
+            request, addr = self._requests.popleft()
+            asyncio.run_coroutine_threadsafe(self._answer(request, addr), self.loop)
+
+    async def _answer(self, request: ModbusPDU, addr: tuple | None) -> None:
+        try:
+            response = await request.datastore_update(self.server.context, request.dev_id)
+        except NoSuchIdException:
+            if self.server.ignore_missing_devices:
+                return  # another drop on the line may answer; we stay silent
+            response = ExceptionResponse(request.function_code, ExcCodes.GATEWAY_NO_RESPONSE)
+        except Exception:
+            log.exception("Modbus request %r failed", request)
+            response = ExceptionResponse(request.function_code, ExcCodes.DEVICE_FAILURE)
+        response.transaction_id = request.transaction_id
+        response.dev_id = request.dev_id
+        self.server_send(response, addr)
+
+
+class _TcpServer(ModbusTcpServer):
+    def callback_new_connection(self) -> _RequestHandler:
+        return _RequestHandler(self)
+
+
+class _SerialServer(ModbusSerialServer):
+    def callback_new_connection(self) -> _RequestHandler:
+        return _RequestHandler(self)
+
+
 @dataclass(frozen=True, slots=True)
 class SerialSettings:
     """A serial line for Modbus/RTU."""
@@ -143,9 +200,9 @@ class Simulator:
         context = _StoreContext(self.units, self.faults)
         trace = self._trace_packet if self.faults is not None and self.faults.active else None
         if self.serial is None:
-            return ModbusTcpServer(context, address=(self.host, self.port), trace_packet=trace)
+            return _TcpServer(context, address=(self.host, self.port), trace_packet=trace)
         line = self.serial
-        server = ModbusSerialServer(
+        server = _SerialServer(
             context, framer=FramerType.RTU, port=line.port, baudrate=line.baudrate, parity=line.parity,
             stopbits=line.stopbits, bytesize=line.bytesize, ignore_missing_devices=True,
             trace_packet=trace)
