@@ -194,23 +194,34 @@ class StringType(CIPType):
         return bytes(buf[start : start + n]).decode("iso-8859-1"), start + n
 
 
-BOOL = NumericType("BOOL", TypeCode.BOOL, "B", "bool")
-SINT = NumericType("SINT", TypeCode.SINT, "b", "int")
-INT = NumericType("INT", TypeCode.INT, "h", "int")
-DINT = NumericType("DINT", TypeCode.DINT, "i", "int")
-LINT = NumericType("LINT", TypeCode.LINT, "q", "int")
-USINT = NumericType("USINT", TypeCode.USINT, "B", "int")
-UINT = NumericType("UINT", TypeCode.UINT, "H", "int")
-UDINT = NumericType("UDINT", TypeCode.UDINT, "I", "int")
-ULINT = NumericType("ULINT", TypeCode.ULINT, "Q", "int")
-REAL = NumericType("REAL", TypeCode.REAL, "f", "float")
-LREAL = NumericType("LREAL", TypeCode.LREAL, "d", "float")
-BYTE = NumericType("BYTE", TypeCode.BYTE, "B", "int")
-WORD = NumericType("WORD", TypeCode.WORD, "H", "int")
-DWORD = NumericType("DWORD", TypeCode.DWORD, "I", "int")
-LWORD = NumericType("LWORD", TypeCode.LWORD, "Q", "int")
-STRING = StringType("STRING", TypeCode.STRING, "H")
-SSTRING = StringType("SSTRING", TypeCode.SSTRING, "B")
+def _numeric(name: str, code: int, fmt: str, kind: str) -> NumericType:
+    # Each type gets its own class, so ``isinstance(attribute.parser, REAL)`` reads as in the documents.
+    cls = type(name, (NumericType,), {"__slots__": ()})
+    return cls(name, code, fmt, kind)
+
+
+def _string(name: str, code: int, prefix: str) -> StringType:
+    cls = type(name, (StringType,), {"__slots__": ()})
+    return cls(name, code, prefix)
+
+
+BOOL = _numeric("BOOL", TypeCode.BOOL, "B", "bool")
+SINT = _numeric("SINT", TypeCode.SINT, "b", "int")
+INT = _numeric("INT", TypeCode.INT, "h", "int")
+DINT = _numeric("DINT", TypeCode.DINT, "i", "int")
+LINT = _numeric("LINT", TypeCode.LINT, "q", "int")
+USINT = _numeric("USINT", TypeCode.USINT, "B", "int")
+UINT = _numeric("UINT", TypeCode.UINT, "H", "int")
+UDINT = _numeric("UDINT", TypeCode.UDINT, "I", "int")
+ULINT = _numeric("ULINT", TypeCode.ULINT, "Q", "int")
+REAL = _numeric("REAL", TypeCode.REAL, "f", "float")
+LREAL = _numeric("LREAL", TypeCode.LREAL, "d", "float")
+BYTE = _numeric("BYTE", TypeCode.BYTE, "B", "int")
+WORD = _numeric("WORD", TypeCode.WORD, "H", "int")
+DWORD = _numeric("DWORD", TypeCode.DWORD, "I", "int")
+LWORD = _numeric("LWORD", TypeCode.LWORD, "Q", "int")
+STRING = _string("STRING", TypeCode.STRING, "H")
+SSTRING = _string("SSTRING", TypeCode.SSTRING, "B")
 
 TYPES: dict[str, CIPType] = {
     t.name: t
