@@ -1,0 +1,55 @@
+"""A cached virtualenv holding the reference implementation (cpppo 5.2.5 from PyPI).
+
+Benchmarks compare our figures with the reference measured in the same run, so they need the
+old package importable somewhere that cannot leak into our own ``.venv``.  ``ref_python()``
+creates ``bench/.ref-venv`` once (cpppo==5.2.5 needs ``greenery<3``) and returns its interpreter;
+later calls only check a stamp file.  Usable as a script: ``python bench/_refvenv.py`` prints the
+path.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+REF_DIR = Path(__file__).resolve().parent / ".ref-venv"
+REQUIREMENTS = ("cpppo==5.2.5", "greenery<3")
+_STAMP = REF_DIR / ".installed"
+
+
+def _python(root: Path) -> Path:
+    return root / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+
+
+def ref_python(*, quiet: bool = True) -> Path:
+    """Return the reference venv's python, creating and populating the venv on first use."""
+    python = _python(REF_DIR)
+    wanted = "\n".join(REQUIREMENTS)
+    if python.exists() and _STAMP.exists() and _STAMP.read_text() == wanted:
+        return python
+    if not python.exists():
+        venv.EnvBuilder(with_pip=True, clear=True).create(REF_DIR)
+    cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", *REQUIREMENTS]
+    if quiet:
+        cmd.insert(3, "--quiet")
+    subprocess.run(cmd, check=True)
+    _STAMP.write_text(wanted)
+    return python
+
+
+def run_ref(code: str, *args: str, timeout: float = 600.0) -> str:
+    """Run ``code`` with the reference interpreter; return its stdout (raises on failure)."""
+    done = subprocess.run(
+        [str(ref_python()), "-c", code, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return done.stdout
+
+
+if __name__ == "__main__":
+    print(ref_python(quiet=False))

@@ -1,0 +1,223 @@
+"""``dotdict``: a dict whose keys may be dotted paths, with attribute access.
+
+Protocol parsers store what they decode under paths such as ``request.path.segment[0].class``;
+a reply is read back the same way or as ``reply.path.segment[0].class``.  The strategy is to
+keep each level an ordinary ``dict`` (fast, picklable, printable as a dict) and to walk a path
+only when a key actually contains ``.`` or ``[``.  Setting a path creates the intermediate
+levels; an index ``l[3]`` addresses an existing list (one past its end appends a new level).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import pairwise
+from typing import Any
+
+__all__ = ["dotdict"]
+
+_MISSING: Any = object()
+_STEP = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]|(\.)")
+
+
+def _parse(key: str) -> list[str | int]:
+    """Split ``'a.b[0].c'`` into ``['a', 'b', 0, 'c']``; refuse malformed paths."""
+    steps: list[str | int] = []
+    pos, end, want_name = 0, len(key), True
+    while pos < end:
+        m = _STEP.match(key, pos)
+        if m is None:
+            raise KeyError(f"malformed dotdict key {key!r} at offset {pos}")
+        name, index, _dot = m.groups()
+        if name is not None:
+            if not want_name:
+                raise KeyError(f"malformed dotdict key {key!r} at offset {pos}")
+            steps.append(name)
+            want_name = False
+        elif index is not None:
+            if want_name:
+                raise KeyError(f"malformed dotdict key {key!r} at offset {pos}")
+            steps.append(int(index))
+        else:
+            if want_name:
+                raise KeyError(f"malformed dotdict key {key!r} at offset {pos}")
+            want_name = True
+        pos = m.end()
+    if want_name:
+        raise KeyError(f"malformed dotdict key {key!r}")
+    return steps
+
+
+def _is_path(key: object) -> bool:
+    return isinstance(key, str) and ("." in key or "[" in key)
+
+
+class dotdict(dict):
+    """A ``dict`` addressed by dotted paths: ``d['a.b'] is d['a']['b'] is d.a.b``.
+
+    >>> d = dotdict()
+    >>> d['request.path'] = 'x'
+    >>> d.request.path, d.get('request.missing', 0)
+    ('x', 0)
+    """
+
+    __slots__ = ()
+
+    def __init__(self, *args: Any, **kwds: Any) -> None:
+        super().__init__()
+        if args or kwds:
+            self.update(*args, **kwds)
+
+    # -- path walking ---------------------------------------------------------------------
+    def _resolve(self, key: str) -> tuple[Any, str | int]:
+        """Return (container, last step) for an existing path, or raise KeyError."""
+        steps = _parse(key)
+        node: Any = self
+        for step in steps[:-1]:
+            try:
+                node = dict.__getitem__(node, step) if isinstance(node, dict) else node[step]
+            except (KeyError, IndexError, TypeError):
+                raise KeyError(key) from None
+        return node, steps[-1]
+
+    def __getitem__(self, key: Any) -> Any:
+        if not _is_path(key):
+            return dict.__getitem__(self, key)
+        node, last = self._resolve(key)
+        try:
+            return node[last]
+        except (KeyError, IndexError, TypeError):
+            raise KeyError(key) from None
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if not _is_path(key):
+            dict.__setitem__(self, key, value)
+            return
+        steps = _parse(key)
+        node: Any = self
+        for step, after in pairwise(steps):
+            if isinstance(step, int):
+                if not isinstance(node, list):
+                    raise KeyError(f"{key!r}: [{step}] indexes a {type(node).__name__}, not a list")
+                if step == len(node):
+                    node.append(dotdict())
+                node = node[step]
+                continue
+            child = node.get(step, _MISSING) if isinstance(node, dict) else _MISSING
+            if child is _MISSING:
+                child = [] if isinstance(after, int) else dotdict()
+                node[step] = child
+            node = child
+        last = steps[-1]
+        if isinstance(last, int):
+            if not isinstance(node, list):
+                raise KeyError(f"{key!r}: [{last}] indexes a {type(node).__name__}, not a list")
+            if last == len(node):
+                node.append(value)
+                return
+        try:
+            node[last] = value
+        except (IndexError, TypeError) as exc:
+            raise KeyError(f"{key!r}: {exc}") from None
+
+    def __delitem__(self, key: Any) -> None:
+        if not _is_path(key):
+            dict.__delitem__(self, key)
+            return
+        node, last = self._resolve(key)
+        try:
+            del node[last]
+        except (KeyError, IndexError, TypeError):
+            raise KeyError(key) from None
+
+    def __contains__(self, key: object) -> bool:
+        if not _is_path(key):
+            return dict.__contains__(self, key)
+        try:
+            self[key]
+        except KeyError:
+            return False
+        return True
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if not _is_path(key):
+            return dict.get(self, key, default)
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
+            self[key] = value = default
+        return value
+
+    def pop(self, key: Any, default: Any = _MISSING) -> Any:
+        try:
+            value = self[key]
+        except KeyError:
+            if default is _MISSING:
+                raise
+            return default
+        del self[key]
+        return value
+
+    def update(self, *args: Any, **kwds: Any) -> None:  # type: ignore[override]
+        if args:
+            (other,) = args
+            items: Iterable[tuple[Any, Any]] = other.items() if isinstance(other, Mapping) else other
+            for key, value in items:
+                self[key] = value
+        for key, value in kwds.items():
+            self[key] = value
+
+    # -- attribute access -----------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return dict.__getitem__(self, name)
+        except KeyError:
+            raise AttributeError(f"dotdict has no key {name!r}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        dict.__setitem__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            dict.__delitem__(self, name)
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __dir__(self) -> Iterable[str]:
+        return [*super().__dir__(), *(k for k in self if isinstance(k, str) and k.isidentifier())]
+
+    # -- copies and views -----------------------------------------------------------------
+    def copy(self) -> dotdict:
+        """A shallow copy that is still a ``dotdict``."""
+        return dotdict(dict.items(self))
+
+    def __copy__(self) -> dotdict:
+        return self.copy()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (dotdict, (), None, None, iter(dict.items(self)))
+
+    def __repr__(self) -> str:
+        return dict.__repr__(self)
+
+    def paths(self, prefix: str = "") -> Iterator[tuple[str, Any]]:
+        """Yield ``(dotted path, value)`` for every leaf, depth first, in insertion order."""
+        for key, value in dict.items(self):
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dotdict):
+                yield from value.paths(path)
+            elif isinstance(value, list) and any(isinstance(v, dotdict) for v in value):
+                for i, item in enumerate(value):
+                    if isinstance(item, dotdict):
+                        yield from item.paths(f"{path}[{i}]")
+                    else:
+                        yield f"{path}[{i}]", item
+            else:
+                yield path, value
