@@ -1,0 +1,115 @@
+"""What cpppo 5's ``pymodbus_fixes`` fixed, re-checked against pymodbus 3.16 on real sockets.
+
+Each test states the pymodbus behaviour and, where it is still wrong, that ours is right:
+
+* TCP client timeouts on receive: fixed in pymodbus 3 (a silent server raises, no hang).
+* Replies to overlapping requests: still wrong in pymodbus's server (a late reply goes out with
+  the next request's transaction id); our simulator's request handler answers each correctly.
+* Sparse data: pymodbus's bit blocks answer for bits nobody configured; our store refuses them.
+* RTU framing on a noisy line: see test_modbus_rtu.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+
+import pytest
+from conftest import make_store
+from pymodbus.client import ModbusTcpClient
+from pymodbus.exceptions import ModbusIOException
+from pymodbus.server import ModbusTcpServer
+from pymodbus.simulator import DataType, SimData, SimDevice
+
+from cpppo.modbus import Faults, Table
+
+SLOW = 0.3  # server delay per read
+IMPATIENT = 0.2  # client timeout, shorter than SLOW
+
+
+class _PymodbusTcpServer:
+    def __init__(self, device: SimDevice) -> None:
+        self._device = device
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=asyncio.run, args=(self._serve(),), daemon=True)
+        self._thread.start()
+        assert self._ready.wait(5)
+
+    async def _serve(self):
+        self.loop = asyncio.get_running_loop()
+        self.server = ModbusTcpServer(self._device, address=("127.0.0.1", 0))
+        await self.server.serve_forever(background=True)
+        self.port = self.server.transport.sockets[0].getsockname()[1]
+        self._ready.set()
+        await self.server.serving
+
+    def stop(self):
+        asyncio.run_coroutine_threadsafe(self.server.shutdown(), self.loop).result(5)
+        self._thread.join(5)
+
+
+def test_tcp_client_receive_timeout_is_honoured():
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        client = ModbusTcpClient("127.0.0.1", port=silent.getsockname()[1], timeout=0.2, retries=0)
+        try:
+            with pytest.raises(ModbusIOException):
+                client.read_holding_registers(0, count=1)
+        finally:
+            client.close()
+
+
+def _second_read_after_a_timeout(port: int) -> list[int] | None:
+    """Read 40001 (times out), then at once 40002; return what the client got for 40002."""
+    client = ModbusTcpClient("127.0.0.1", port=port, timeout=IMPATIENT, retries=0)
+    try:
+        with pytest.raises(ModbusIOException):
+            client.read_holding_registers(0, count=1)
+        try:
+            return client.read_holding_registers(1, count=1).registers
+        except ModbusIOException:
+            return None
+    finally:
+        client.close()
+
+
+def test_pymodbus_server_labels_a_late_reply_with_the_next_transaction_id():
+    async def slow(*_args):
+        await asyncio.sleep(SLOW)
+
+    device = SimDevice(0, simdata=[SimData(0, values=[100, 101], datatype=DataType.REGISTERS)], action=slow)
+    server = _PymodbusTcpServer(device)
+    try:
+        assert _second_read_after_a_timeout(server.port) == [100]  # 40001's value, given for 40002
+    finally:
+        server.stop()
+
+
+def test_our_simulator_answers_overlapping_requests_with_their_own_ids(simulator):
+    store = make_store("40001-40002")
+    store.define(Table.HOLDING_REGISTERS, 0, [100, 101])
+    sim = simulator(units={0: store}, faults=Faults(delay=(SLOW, SLOW)))
+    assert _second_read_after_a_timeout(sim.address[1]) in (None, [101])
+
+
+def test_pymodbus_bit_blocks_answer_for_unconfigured_bits_ours_refuse(simulator):
+    device = SimDevice(0, simdata=(
+        [SimData(0, values=[True], datatype=DataType.BITS), SimData(100, values=[True], datatype=DataType.BITS)],
+        [SimData(0, values=[False], datatype=DataType.BITS)],
+        [SimData(0, values=[0], datatype=DataType.REGISTERS)],
+        [SimData(0, values=[0], datatype=DataType.REGISTERS)],
+    ))
+    server = _PymodbusTcpServer(device)
+    ours = simulator("1", "101")
+    try:
+        for port, expect_error in ((server.port, False), (ours.address[1], True)):
+            client = ModbusTcpClient("127.0.0.1", port=port, timeout=2, retries=0)
+            try:
+                response = client.read_coils(50, count=1)  # coil 51: configured by nobody
+                assert response.isError() is expect_error
+            finally:
+                client.close()
+    finally:
+        server.stop()
