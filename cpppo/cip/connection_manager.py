@@ -25,12 +25,14 @@ from .epath import Path, decode_path, encode_path
 from .status import GeneralStatus
 
 __all__ = [
+    "ConnectionFailure",
     "ConnectionParams",
     "ForwardClose",
     "ForwardCloseReply",
     "ForwardOpen",
     "ForwardOpenReply",
     "UnconnectedSend",
+    "decode_connection_failure",
     "decode_forward_close",
     "decode_forward_close_reply",
     "decode_forward_open",
@@ -58,7 +60,12 @@ class UnconnectedSend:
     def encode(self) -> bytes:
         if not (0 <= self.priority_time_tick <= 0xFF and 0 <= self.timeout_ticks <= 0xFF):
             raise EncodeError("priority/time tick and timeout ticks are single bytes")
-        out = _US_HEAD.pack(self.priority_time_tick, self.timeout_ticks, len(self.message)) + self.message
+        if len(self.message) > 0xFFFF:
+            raise EncodeError(f"Unconnected Send message of {len(self.message)} bytes is too long")
+        try:
+            out = _US_HEAD.pack(self.priority_time_tick, self.timeout_ticks, len(self.message)) + self.message
+        except struct.error as exc:
+            raise EncodeError(f"Unconnected Send field out of range: {exc}") from None
         if len(self.message) % 2:
             out += b"\0"
         if self.route_path is not None:
@@ -107,6 +114,8 @@ class ConnectionParams:
     redundant_owner: bool = False
 
     def encode(self, large: bool) -> int:
+        if not (0 <= self.priority <= 3 and 0 <= self.type <= 3):
+            raise EncodeError(f"connection priority {self.priority} / type {self.type} must be 0..3")
         if large:
             if not 0 <= self.size <= 0xFFFF:
                 raise EncodeError(f"connection size {self.size} out of range")
@@ -204,9 +213,12 @@ class ForwardOpenReply:
 
     def encode(self) -> bytes:
         app = self.application_reply + (b"\0" if len(self.application_reply) % 2 else b"")
-        return _FOR_HEAD.pack(self.o_t_connection_id, self.t_o_connection_id, self.connection_serial,
-                              self.vendor_id, self.originator_serial, self.o_t_api, self.t_o_api,
-                              len(app) // 2, 0) + app
+        try:
+            return _FOR_HEAD.pack(self.o_t_connection_id, self.t_o_connection_id, self.connection_serial,
+                                  self.vendor_id, self.originator_serial, self.o_t_api, self.t_o_api,
+                                  len(app) // 2, 0) + app
+        except struct.error as exc:
+            raise EncodeError(f"Forward Open reply field out of range: {exc}") from None
 
 
 def decode_forward_open_reply(data: bytes | memoryview) -> ForwardOpenReply:
@@ -240,8 +252,11 @@ class ForwardClose:
 
     def encode(self) -> bytes:
         path = encode_path(self.connection_path)
-        return _FC_HEAD.pack(self.priority_time_tick, self.timeout_ticks, self.connection_serial,
-                             self.vendor_id, self.originator_serial, len(path) // 2, 0) + path
+        try:
+            return _FC_HEAD.pack(self.priority_time_tick, self.timeout_ticks, self.connection_serial,
+                                 self.vendor_id, self.originator_serial, len(path) // 2, 0) + path
+        except struct.error as exc:
+            raise EncodeError(f"Forward Close field out of range: {exc}") from None
 
 
 def decode_forward_close(data: bytes | memoryview) -> ForwardClose:
@@ -266,8 +281,11 @@ class ForwardCloseReply:
 
     def encode(self) -> bytes:
         app = self.application_reply + (b"\0" if len(self.application_reply) % 2 else b"")
-        return _FCR_HEAD.pack(self.connection_serial, self.vendor_id, self.originator_serial,
-                              len(app) // 2, 0) + app
+        try:
+            return _FCR_HEAD.pack(self.connection_serial, self.vendor_id, self.originator_serial,
+                                  len(app) // 2, 0) + app
+        except struct.error as exc:
+            raise EncodeError(f"Forward Close reply field out of range: {exc}") from None
 
 
 def decode_forward_close_reply(data: bytes | memoryview) -> ForwardCloseReply:
@@ -278,3 +296,38 @@ def decode_forward_close_reply(data: bytes | memoryview) -> ForwardCloseReply:
     if end > len(data):
         raise DecodeError("Forward Close application reply truncated", _FCR_HEAD.size)
     return ForwardCloseReply(serial, vendor, orig, bytes(data[_FCR_HEAD.size:end]))
+
+
+_FAIL_HEAD = struct.Struct("<HHI")
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionFailure:
+    """The data of an unsuccessful Forward Open or Forward Close reply (general status 0x01).
+
+    The triad of the refused request, and the remaining path size (words of the connection path
+    not yet consumed) when the device reports it; some devices omit it and its reserved byte.
+    """
+
+    connection_serial: int
+    vendor_id: int
+    originator_serial: int
+    remaining_path_size: int | None = None
+
+    def encode(self) -> bytes:
+        try:
+            out = _FAIL_HEAD.pack(self.connection_serial, self.vendor_id, self.originator_serial)
+            if self.remaining_path_size is not None:
+                out += struct.pack("<BB", self.remaining_path_size, 0)
+        except struct.error as exc:
+            raise EncodeError(f"connection failure field out of range: {exc}") from None
+        return out
+
+
+def decode_connection_failure(data: bytes | memoryview) -> ConnectionFailure:
+    if len(data) not in (_FAIL_HEAD.size, _FAIL_HEAD.size + 2):
+        raise DecodeError(f"unsuccessful Forward Open/Close reply data must be 8 or 10 bytes, not {len(data)}",
+                          min(len(data), _FAIL_HEAD.size))
+    serial, vendor, orig = _FAIL_HEAD.unpack_from(data, 0)
+    remaining = data[_FAIL_HEAD.size] if len(data) > _FAIL_HEAD.size else None
+    return ConnectionFailure(serial, vendor, orig, remaining)
