@@ -1,0 +1,1 @@
+"""Servers: the EtherNet/IP simulator lives in :mod:`cpppo.server.enip`."""

@@ -1,0 +1,33 @@
+"""EtherNet/IP CIP: the simulated controller (``enip_server``) and its documented API.
+
+``device.Attribute`` is the customization point, the CIP type classes (``REAL``, ``INT``, ...)
+are what ``Attribute.parser`` is an instance of, and ``simulator`` runs a controller in the
+background for tests.
+"""
+
+from __future__ import annotations
+
+from ...cip import types as _types
+from . import device
+from .embedded import Simulator, simulator
+
+BOOL = type(_types.BOOL)
+SINT = type(_types.SINT)
+INT = type(_types.INT)
+DINT = type(_types.DINT)
+LINT = type(_types.LINT)
+USINT = type(_types.USINT)
+UINT = type(_types.UINT)
+UDINT = type(_types.UDINT)
+ULINT = type(_types.ULINT)
+REAL = type(_types.REAL)
+LREAL = type(_types.LREAL)
+WORD = type(_types.WORD)
+DWORD = type(_types.DWORD)
+STRING = type(_types.STRING)
+SSTRING = type(_types.SSTRING)
+
+__all__ = [
+    "BOOL", "DINT", "DWORD", "INT", "LINT", "LREAL", "REAL", "SINT", "SSTRING", "STRING", "UDINT", "UINT",
+    "ULINT", "USINT", "WORD", "Simulator", "device", "simulator",
+]

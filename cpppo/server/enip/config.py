@@ -1,0 +1,243 @@
+"""Simulator configuration: tag specifications, addresses, and the ``cpppo.cfg`` files.
+
+Tags are ``NAME[@class/instance/attribute]=TYPE[length]`` (numbers in decimal, 0x, 0o or 0b).
+``cpppo.cfg`` files are read from /etc (or %APPDATA% on Windows), ``~/.cpppo.cfg``,
+``./cpppo.cfg`` and any ``-c`` file, later ones overriding earlier ones; sections ``[Identity]``,
+``[TCPIP]`` and ``[UCMM]`` (``Route Path``) are understood.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any
+
+from ...cip.epath import parse_route_path
+from ...cip.types import CIPType, type_by_name
+from ...errors import CpppoError, EncodeError
+from ...logix.controller import ANY_ROUTE
+from ...logix.objects import IdentityInfo, TcpipInfo
+
+__all__ = [
+    "ConfigError",
+    "SimulatorConfig",
+    "TagSpec",
+    "default_config_paths",
+    "load_config",
+    "parse_address",
+    "parse_delay",
+    "parse_tag",
+]
+
+
+class ConfigError(CpppoError, ValueError):
+    """A tag specification, address, option or configuration file is not valid."""
+
+
+@dataclass(frozen=True)
+class TagSpec:
+    name: str
+    type: CIPType
+    length: int | None = None  # None: a scalar
+    address: tuple[int, int, int] | None = None
+
+    @property
+    def elements(self) -> int:
+        return 1 if self.length is None else self.length
+
+    def __str__(self) -> str:
+        at = "@{}/{}/{}".format(*self.address) if self.address else ""
+        return f"{self.name}{at}={self.type.name}" + (f"[{self.length}]" if self.length is not None else "")
+
+
+_TAG = re.compile(r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_:.]*)\s*(?:@(?P<addr>[^=]+))?=\s*(?P<type>[A-Za-z]+)"
+                  r"\s*(?:\[\s*(?P<length>[^\]]*)\])?\s*$")
+
+
+def _number(text: str, what: str) -> int:
+    try:
+        value = int(text.strip(), 0)
+    except ValueError:
+        raise ConfigError(f"{what} {text.strip()!r} is not a number") from None
+    if value < 0:
+        raise ConfigError(f"{what} {value} is negative")
+    return value
+
+
+def parse_tag(text: str) -> TagSpec:
+    """Parse ``NAME[@class/instance/attribute]=TYPE[length]``."""
+    m = _TAG.match(text)
+    if not m:
+        raise ConfigError(f"tag {text!r} is not NAME[@class/instance/attribute]=TYPE[length]")
+    try:
+        ctype = type_by_name(m["type"])
+    except EncodeError as exc:
+        raise ConfigError(f"tag {text!r}: {exc}") from None
+    length = None
+    if m["length"] is not None:
+        length = _number(m["length"], f"tag {m['name']!r} length")
+        if not 1 <= length <= 0xFFFF:
+            raise ConfigError(f"tag {m['name']!r} length {length} is not 1..65535")
+    address = None
+    if m["addr"]:
+        parts = m["addr"].strip().split("/")
+        if len(parts) != 3:
+            raise ConfigError(f"tag {m['name']!r} address {m['addr']!r} is not class/instance/attribute")
+        cls, ins, att = (_number(p, f"tag {m['name']!r} address part") for p in parts)
+        if not (1 <= cls <= 0xFFFF and 1 <= ins <= 0xFFFF and 1 <= att <= 0xFFFF):
+            raise ConfigError(f"tag {m['name']!r} address {m['addr']!r}: class, instance and attribute are 1..65535")
+        address = (cls, ins, att)
+    return TagSpec(m["name"], ctype, length, address)
+
+
+def parse_address(text: str | None, default_port: int = 44818) -> tuple[str, int]:
+    """``[interface][:port]`` (IPv6 in brackets) to (host, port); an empty host means all interfaces."""
+    text = (text or "").strip()
+    host, port = text, ""
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise ConfigError(f"address {text!r}: unclosed '['")
+        host, rest = text[1:end], text[end + 1 :]
+        if rest and not rest.startswith(":"):
+            raise ConfigError(f"address {text!r} is not [interface]:port")
+        port = rest[1:]
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    elif text.count(":") > 1:
+        raise ConfigError(f"address {text!r}: put an IPv6 address in brackets, as [::1]:44818")
+    if port:
+        number = _number(port, "port")
+        if number > 0xFFFF:
+            raise ConfigError(f"port {number} is not 0..65535")
+        return host.strip(), number
+    return host.strip(), default_port
+
+
+def parse_delay(text: str | None) -> tuple[float, float] | None:
+    """``#.#`` or ``#.#-#.#`` seconds."""
+    if not text:
+        return None
+    try:
+        parts = [float(p) for p in text.split("-")]
+    except ValueError:
+        raise ConfigError(f"delay {text!r} is not #.# or #.#-#.# seconds") from None
+    if len(parts) not in (1, 2) or any(p < 0 for p in parts):
+        raise ConfigError(f"delay {text!r} is not #.# or #.#-#.# seconds")
+    lo, hi = parts[0], parts[-1]
+    if hi < lo:
+        raise ConfigError(f"delay {text!r}: the range must ascend")
+    return (lo, hi) if hi or lo else None
+
+
+def default_config_paths() -> list[FsPath]:
+    system = FsPath(os.environ["APPDATA"]) if sys.platform == "win32" and "APPDATA" in os.environ else FsPath("/etc")
+    return [system / "cpppo.cfg", FsPath.home() / ".cpppo.cfg", FsPath("cpppo.cfg")]
+
+
+@dataclass
+class SimulatorConfig:
+    identity: IdentityInfo
+    tcpip: TcpipInfo
+    route_path: Any = ANY_ROUTE
+    loaded: tuple[str, ...] = ()
+
+
+_IDENTITY_KEYS: dict[str, tuple[str, Any]] = {
+    "vendor number": ("vendor_id", int),
+    "vendor id": ("vendor_id", int),
+    "device type": ("device_type", int),
+    "product code number": ("product_code", int),
+    "product code": ("product_code", int),
+    "status word": ("status_word", int),
+    "serial number": ("serial_number", int),
+    "product name": ("product_name", str),
+    "state": ("state", int),
+}
+
+
+def _int(value: str) -> int:
+    return int(value.strip(), 0)
+
+
+def _apply_identity(section: configparser.SectionProxy, ident: IdentityInfo, where: str) -> None:
+    for key, value in section.items():
+        if key in section.parser.defaults():
+            continue
+        try:
+            if key == "product revision":
+                major, _, minor = value.strip().partition(".")
+                ident.revision = (_int(major), _int(minor or "0"))
+            elif key in _IDENTITY_KEYS:
+                field_name, kind = _IDENTITY_KEYS[key]
+                setattr(ident, field_name, _int(value) if kind is int else value.strip())
+        except ValueError:
+            raise ConfigError(f"{where}: [Identity] {key} = {value!r} is not valid") from None
+
+
+def _apply_tcpip(section: configparser.SectionProxy, tcpip: TcpipInfo, where: str) -> None:
+    for key, value in section.items():
+        if key in section.parser.defaults():
+            continue
+        if key == "interface configuration":
+            try:
+                conf = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{where}: [TCPIP] Interface Configuration is not valid JSON "
+                                  f"(line {exc.lineno} of the value: {exc.msg})") from None
+            if not isinstance(conf, dict):
+                raise ConfigError(f"{where}: [TCPIP] Interface Configuration must be a JSON object")
+            for name in ("ip_address", "network_mask", "gateway_address", "dns_primary", "dns_secondary",
+                         "domain_name"):
+                if name in conf:
+                    setattr(tcpip, name, str(conf[name]))
+            try:
+                tcpip.interface_configuration()
+            except ValueError as exc:
+                raise ConfigError(f"{where}: [TCPIP] Interface Configuration: {exc}") from None
+        elif key == "host name":
+            tcpip.host_name = value.strip()
+        elif key == "domain name":
+            tcpip.domain_name = value.strip()
+
+
+def load_config(extra: Iterable[str | os.PathLike[str]] = (), *, search: bool = True) -> SimulatorConfig:
+    """Read the standard configuration files (when ``search``) and then ``extra`` ones."""
+    config = SimulatorConfig(IdentityInfo(), TcpipInfo())
+    paths = [*(default_config_paths() if search else []), *(FsPath(p) for p in extra)]
+    required = {FsPath(p) for p in extra}
+    loaded = []
+    for path in paths:
+        if not path.is_file():
+            if path in required:
+                raise ConfigError(f"configuration file {str(path)!r} does not exist")
+            continue
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            with open(path, encoding="utf-8") as f:
+                parser.read_file(f, source=str(path))
+        except configparser.Error as exc:
+            raise ConfigError(f"{path}: {' '.join(str(exc).split())}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read: {exc}") from None
+        for name in parser.sections():
+            section = parser[name]
+            lname = name.lower()
+            if lname == "identity":
+                _apply_identity(section, config.identity, str(path))
+            elif lname == "tcpip":
+                _apply_tcpip(section, config.tcpip, str(path))
+            if "route path" in section:
+                try:
+                    config.route_path = parse_route_path(section["route path"])
+                except EncodeError as exc:
+                    raise ConfigError(f"{path}: [{name}] Route Path: {exc}") from None
+        loaded.append(str(path))
+    config.loaded = tuple(loaded)
+    return config

@@ -1,0 +1,175 @@
+"""A simulated controller as a Python object: build it, start it in the background, test against it.
+
+    with cpppo.server.enip.simulator(["SCADA=INT[100]", "FLOAT=REAL"]) as plc:
+        host, port = plc.address          # 127.0.0.1 and a free port
+        plc["SCADA"] = [1, 2, 3]          # set values directly
+        ...                               # point the code under test at host:port
+        assert plc["FLOAT"] == 1.5        # read what it wrote
+        assert plc.io[-1].kind == "write" # and see the I/O it did
+
+Each :class:`Simulator` owns everything it serves (objects, tags, sessions), so several can run in
+one process on different addresses.  ``enip_server`` itself is a Simulator run in the foreground.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict
+from typing import Any
+
+from ...logix.controller import ANY_ROUTE, Controller, IOEvent, Tag
+from ...logix.objects import IdentityInfo, TcpipInfo
+from ...logix.tags import Attribute
+from .config import ConfigError, TagSpec, parse_tag
+from .transport import EnipServer
+
+__all__ = ["Simulator", "simulator"]
+
+
+def _specs(tags: Iterable[str | TagSpec] | Mapping[str, str]) -> list[TagSpec]:
+    if isinstance(tags, Mapping):
+        return [parse_tag(f"{name}={kind}") for name, kind in tags.items()]
+    return [t if isinstance(t, TagSpec) else parse_tag(t) for t in tags]
+
+
+def _identity(identity: IdentityInfo | Mapping[str, Any] | None) -> IdentityInfo:
+    if identity is None or isinstance(identity, IdentityInfo):
+        return identity or IdentityInfo()
+    fields = asdict(IdentityInfo())
+    unknown = set(identity) - set(fields)
+    if unknown:
+        raise ConfigError(f"unknown identity fields: {', '.join(sorted(unknown))}; known: {', '.join(fields)}")
+    return IdentityInfo(**{**fields, **identity})
+
+
+class Simulator:
+    """A simulated ControlLogix serving EtherNet/IP on ``address`` (default 127.0.0.1, a free port)."""
+
+    def __init__(self, tags: Iterable[str | TagSpec] | Mapping[str, str] = (), *,
+                 identity: IdentityInfo | Mapping[str, Any] | None = None, tcpip: TcpipInfo | None = None,
+                 address: tuple[str, int] = ("127.0.0.1", 0), route_path: Any = ANY_ROUTE, simple: bool = False,
+                 delay: tuple[float, float] | None = None, attribute_class: type[Attribute] = Attribute,
+                 io_log: int = 10000, idle_timeout: float | None = 600.0, frame_timeout: float = 10.0,
+                 max_frame: int = 0xFFFF) -> None:
+        self.controller = Controller(_identity(identity), tcpip, route_path=route_path, simple=simple)
+        for spec in _specs(tags):
+            self.add_tag(spec, attribute_class)
+        self.io: collections.deque[IOEvent] = collections.deque(maxlen=io_log or 1)
+        if io_log:  # recording costs a decode per access; enip_server turns it off
+            self.controller.observers.append(self.io.append)
+        self.server = EnipServer(self.controller, address[0], address[1], delay=delay,
+                                 offload=attribute_class._custom_io, idle_timeout=idle_timeout,
+                                 frame_timeout=frame_timeout, max_frame=max_frame)
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopped: asyncio.Event | None = None
+
+    def add_tag(self, spec: str | TagSpec, attribute_class: type[Attribute] = Attribute) -> Tag:
+        spec = spec if isinstance(spec, TagSpec) else parse_tag(spec)
+        blank: Any = "" if spec.type.size == 0 else (0.0 if spec.type.name in ("REAL", "LREAL") else 0)
+        default = blank if spec.length is None else [blank] * spec.length
+        existing = self.controller.tags.get(spec.name.lower())
+        if existing is not None:
+            if existing.attribute.parser is not spec.type or len(existing.attribute) != spec.elements:
+                raise ConfigError(f"tag {spec.name!r} is defined twice with different types or lengths")
+            return existing
+        return self.controller.add_tag(spec.name, attribute_class(spec.name, spec.type, default=default),
+                                       spec.address)
+
+    # -- direct access to values --------------------------------------------------------------------
+    def tag(self, name: str) -> Attribute:
+        """The attribute behind tag ``name`` (case-insensitive)."""
+        try:
+            return self.controller.tag(name).attribute
+        except KeyError:
+            raise KeyError(f"no tag {name!r}; tags: {', '.join(t.name for t in self.controller.tags.values())}") from None
+
+    def __getitem__(self, name: str) -> Any:
+        return self.tag(name).value
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self.tag(name).value = value
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.server.address
+
+    # -- running --------------------------------------------------------------------------------------
+    def start(self, timeout: float = 10.0) -> Simulator:
+        """Serve in a background thread; return once listening."""
+        if self._thread is not None:
+            return self
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def serve() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                self._stopped = asyncio.Event()
+                loop.run_until_complete(self.server.start())
+            except BaseException as exc:  # report bind failures to the starting thread
+                failure.append(exc)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            try:
+                loop.run_until_complete(self._stopped.wait())
+                loop.run_until_complete(self.server.stop())
+            finally:
+                loop.close()
+
+        self._thread = threading.Thread(target=serve, name=f"cpppo-simulator-{id(self):x}", daemon=True)
+        self._thread.start()
+        if not ready.wait(timeout):
+            raise TimeoutError("simulator did not start listening in time")
+        if failure:
+            self._thread = None
+            raise failure[0]
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving, close every connection, and wait for the thread to end."""
+        thread, loop, stopped = self._thread, self._loop, self._stopped
+        if thread is None or loop is None or stopped is None:
+            return
+        if not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(stopped.set)
+        thread.join(timeout)
+        self._thread = None
+
+    def serve_forever(self, stop: Callable[[], bool] | None = None,
+                      ready: Callable[[tuple[str, int]], None] | None = None) -> None:
+        """Serve in this thread until ``stop()`` returns true (or forever)."""
+
+        async def main() -> None:
+            address = await self.server.start()
+            if ready is not None:
+                ready(address)
+            try:
+                while not (stop is not None and stop()):
+                    await asyncio.sleep(0.05 if stop is not None else 3600)
+            finally:
+                await self.server.stop()
+
+        asyncio.run(main())
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        host, port = self.address
+        return f"<Simulator {self.controller.identity.product_name!r} at {host}:{port}, {len(self.controller.tags)} tags>"
+
+
+simulator = Simulator
+"""The documented spelling: ``with cpppo.server.enip.simulator(tags=...) as plc:``."""

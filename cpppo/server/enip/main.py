@@ -1,0 +1,128 @@
+"""``enip_server`` / ``python -m cpppo.server.enip``: run a simulated ControlLogix.
+
+``main(argv, attribute_class=...)`` parses the documented command line and serves until
+interrupted (or until ``stop()`` returns true, for callers that run it in a thread).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from ...cip.epath import parse_route_path
+from ...errors import CpppoError
+from ...logix.controller import IOEvent
+from ...logix.tags import Attribute
+from .config import ConfigError, load_config, parse_address, parse_delay, parse_tag
+from .embedded import Simulator
+
+__all__ = ["main", "run"]
+
+log = logging.getLogger("cpppo.server.enip")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = _Parser(prog="enip_server", description="Simulate an Allen-Bradley ControlLogix over EtherNet/IP CIP.",
+                 epilog="Tags: NAME[@class/instance/attribute]=TYPE[length], e.g. SCADA=INT[1000] "
+                        "FLOAT@22/1/3=REAL. Types: SINT INT DINT LINT USINT UINT UDINT ULINT REAL LREAL BOOL "
+                        "WORD DWORD SSTRING STRING.")
+    ap.add_argument("-a", "--address", default="", help="[interface][:port] to bind (default: all interfaces, 44818)")
+    ap.add_argument("-v", "--verbose", action="count", default=0, help="more logging (repeat for more)")
+    ap.add_argument("-d", "--delay", help="delay every response by #.# seconds, or by a random #.#-#.#")
+    ap.add_argument("-l", "--log", help="log to this file (rotated at 10 MB, 5 kept)")
+    ap.add_argument("-p", "--print", dest="print", action="store_true", default=False,
+                    help="print a summary of each tag read/write")
+    ap.add_argument("--no-print", dest="print", action="store_false", help="do not print tag I/O (default)")
+    ap.add_argument("--route-path", help="accept only this Unconnected Send route path: 1/0, JSON, or false")
+    ap.add_argument("-S", "--simple", action="store_true", help="a simple device: refuse Unconnected Send")
+    ap.add_argument("-c", "--config", action="append", default=[], help="another cpppo.cfg file to load")
+    ap.add_argument("--idle-timeout", type=float, default=600.0, help="close connections silent this long (s)")
+    ap.add_argument("tags", nargs="*", help="tags to serve (at least one)")
+    return ap
+
+
+def _logging(verbose: int, logfile: str | None) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    fmt = logging.Formatter("%(asctime)s.%(msecs)03d %(levelname)-8s %(name)s %(message)s", "%m-%d %H:%M:%S")
+    root = logging.getLogger("cpppo")
+    root.setLevel(level)
+    handler: logging.Handler
+    if logfile:
+        handler = logging.handlers.RotatingFileHandler(logfile, maxBytes=10 * 1024 * 1024, backupCount=5)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(fmt)
+    root.handlers[:] = [handler]
+
+
+def format_io(event: IOEvent) -> str:
+    """One line per tag I/O: ``SCADA[1-3] <= [4, 5, 6]`` for a write, ``==`` for a read."""
+    end = event.start + event.count - 1
+    return f"{event.tag}[{event.start}-{end}] {'<=' if event.kind == 'write' else '=='} {event.values!r}"
+
+
+def main(argv: Sequence[str] | None = None, attribute_class: type[Attribute] = Attribute, *,
+         stop: Callable[[], bool] | None = None, ready: Callable[[Simulator], None] | None = None,
+         **kwds: Any) -> int:
+    """Run the simulator from command-line arguments; returns the exit status."""
+    args = _parser().parse_args(argv)
+    prog = "enip_server"
+    try:
+        if not args.tags:
+            raise ConfigError("at least one tag is required, e.g. SCADA=INT[1000]")
+        specs = [parse_tag(t) for t in args.tags]
+        host, port = parse_address(args.address)
+        delay = parse_delay(args.delay)
+        _logging(args.verbose, args.log)
+        config = load_config(args.config)
+        if config.loaded:
+            log.info("Loaded config files: %s", list(config.loaded))
+        route_path = config.route_path
+        if args.route_path is not None:
+            route_path = parse_route_path(args.route_path)
+        sim = Simulator(specs, identity=config.identity, tcpip=config.tcpip, address=(host, port),
+                        route_path=route_path, simple=args.simple, delay=delay, attribute_class=attribute_class,
+                        idle_timeout=args.idle_timeout or None, io_log=0, **kwds)
+    except (CpppoError, OSError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+    if args.print:
+        def show(event: IOEvent) -> None:
+            print(format_io(event), flush=True)
+
+        sim.controller.observers.append(show)
+
+    def listening(address: tuple[str, int]) -> None:
+        shown = host or "localhost"
+        tags = ", ".join(str(s).split("=", 1)[0] + "=" + str(s).split("=", 1)[1] for s in specs)
+        first = specs[0]
+        example = f"{first.name}[0-{min(first.elements, 10) - 1}]" if first.length else first.name
+        target = f"[{shown}]" if ":" in shown else shown
+        print(f"{sim.controller.identity.product_name} simulator listening on {host or '*'}:{address[1]} "
+              f"(TCP and UDP); tags: {tags}", flush=True)
+        print(f"Read a tag: python -m cpppo.server.enip.client -a {target}:{address[1]} '{example}'", flush=True)
+        if ready is not None:
+            ready(sim)
+
+    try:
+        sim.serve_forever(stop=stop, ready=listening)
+    except OSError as exc:
+        print(f"{prog}: error: cannot listen on {host or '*'}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def run() -> NoReturn:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""The encapsulation layer of the simulator, sans I/O: one frame in, at most one reply frame out.
+
+A :class:`Session` serves one TCP connection (or one UDP datagram): it registers the session,
+checks the session handle of every later request, answers List Identity / Services /
+Interfaces and the legacy 0x0001 command, and hands SendRRData's CIP message to the
+:class:`~cpppo.logix.controller.Controller`.  Errors become encapsulation status codes in the
+reply; the connection stays up unless the peer unregisters or the byte stream is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+
+from ...cip.status import GeneralStatus
+from ...enip.cpf import (
+    IdentityItem,
+    LegacyItem,
+    NullAddress,
+    SendData,
+    ServiceItem,
+    UnconnectedData,
+    decode_send_data,
+    encode_cpf,
+)
+from ...enip.encapsulation import Command, EncapStatus, Encapsulation, decode_register_session
+from ...errors import DecodeError
+from ...logix.controller import Controller
+
+__all__ = ["Session", "SessionTable"]
+
+log = logging.getLogger(__name__)
+
+_NO_SESSION = frozenset((Command.NOP, Command.LIST_IDENTITY, Command.LIST_SERVICES, Command.LIST_INTERFACES,
+                         Command.LEGACY_0001, Command.REGISTER_SESSION))
+
+
+@dataclass
+class SessionTable:
+    """The session handles of one simulator: unique, non-zero, never reused while open."""
+
+    active: set[int] = field(default_factory=set)
+
+    def allocate(self) -> int:
+        for _ in range(64):
+            handle = secrets.randbits(32)
+            if handle and handle not in self.active:
+                self.active.add(handle)
+                return handle
+        raise RuntimeError("no free session handle")  # pragma: no cover - 2**32 handles
+
+    def release(self, handle: int) -> None:
+        self.active.discard(handle)
+
+
+class Session:
+    """Encapsulation state for one peer.  ``handle()`` returns (reply or None, close?)."""
+
+    def __init__(self, controller: Controller, table: SessionTable, local: tuple[str, int] = ("0.0.0.0", 44818),
+                 *, udp: bool = False) -> None:
+        self.controller = controller
+        self.table = table
+        self.local = local
+        self.udp = udp
+        self.handle_id = 0  # the registered session handle; 0 until RegisterSession
+
+    def close(self) -> None:
+        if self.handle_id:
+            self.table.release(self.handle_id)
+            self.handle_id = 0
+
+    def handle(self, frame: Encapsulation) -> tuple[Encapsulation | None, bool]:
+        command = frame.command
+        if command == Command.SEND_RR_DATA:
+            if frame.session != self.handle_id or not self.handle_id:
+                return frame.reply(status=EncapStatus.INVALID_SESSION), False
+            return self._send_rr_data(frame), False
+        if command not in _NO_SESSION and command != Command.UNREGISTER_SESSION:
+            if command == Command.SEND_UNIT_DATA:
+                if frame.session != self.handle_id or not self.handle_id:
+                    return frame.reply(status=EncapStatus.INVALID_SESSION), False
+                log.info("SendUnitData without a connection: ignored")
+                return None, False
+            return frame.reply(status=EncapStatus.INVALID_COMMAND), False
+        if command == Command.NOP:
+            return None, False
+        if command == Command.LIST_IDENTITY:
+            return frame.reply(encode_cpf([self.identity_item()])), False
+        if command == Command.LIST_SERVICES:
+            return frame.reply(encode_cpf([ServiceItem(1, 0x0120, "Communications")])), False
+        if command == Command.LIST_INTERFACES:
+            return frame.reply(encode_cpf([])), False
+        if command == Command.LEGACY_0001:
+            ip, port = self.local
+            return frame.reply(encode_cpf([LegacyItem(1, 0, 2, port, ip, ip)])), False
+        if self.udp:
+            return frame.reply(status=EncapStatus.INVALID_COMMAND), False
+        if command == Command.REGISTER_SESSION:
+            return self._register(frame), False
+        # UnRegisterSession: a registered peer says goodbye; no reply, close the connection.
+        if frame.session != self.handle_id or not self.handle_id:
+            return frame.reply(status=EncapStatus.INVALID_SESSION), False
+        self.close()
+        return None, True
+
+    def identity_item(self) -> IdentityItem:
+        ident = self.controller.identity
+        ip, port = self.local
+        return IdentityItem(1, 2, port, ip, ident.vendor_id, ident.device_type, ident.product_code,
+                            ident.product_revision, ident.status_word, ident.serial_number, ident.product_name,
+                            ident.state)
+
+    def _register(self, frame: Encapsulation) -> Encapsulation:
+        try:
+            reg = decode_register_session(frame.data)
+        except DecodeError:
+            return frame.reply(frame.data, status=EncapStatus.INVALID_LENGTH)
+        if reg.version != 1:
+            return frame.reply(frame.data, status=EncapStatus.UNSUPPORTED_PROTOCOL)
+        if self.handle_id:  # already registered on this connection
+            return frame.reply(frame.data, status=EncapStatus.INVALID_COMMAND)
+        self.handle_id = self.table.allocate()
+        return Encapsulation(frame.command, self.handle_id, 0, frame.context, frame.options, frame.data)
+
+    def _send_rr_data(self, frame: Encapsulation) -> Encapsulation:
+        try:
+            send = decode_send_data(frame.data)
+        except DecodeError as exc:
+            return frame.reply(status=EncapStatus.INCORRECT_DATA if exc.status is None else exc.status)
+        message = send.message
+        if not isinstance(message, UnconnectedData) or not isinstance(send.address, NullAddress):
+            return frame.reply(status=EncapStatus.INCORRECT_DATA)
+        if not message.data:
+            reply = bytes((0x80, 0, GeneralStatus.NOT_ENOUGH_DATA, 0))
+        else:
+            reply = self.controller.process(message.data)
+        return frame.reply(SendData((NullAddress(), UnconnectedData(reply)), 0, send.timeout).encode())

@@ -1,0 +1,263 @@
+"""The simulator's network side: one asyncio event loop serving TCP and UDP on one port.
+
+Each TCP connection is a :class:`~asyncio.Protocol` around a :class:`~cpppo.enip.framer.Framer`
+and a :class:`~.session.Session`.  Replies to all the frames in one received chunk go out in one
+write, so pipelined requests cost one syscall per batch.  A peer that stops reading its replies
+has its reads paused (flow control); one that leaves half a frame for ``frame_timeout`` seconds,
+or says nothing for ``idle_timeout`` seconds, is disconnected.  Devices with custom attributes
+(which may block) are served from a thread pool, so one slow attribute stalls only its own
+connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import random
+import socket
+import time
+from typing import Any
+
+from ...enip.encapsulation import EncapStatus, Encapsulation, decode_frame
+from ...enip.framer import Framer
+from ...errors import DecodeError
+from ...logix.controller import Controller
+from .session import Session, SessionTable
+
+__all__ = ["EnipServer"]
+
+log = logging.getLogger(__name__)
+
+Delay = tuple[float, float] | None
+
+
+def _local_ip_for(peer_ip: str, bound_ip: str) -> str:
+    """The address of this host that ``peer_ip`` reaches us at (for List Identity replies)."""
+    if bound_ip not in ("0.0.0.0", "::", ""):
+        return bound_ip
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect((peer_ip, 9))
+            return s.getsockname()[0]
+    except OSError:
+        return "0.0.0.0"
+
+
+class _TcpConnection(asyncio.Protocol):
+    def __init__(self, server: EnipServer) -> None:
+        self.server = server
+        self.framer = Framer(server.max_frame)
+        self.transport: asyncio.Transport | None = None
+        self.session: Session | None = None
+        self.last_activity = time.monotonic()
+        self.partial_since: float | None = None
+        self.queue: asyncio.Queue[Encapsulation | None] | None = None
+        self.worker: asyncio.Task[None] | None = None
+        self.send_at = 0.0
+        self.peer: Any = None
+
+    # -- connection lifecycle ---------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.peer = transport.get_extra_info("peername")
+        local = transport.get_extra_info("sockname") or ("0.0.0.0", 0)
+        self.session = Session(self.server.controller, self.server.sessions, (local[0], local[1]))
+        self.server.connections.add(self)
+        if self.server.offload:
+            self.queue = asyncio.Queue()
+            self.worker = asyncio.get_running_loop().create_task(self._work())
+        log.info("connection from %s", self.peer)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server.connections.discard(self)
+        if self.session is not None:
+            self.session.close()
+        if self.queue is not None:
+            self.queue.put_nowait(None)
+        log.info("connection from %s closed%s", self.peer, f": {exc}" if exc else "")
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def pause_writing(self) -> None:  # the peer is not reading its replies: stop reading its requests
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    # -- requests ---------------------------------------------------------------------------------
+    def data_received(self, data: bytes) -> None:
+        now = time.monotonic()
+        self.last_activity = now
+        try:
+            frames = self.framer.feed(data)
+        except DecodeError as exc:
+            log.warning("%s: %s; closing", self.peer, exc)
+            self._send_now(Encapsulation(0, 0, exc.status or EncapStatus.INVALID_LENGTH).encode())
+            self.close()
+            return
+        self.partial_since = (self.partial_since or now) if self.framer.buffered else None
+        if not frames:
+            return
+        if self.queue is not None:
+            for frame in frames:
+                self.queue.put_nowait(frame)
+            return
+        out = []
+        session = self.session
+        assert session is not None
+        for frame in frames:
+            reply, close = session.handle(frame)
+            if reply is not None:
+                out.append(reply.encode())
+            if close:
+                self._send(b"".join(out))
+                self.close()
+                return
+        if out:
+            self._send(b"".join(out))
+
+    async def _work(self) -> None:
+        """Serve frames one at a time in the thread pool (devices whose attributes may block)."""
+        assert self.queue is not None and self.session is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            frame = await self.queue.get()
+            if frame is None:
+                return
+            reply, close = await loop.run_in_executor(self.server.pool, self.session.handle, frame)
+            if reply is not None:
+                self._send(reply.encode())
+            if close:
+                self.close()
+                return
+
+    def _send(self, payload: bytes) -> None:
+        delay = self.server.response_delay()
+        if not delay:
+            self._send_now(payload)
+            return
+        loop = asyncio.get_running_loop()
+        at = max(loop.time() + delay, self.send_at)  # never reorder replies on the stream
+        self.send_at = at
+        loop.call_at(at, self._send_now, payload)
+
+    def _send_now(self, payload: bytes) -> None:
+        if payload and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(payload)
+
+
+class _UdpEndpoint(asyncio.DatagramProtocol):
+    def __init__(self, server: EnipServer) -> None:
+        self.server = server
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        try:
+            frame = decode_frame(data)
+        except DecodeError as exc:
+            log.info("UDP from %s: %s", addr, exc)
+            return
+        bound = self.server.address[0]
+        local = (_local_ip_for(addr[0], bound), self.server.address[1])
+        session = Session(self.server.controller, self.server.sessions, local, udp=True)
+        reply, _ = session.handle(frame)
+        if reply is not None and self.transport is not None:
+            payload = reply.encode()
+            delay = self.server.response_delay()
+            if delay:
+                asyncio.get_running_loop().call_later(delay, self.transport.sendto, payload, addr)
+            else:
+                self.transport.sendto(payload, addr)
+
+
+class EnipServer:
+    """Serve ``controller`` over EtherNet/IP on ``host``:``port`` (TCP and UDP), in the running loop."""
+
+    def __init__(self, controller: Controller, host: str = "", port: int = 44818, *,
+                 delay: Delay = None, offload: bool = False, max_frame: int = 0xFFFF,
+                 idle_timeout: float | None = 600.0, frame_timeout: float = 10.0, udp: bool = True) -> None:
+        self.controller = controller
+        self.host = host
+        self.port = port
+        self.delay = delay
+        self.offload = offload
+        self.max_frame = max_frame
+        self.idle_timeout = idle_timeout
+        self.frame_timeout = frame_timeout
+        self.udp = udp
+        self.sessions = SessionTable()
+        self.connections: set[_TcpConnection] = set()
+        self.address: tuple[str, int] = (host, port)
+        self.pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._tcp: asyncio.base_events.Server | None = None
+        self._udp: asyncio.DatagramTransport | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def response_delay(self) -> float:
+        if self.delay is None:
+            return 0.0
+        lo, hi = self.delay
+        return lo if hi <= lo else random.uniform(lo, hi)
+
+    async def start(self) -> tuple[str, int]:
+        """Bind and listen; return the (host, port) actually bound (port 0 picks a free one)."""
+        loop = asyncio.get_running_loop()
+        if self.offload:
+            self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="cpppo-io")
+        host = self.host or None
+        for attempt in range(20):
+            self._tcp = await loop.create_server(lambda: _TcpConnection(self), host, self.port,
+                                                 reuse_address=True, backlog=1024)
+            sockname = self._tcp.sockets[0].getsockname()
+            if not self.udp:
+                break
+            try:
+                udp_host = self.host or ("::" if self._tcp.sockets[0].family == socket.AF_INET6 else "0.0.0.0")
+                self._udp, _ = await loop.create_datagram_endpoint(
+                    lambda: _UdpEndpoint(self), local_addr=(udp_host, sockname[1]), reuse_port=False,
+                    allow_broadcast=True)
+                break
+            except OSError:
+                self._tcp.close()
+                await self._tcp.wait_closed()
+                if self.port or attempt == 19:
+                    raise
+        self.address = (sockname[0], sockname[1])
+        self._sweeper = loop.create_task(self._sweep())
+        return self.address
+
+    async def _sweep(self) -> None:
+        """Drop connections that stall mid-frame or stay silent too long."""
+        while True:
+            await asyncio.sleep(min(1.0, self.frame_timeout))
+            now = time.monotonic()
+            for conn in list(self.connections):
+                if conn.partial_since is not None and now - conn.partial_since > self.frame_timeout:
+                    log.warning("%s: half a frame for %.0fs; closing", conn.peer, self.frame_timeout)
+                    conn.close()
+                elif self.idle_timeout and now - conn.last_activity > self.idle_timeout:
+                    log.info("%s: idle for %.0fs; closing", conn.peer, self.idle_timeout)
+                    conn.close()
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        if self._udp is not None:
+            self._udp.close()
+        if self._tcp is not None:
+            self._tcp.close()
+        for conn in list(self.connections):
+            conn.close()
+        if self._tcp is not None:
+            await self._tcp.wait_closed()
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
