@@ -111,7 +111,10 @@ class RegisterSession:
     options: int = 0
 
     def encode(self) -> bytes:
-        return _REGISTER.pack(self.version, self.options)
+        try:
+            return _REGISTER.pack(self.version, self.options)
+        except struct.error as exc:
+            raise EncodeError(f"RegisterSession field out of range: {exc}") from None
 
 
 def decode_register_session(data: bytes | memoryview) -> RegisterSession:
