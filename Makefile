@@ -6,6 +6,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
+# The default tag set of `make run`; override with `make run TAGS="A=DINT[10] B=REAL"`, and add
+# server options with RUN_ARGS (e.g. RUN_ARGS="--print -a :44819").
+TAGS ?= SCADA=INT[1000] COUNTS=DINT[100] FLOATS=REAL[100] SPEED=REAL TOTAL=LINT RUNNING=BOOL \
+        FLAGS=SINT[16] NAME=STRING TEXT=SSTRING[10]
+RUN_ARGS ?= --print
+
 .PHONY: run test lint bench bench-quick clean
 
 $(STAMP): pyproject.toml
@@ -21,7 +27,7 @@ test: $(STAMP) lint
 	$(PY) -m pytest -q
 
 run: $(STAMP)
-	@echo "make run: the EtherNet/IP simulator has not landed yet; only the codec exists so far." >&2; exit 1
+	$(PY) -m cpppo.server.enip $(RUN_ARGS) $(TAGS)
 
 bench: $(STAMP)
 	$(PY) bench/run.py

@@ -109,7 +109,7 @@ def main(argv: Sequence[str] | None = None, attribute_class: type[Attribute] = A
         target = f"[{shown}]" if ":" in shown else shown
         print(f"{sim.controller.identity.product_name} simulator listening on {host or '*'}:{address[1]} "
               f"(TCP and UDP); tags: {tags}", flush=True)
-        print(f"Read a tag: python -m cpppo.server.enip.client -a {target}:{address[1]} '{example}'", flush=True)
+        print(f"Read a tag: {sys.executable} -m cpppo.server.enip.client -a {target}:{address[1]} '{example}'", flush=True)
         if ready is not None:
             ready(sim)
 

@@ -1,0 +1,1 @@
+"""Test support for users of cpppo: a pytest plugin that runs simulated controllers."""
