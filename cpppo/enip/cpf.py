@@ -292,12 +292,19 @@ def _decode_item(type_id: int, data: bytes, at: int) -> Item:
 
 
 def encode_cpf(items: Sequence[Item]) -> bytes:
+    if len(items) > 0xFFFF:
+        raise EncodeError(f"{len(items)} CPF items is too many")
     out = bytearray(_UINT.pack(len(items)))
     for item in items:
-        payload = item.payload()
-        if len(payload) > 0xFFFF:
-            raise EncodeError(f"CPF item of {len(payload)} bytes is too long")
-        out += struct.pack("<HH", item.type_id, len(payload))
+        try:
+            payload = item.payload()
+            if len(payload) > 0xFFFF:
+                raise EncodeError(f"CPF item of {len(payload)} bytes is too long")
+            out += struct.pack("<HH", item.type_id, len(payload))
+        except EncodeError:
+            raise
+        except (struct.error, ValueError, TypeError, OverflowError) as exc:
+            raise EncodeError(f"CPF item {item!r} cannot be encoded: {exc}") from None
         out += payload
     return bytes(out)
 
@@ -340,7 +347,11 @@ class SendData:
     timeout: int = 0
 
     def encode(self) -> bytes:
-        return _SEND_HEAD.pack(self.interface, self.timeout) + encode_cpf(self.items)
+        try:
+            head = _SEND_HEAD.pack(self.interface, self.timeout)
+        except struct.error as exc:
+            raise EncodeError(f"interface handle or timeout out of range: {exc}") from None
+        return head + encode_cpf(self.items)
 
     @property
     def address(self) -> Item | None:
