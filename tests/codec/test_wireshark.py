@@ -2,26 +2,47 @@
 
 Every frame below is built only with the cpppo codec (encapsulation, CPF, EPATH, CIP messages,
 Connection Manager and Logix service data), wrapped by the pure-Python writer in ``pcap.py`` into
-Ethernet/IPv4/TCP (one conversation to port 44818, with handshake, consistent sequence numbers,
-one message split across three segments and two pipelined in one segment) and UDP datagrams, and
-handed to ``tshark -2 -T json``.  The test then asserts, frame by frame:
+Ethernet/IPv4/TCP and UDP, and handed to ``tshark -2 -T json`` (two passes, so request/reply
+matching and TCP reassembly are complete; a private configuration directory, so a user's
+preferences change nothing).  The capture holds:
+
+* one TCP conversation to port 44818 (handshake, consistent sequence numbers, FIN exchange) with
+  every encapsulation command, requests and replies: NOP, ListServices, ListIdentity,
+  ListInterfaces, legacy 0x0001, RegisterSession (refused with status 0x69, then accepted),
+  SendRRData with Unconnected Send wrapping Read Tag (also of array elements), Read Tag
+  Fragmented (partial-transfer reply 0x06), Write Tag (one with an odd length, so padded), Write
+  Tag Fragmented (split across three TCP segments), Read-Modify-Write, Get Attributes All, Get
+  Attribute Single (also with a 16-bit instance), Set Attribute Single, Get Attribute List (with
+  a failed attribute), a Multiple Service Packet, error replies with extended status (two of them
+  pipelined in one segment), Forward Open, Large Forward Open (routed via an IP link address),
+  a class 1 Forward Open whose reply carries a T->O socket address item, Forward Close,
+  SendUnitData with connected address + connected data (sequence count) carrying a Read Tag
+  request and reply, and UnRegisterSession;
+* UDP: broadcast ListIdentity and ListServices with their replies (port 44818), and class 1 I/O
+  (sequenced address + connected data, port 2222) of the connection opened above.
+
+The test asserts, frame by frame:
 
 * no ``_ws.malformed`` anywhere, and no expert info at all except TCP "Sequence" chats and notes
-  (connection established / closing), which only describe the conversation's life cycle;
+  (connection establish request/acknowledge, connection finish, "initiates/undergoes the
+  connection closing"): they only describe the conversation's life cycle.  Anything else, of any
+  severity, from any protocol, fails the test;
 * IP, TCP and UDP checksums verify (the writer is right, so nothing else is blamed on it);
 * exactly the frames that carry an encapsulation message have an ENIP layer, and each shows the
   field values we meant: ``enip.*`` fields exactly, in order; CIP fields (which Wireshark
-  repeats, as generated items, from the matched request into a reply) as a sub-multiset.
+  repeats, as generated items, from the matched request into a reply) as a sub-multiset;
+* Wireshark paired every SendRRData/SendUnitData reply with its request.
 
 What tshark 4.0 cannot check, and so is checked differently:
 
-* Logix tag services (0x4C, 0x4D, 0x52, 0x53) are not dissected: Wireshark shows them as
-  "Unknown Service" with their service data as raw ``cip.data`` (in "CIP Class Generic").  We
-  assert that Wireshark's path parsing ends exactly where the data we meant begins, and compare
-  ``cip.data`` with the type word, element count, byte offset and values laid out independently
-  with ``struct`` here.
-* The undocumented legacy command 0x0001 is unknown to Wireshark ("Unknown Command (0x0001)"),
-  which shows its data as raw ``enip.encap_data``; we compare that with an independent layout.
+* Logix tag services (0x4C, 0x4D, 0x4E on a tag, 0x52, 0x53) are not dissected: Wireshark shows
+  them as "Unknown Service" with their service data as raw ``cip.data`` (in "CIP Class
+  Generic").  We assert that Wireshark's path parsing ends exactly where the data we meant
+  begins, and compare ``cip.data`` with the type word, element count, byte offset and values laid
+  out independently with ``struct`` here.
+* The undocumented legacy command 0x0001 is unknown to Wireshark ("Unknown Command (0x0001)",
+  without any expert item), which shows its data as raw ``enip.encap_data``; we compare that
+  with an independent layout.
 * Wireshark follows the specification in reading the first two bytes of a List Identity
   request's sender context as the "max response delay"; our List Identity requests put a delay
   there, and the rest of the context is compared as the 6 bytes Wireshark shows.
@@ -56,6 +77,7 @@ from cpppo.cip.connection_manager import (
 from cpppo.cip.epath import Logical, Port, Symbolic
 from cpppo.cip.logix import (
     AttributeValue,
+    ReadModifyWrite,
     ReadTag,
     TypedData,
     WriteTag,
@@ -70,10 +92,13 @@ from cpppo.enip.cpf import (
     ConnectedAddress,
     ConnectedData,
     IdentityItem,
+    ItemType,
     LegacyItem,
     NullAddress,
     SendData,
+    SequencedAddress,
     ServiceItem,
+    SockAddr,
     UnconnectedData,
     encode_cpf,
 )
@@ -334,6 +359,14 @@ def build() -> Script:
             merge(routed(msg), {"cip.symbol": ["Big"], "cip.data": [struct.pack("<HHI", 0xC4, 100, 200) + chunk]}),
             reply_fields(msg.service), cuts=(10, 70))
 
+    # Read-Modify-Write: 0x4E, which on the Connection Manager would be Forward Close.
+    msg = Request(LogixService.READ_MODIFY_WRITE, (Symbolic("Flags"),),
+                  ReadModifyWrite(b"\x01\0\0\0", b"\xff\xff\xff\xfd").encode())
+    send_rr(s, tcp, "Read-Modify-Write", unconnected_send(msg), encode_reply(msg.service),
+            merge(routed(msg), {"cip.symbol": ["Flags"],
+                                "cip.data": [struct.pack("<H4s4s", 4, b"\x01\0\0\0", b"\xff\xff\xff\xfd")]}),
+            merge(reply_fields(msg.service), {"cip.symbol": ["Flags"]}))
+
     # --- Generic attribute services -------------------------------------------------------------
     attrs_all = (struct.pack("<HHHBBHIB", 1, 0x0E, 0x36, 20, 11, 0x0060, SERIAL, len(PRODUCT))
                  + PRODUCT.encode())
@@ -509,6 +542,38 @@ def build() -> Script:
                                        "cip.cm.conn_serial_num": [0x1235], "cip.cm.app_reply_size": [1],
                                        "cip.cm.app_reply_data": [b"\x01\x02"]}))
 
+    # A class 1 (cyclic I/O) Forward Open to an assembly's connection points; the reply carries a
+    # T->O socket address item (multicast) after the CIP reply.
+    io_path = (Logical("class", 4), Logical("instance", 1), Logical("connection", 0x65),
+               Logical("connection", 0x66))
+    io = ForwardOpen(0, 0x20000010, 0x2222, 0x1337, 0x00C0FFEE, 10_000, ConnectionParams(36, variable=False),
+                     10_000, ConnectionParams(34, variable=False, type=1), io_path, timeout_multiplier=2,
+                     transport=0x01)
+    io_rep = ForwardOpenReply(0x10000010, 0x20000010, 0x2222, 0x1337, 0x00C0FFEE, 10_000, 10_000)
+    ctx = s.context()
+    request = Request(ConnectionManagerService.FORWARD_OPEN, CM, io.encode()).encode()
+    data = SendData((NullAddress(), UnconnectedData(request))).encode()
+    tcp.send(Encapsulation(Command.SEND_RR_DATA, SESSION, context=ctx, data=data).encode())
+    s.expect("Forward Open class 1 request", merge(header(Command.SEND_RR_DATA, data, session=SESSION, context=ctx), {
+        "enip.srrd.iface": [0], "enip.timeout": [0], "enip.cpf.itemcount": [2], "enip.cpf.typeid": [0, 0xB2],
+        "enip.cpf.length": [0, len(request)], "cip.cm.to_connid": [0x20000010], "cip.cm.otrpi": [10_000],
+        "cip.cm.ot_net_params": [0x4024], "cip.cm.to_net_params": [0x2022],
+        "cip.cm.fwo.consize": [36, 34], "cip.cm.fwo.f_v": [0, 0], "cip.cm.fwo.type": [2, 1],
+        "cip.cm.transport_type_trigger": [0x01], "cip.cm.fwo.transport": [1], "cip.cm.fwo.dir": [0],
+        "cip.cm.fwo.trigger": [0], "cip.cm.connpath_size": [4], "cip.class": [4], "cip.connpoint": [0x65, 0x66]}))
+    io_frame = s.frame
+    reply = encode_reply(ConnectionManagerService.FORWARD_OPEN, 0, (), io_rep.encode())
+    data = SendData((NullAddress(), UnconnectedData(reply),
+                     SockAddr(ItemType.SOCKADDR_T_O, sin_port=2222, sin_addr="239.192.1.1"))).encode()
+    tcp.reply(Encapsulation(Command.SEND_RR_DATA, SESSION, context=ctx, data=data).encode())
+    s.pairs.append((s.frame - 1, s.frame, "Forward Open class 1"))
+    s.expect("Forward Open class 1 reply", merge(header(Command.SEND_RR_DATA, data, session=SESSION, context=ctx), {
+        "enip.srrd.iface": [0], "enip.timeout": [0], "enip.cpf.itemcount": [3],
+        "enip.cpf.typeid": [0, 0xB2, 0x8001], "enip.cpf.length": [0, len(reply), 16], "enip.sinfamily": [2],
+        "enip.sinport": [2222], "enip.sinaddr": ["239.192.1.1"], "enip.sinzero": [bytes(8)]},
+        reply_fields(0x54), {"cip.cm.ot_connid": [0x10000010], "cip.cm.to_connid": [0x20000010],
+                             "cip.cm.otapi": [10_000], "cip.cm.toapi": [10_000]}))
+
     ctx = s.context()
     tcp.send(Encapsulation(Command.UNREGISTER_SESSION, SESSION, context=ctx).encode())
     s.expect("UnRegisterSession", header(Command.UNREGISTER_SESSION, b"", session=SESSION, context=ctx))
@@ -537,6 +602,22 @@ def build() -> Script:
     s.expect("ListServices reply (UDP)", merge(header(Command.LIST_SERVICES, data, context=ctx), {
         "enip.cpf.itemcount": [1], "enip.cpf.typeid": [0x0100], "enip.lsr.capaflags": [0x0020],
         "enip.lsr.capaflags.tcp": [1], "enip.lsr.capaflags.udp": [0], "enip.lsr.servicename": ["Communications"]}))
+
+    # --- Class 1 I/O over UDP port 2222: sequenced address + connected data (no encapsulation) ---
+    for seq in (1, 2):
+        values = bytes(range(seq, seq + 32))
+        cpf = encode_cpf([SequencedAddress(0x10000010, seq), ConnectedData(seq, struct.pack("<I", 1) + values)])
+        s.capture.udp(("192.168.1.10", 2222), ("192.168.1.20", 2222), cpf)
+        s.expect(f"class 1 O->T #{seq}", {
+            "enip.cpf.itemcount": [2], "enip.cpf.typeid": [0x8002, 0xB1], "enip.cpf.length": [8, 2 + 4 + 32],
+            "enip.cpf.sai.connid": [0x10000010], "enip.cpf.sai.seq": [seq], "enip.fwd_open_in": [io_frame],
+            "cip.seq": [seq], "cip.32bitheader.run_idle": [1], "cipio.data": [values]})
+        cpf = encode_cpf([SequencedAddress(0x20000010, seq), ConnectedData(seq, values)])
+        s.capture.udp(("192.168.1.20", 2222), ("239.192.1.1", 2222), cpf)
+        s.expect(f"class 1 T->O #{seq}", {
+            "enip.cpf.itemcount": [2], "enip.cpf.typeid": [0x8002, 0xB1], "enip.cpf.length": [8, 2 + 32],
+            "enip.cpf.sai.connid": [0x20000010], "enip.cpf.sai.seq": [seq], "enip.fwd_open_in": [io_frame],
+            "cip.seq": [seq], "cipio.data": [values]})
 
     # --- Negative control: a CPF item claiming 4 more bytes than the frame holds -----------------
     good = Encapsulation(Command.LIST_IDENTITY, context=ctx, data=encode_cpf([identity()])).encode()
@@ -652,80 +733,90 @@ def unexpected_experts(frame: Dissected) -> list[str]:
 # --- The test --------------------------------------------------------------------------------------
 
 
+@dataclass
+class Run:
+    script: Script
+    frames: dict[int, Dissected]
+    version: str  # tshark's, for failure messages: the expectations were set against tshark 4.0
+
+
 @pytest.fixture(scope="module")
-def dissected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Script, dict[int, Dissected]]:
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     if TSHARK is None:
         pytest.skip("tshark (Wireshark) is not installed: the wire-format cross-check did not run; "
                     "apt-get install tshark")
+    version = subprocess.run([TSHARK, "--version"], capture_output=True, text=True, timeout=60,
+                             check=False).stdout.partition("\n")[0]
     script = build()
     where = tmp_path_factory.mktemp("wireshark")
     pcap = where / "cpppo-enip.pcap"
     script.capture.write(str(pcap))
-    frames = {f.number: f for f in tshark(pcap, where)}
-    return script, frames
+    return Run(script, {f.number: f for f in tshark(pcap, where)}, version)
 
 
-def test_every_frame_was_dissected(dissected: tuple[Script, dict[int, Dissected]]) -> None:
-    script, frames = dissected
-    assert sorted(frames) == list(range(1, len(script.capture.records) + 1))
-    assert len(script.expected) >= 50
+def test_every_frame_was_dissected(run: Run) -> None:
+    assert sorted(run.frames) == list(range(1, len(run.script.capture.records) + 1)), run.version
 
 
-def test_checksums_verify(dissected: tuple[Script, dict[int, Dissected]]) -> None:
+def test_every_command_and_service_is_covered(run: Run) -> None:
+    """The capture holds every encapsulation command, and each service, as request and reply."""
+    commands = {c for e in run.script.expected.values() for c in e.fields.get("enip.command", [])}
+    assert commands == set(Command)
+    services = {0x01, 0x03, 0x0A, 0x0E, 0x10, 0x4C, 0x4D, 0x4E, 0x52, 0x53, 0x54, 0x5B}
+    for kind in ("request", "reply"):
+        shown = {c for e in run.script.expected.values() if kind in e.what for c in e.fields.get("cip.sc", [])}
+        assert services <= shown, (kind, sorted(services - shown))
+
+
+def test_checksums_verify(run: Run) -> None:
     """The pcap writer's IPv4, TCP and UDP checksums are right (status 1 = good, when checked)."""
-    _, frames = dissected
-    for frame in frames.values():
+    for frame in run.frames.values():
         assert frame.fields["ip.checksum.status"] == ["1"], frame.number
         proto = "tcp" if "tcp" in frame.layers else "udp"
         assert frame.fields[f"{proto}.checksum.status"] == ["1"], frame.number
 
 
-def test_nothing_malformed_and_no_expert_warnings(dissected: tuple[Script, dict[int, Dissected]]) -> None:
-    script, frames = dissected
+def test_nothing_malformed_and_no_expert_warnings(run: Run) -> None:
     problems = {}
-    for number, frame in frames.items():
-        if number == script.bad_frame:
+    for number, frame in run.frames.items():
+        if number == run.script.bad_frame:
             continue
         found = frame.malformed + unexpected_experts(frame)
         if found:
-            problems[number] = (script.expected.get(number, Expect(number, "(transport)", {})).what, found)
-    assert not problems, problems
+            problems[number] = (run.script.expected.get(number, Expect(number, "(transport)", {})).what, found)
+    assert not problems, (run.version, problems)
 
 
-def test_the_negative_control_is_flagged(dissected: tuple[Script, dict[int, Dissected]]) -> None:
+def test_the_negative_control_is_flagged(run: Run) -> None:
     """A truncated CPF item must be reported, or the check above could not fail."""
-    script, frames = dissected
-    frame = frames[script.bad_frame]
+    frame = run.frames[run.script.bad_frame]
     assert frame.malformed or any(int(e.get("_ws.expert.severity", "0")) >= PI_WARN for e in frame.experts)
 
 
-def test_exactly_the_expected_frames_carry_enip(dissected: tuple[Script, dict[int, Dissected]]) -> None:
+def test_exactly_the_expected_frames_carry_enip(run: Run) -> None:
     """Handshake, FIN and the first segments of a split message carry no ENIP; every message lands once."""
-    script, frames = dissected
-    carrying = {n for n, f in frames.items() if "enip" in f.layers and n != script.bad_frame}
-    assert carrying == set(script.expected)
+    carrying = {n for n, f in run.frames.items() if "enip" in f.layers and n != run.script.bad_frame}
+    assert carrying == set(run.script.expected), run.version
 
 
-def test_field_values_are_what_we_meant(dissected: tuple[Script, dict[int, Dissected]]) -> None:
-    script, frames = dissected
+def test_field_values_are_what_we_meant(run: Run) -> None:
     problems = {}
-    for number, expect in sorted(script.expected.items()):
-        found = mismatches(expect, frames[number])
+    for number, expect in sorted(run.script.expected.items()):
+        found = mismatches(expect, run.frames[number])
         if found:
             problems[f"frame {number}: {expect.what}"] = found
-    assert not problems, json.dumps(problems, indent=1)
+    assert not problems, run.version + "\n" + json.dumps(problems, indent=1)
 
 
-def test_requests_and_replies_are_paired(dissected: tuple[Script, dict[int, Dissected]]) -> None:
+def test_requests_and_replies_are_paired(run: Run) -> None:
     """Wireshark matched every SendRRData/SendUnitData reply to its request (so it decoded its data)."""
-    script, frames = dissected
-    assert len(script.pairs) == 19
+    assert len(run.script.pairs) == 21
     wanted_in: dict[int, list[int]] = defaultdict(list)
     wanted_to: dict[int, list[int]] = defaultdict(list)
-    for request, reply, _ in script.pairs:
+    for request, reply, _ in run.script.pairs:
         wanted_in[request].append(reply)
         wanted_to[reply].append(request)
-    shown_in = {n: [int(v) for v in f.fields.get("enip.response_in", [])] for n, f in frames.items()}
-    shown_to = {n: [int(v) for v in f.fields.get("enip.response_to", [])] for n, f in frames.items()}
-    assert {n: v for n, v in shown_in.items() if v} == wanted_in
-    assert {n: v for n, v in shown_to.items() if v} == wanted_to
+    shown_in = {n: [int(v) for v in f.fields.get("enip.response_in", [])] for n, f in run.frames.items()}
+    shown_to = {n: [int(v) for v in f.fields.get("enip.response_to", [])] for n, f in run.frames.items()}
+    assert {n: v for n, v in shown_in.items() if v} == wanted_in, run.version
+    assert {n: v for n, v in shown_to.items() if v} == wanted_to, run.version
