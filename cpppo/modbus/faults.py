@@ -21,7 +21,10 @@ from dataclasses import dataclass, field
 from .address import Table, split_address
 from .errors import ModbusUsageError
 
-__all__ = ["Faults", "parse_delay", "parse_exception_spec"]
+__all__ = ["EXCEPTION_CODES", "Faults", "parse_delay", "parse_exception_spec"]
+
+#: The exception codes the Modbus application protocol defines.
+EXCEPTION_CODES = frozenset((1, 2, 3, 4, 5, 6, 7, 8, 10, 11))
 
 
 @dataclass
@@ -55,8 +58,8 @@ class Faults:
         end_table, end = split_address(last if last is not None else first)
         if end_table is not table or end < offset:
             raise ModbusUsageError(f"bad exception range {first}-{last}")
-        if not 1 <= code <= 255:
-            raise ModbusUsageError(f"exception code {code} is outside 1-255")
+        if code not in EXCEPTION_CODES:
+            raise ModbusUsageError(f"exception code {code} is not one of {sorted(EXCEPTION_CODES)}")
         for i in range(offset, end + 1):
             self.exceptions[(table, i)] = code
 

@@ -200,7 +200,9 @@ class Simulator:
         context = _StoreContext(self.units, self.faults)
         trace = self._trace_packet if self.faults is not None and self.faults.active else None
         if self.serial is None:
-            return _TcpServer(context, address=(self.host, self.port), trace_packet=trace)
+            # "" (every interface) is bound as 0.0.0.0: asyncio would otherwise open an IPv4 and an
+            # IPv6 socket, each with its own ephemeral port when port 0 is asked for.
+            return _TcpServer(context, address=(self.host or "0.0.0.0", self.port), trace_packet=trace)
         line = self.serial
         server = _SerialServer(
             context, framer=FramerType.RTU, port=line.port, baudrate=line.baudrate, parity=line.parity,

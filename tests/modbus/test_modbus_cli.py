@@ -1,0 +1,219 @@
+"""Every documented command line, run as the user would: subprocesses on 127.0.0.1."""
+
+from __future__ import annotations
+
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from pymodbus.client import ModbusSerialClient, ModbusTcpClient
+
+SIM = [sys.executable, "-m", "cpppo.remote.modbus_sim"]
+POLL = [sys.executable, "-m", "cpppo.remote.modbus_poll"]
+SCRIPTS = Path(sys.executable).parent
+
+
+class Proc:
+    """A subprocess whose stdout and stderr lines are collected by threads, read with deadlines."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[tuple[str, str]] = queue.Queue()
+        self.seen: list[tuple[str, str]] = []
+        self._pumps = [threading.Thread(target=self._pump, args=(name, stream), daemon=True)
+                       for name, stream in (("out", self.proc.stdout), ("err", self.proc.stderr))]
+        for pump in self._pumps:
+            pump.start()
+
+    def _pump(self, name, stream):
+        for line in stream:
+            self.lines.put((name, line.rstrip("\n")))
+
+    def expect(self, pattern: str, timeout: float = 10.0) -> re.Match:
+        deadline = time.monotonic() + timeout
+        for _, line in self.seen:
+            if match := re.search(pattern, line):
+                return match
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                item = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            self.seen.append(item)
+            if match := re.search(pattern, item[1]):
+                return match
+        raise AssertionError(f"no line matching {pattern!r} within {timeout}s; got {self.seen}")
+
+    def finish(self, sig: int | None = None, timeout: float = 10.0) -> int:
+        if sig is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout)
+        for pump in self._pumps:  # the pipes are at EOF once the process is gone
+            pump.join(timeout)
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return rc
+
+    def text(self, name: str = "err") -> str:
+        return "\n".join(line for n, line in self.seen if n == name)
+
+
+@pytest.fixture
+def procs():
+    started: list[Proc] = []
+
+    def start(argv):
+        p = Proc(argv)
+        started.append(p)
+        return p
+
+    yield start
+    for p in started:
+        if p.proc.poll() is None:
+            p.proc.kill()
+            p.proc.wait(5)
+
+
+def start_sim(procs, *args, command=SIM):
+    sim = procs([*command, *args])
+    match = sim.expect(r"^Success; Started Modbus/(TCP|RTU) Simulator; PID = (\d+); address = (.*)$")
+    assert int(match[2]) == sim.proc.pid
+    return sim, match
+
+
+def port_of(match) -> int:
+    return int(match[3].rsplit(":", 1)[1])
+
+
+def test_modbus_sim_documented_success_line_and_all_interfaces(procs):
+    sim, match = start_sim(procs, "-a", ":0", "40001-40100=99")
+    assert match[1] == "TCP" and match[3].startswith(":")  # ':PORT' means every interface
+    client = ModbusTcpClient("127.0.0.1", port=port_of(match), timeout=2, retries=0)
+    try:
+        assert client.read_holding_registers(0, count=100).registers == [99] * 100
+        assert client.read_holding_registers(100, count=1).exception_code == 2
+    finally:
+        client.close()
+    assert sim.finish(signal.SIGINT) == 0
+    assert "Traceback" not in sim.text()
+
+
+def test_console_scripts_run(procs):
+    sim, match = start_sim(procs, "-a", "127.0.0.1:0", "40001=5", command=[str(SCRIPTS / "modbus_sim")])
+    poll = procs([str(SCRIPTS / "modbus_poll"), "-a", f"127.0.0.1:{port_of(match)}", "40001", "-d", "0.3"])
+    assert poll.finish() == 0
+    assert "40001 == 5 (was: None)" in poll.text()
+    assert sim.finish(signal.SIGTERM) == 0
+
+
+def test_modbus_poll_writes_then_logs_changes_as_documented(procs):
+    _, match = start_sim(procs, "-a", "127.0.0.1:0", "40001-40100=99")
+    address = f"127.0.0.1:{port_of(match)}"
+    watcher = procs([*POLL, "-a", address, "-r", "0.05", "40001-40010=0", "40001-40100"])
+    watcher.expect(r" 40001 == 0 \(was: None\)$")
+    watcher.expect(r" 40011 == 99 \(was: None\)$")
+    watcher.expect(r" 40100 == 99 \(was: None\)$")
+    other = procs([*POLL, "-a", address, "40009=999", "-d", "0"])  # "in another terminal"
+    assert other.finish() == 0
+    watcher.expect(r" 40009 == 999 \(was: 0\)$")
+    assert watcher.finish(signal.SIGINT) == 0  # ^C ends it cleanly
+    assert "Traceback" not in watcher.text()
+
+
+def test_modbus_poll_typed_views_and_word_order(procs):
+    _, match = start_sim(procs, "-a", "127.0.0.1:0", "40001-40030")
+    address = f"127.0.0.1:{port_of(match)}"
+    poll = procs([*POLL, "-a", address, "-d", "0.3", "40001:float32=1.5", "40010:int32=-70000",
+                  "40020:str[10]=hello"])
+    assert poll.finish() == 0
+    for line in ("40001:float32 == 1.5 (was: None)", "40010:int32 == -70000 (was: None)",
+                 "40020:str[10] == 'hello' (was: None)"):
+        assert line in poll.text()
+    swapped = procs([*POLL, "-a", address, "-d", "0.3", "--word-order", "little", "40010:int32"])
+    assert swapped.finish() == 0
+    assert "40010:int32 == -70000 (was: None)" not in swapped.text()
+    raw = procs([*POLL, "-a", address, "-d", "0.3", "40010-40011"])
+    assert raw.finish() == 0
+    assert "40010 == 65534 (was: None)" in raw.text() and "40011 == 61072 (was: None)" in raw.text()
+
+
+def test_units_reach_and_timeout_options(procs):
+    _, match = start_sim(procs, "-a", "127.0.0.1:0", "--unit", "1", "--unit", "2", "40001=1", "40050=2")
+    address = f"127.0.0.1:{port_of(match)}"
+    two = procs([*POLL, "-a", address, "--unit", "2", "-R", "0", "-t", "1", "-d", "0.3", "40001=22", "40001",
+                 "40050"])
+    assert two.finish() == 0
+    assert "40001 == 22 (was: None)" in two.text() and "40050 == 2 (was: None)" in two.text()
+    one = procs([*POLL, "-a", address, "--unit", "1", "-d", "0.3", "40001"])
+    assert one.finish() == 0
+    assert "40001 == 1 (was: None)" in one.text()
+
+
+def test_modbus_sim_fault_options(procs):
+    _, match = start_sim(procs, "-a", "127.0.0.1:0", "--delay", "0.01-0.02", "--exception", "40005=6",
+                         "40001-40010=3")
+    client = ModbusTcpClient("127.0.0.1", port=port_of(match), timeout=2, retries=0)
+    try:
+        assert client.read_holding_registers(0, count=4).registers == [3] * 4
+        assert client.read_holding_registers(4, count=1).exception_code == 6
+    finally:
+        client.close()
+
+
+def test_modbus_sim_serves_rtu_on_a_serial_device(procs, pty_line):
+    _, match = start_sim(procs, "-a", pty_line.server_port, "--baudrate", "115200", "--unit", "3", "40001=8")
+    assert match[1] == "RTU" and match[3] == pty_line.server_port
+    client = ModbusSerialClient(pty_line.client_port, baudrate=115200, timeout=2, retries=0)
+    try:
+        assert client.connect()
+        assert client.read_holding_registers(0, count=1, device_id=3).registers == [8]
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize(("command", "args"), [
+    (SIM, ["-a", "127.0.0.1:0", "20001=1"]),
+    (SIM, ["-a", "127.0.0.1:0", "40010-40001"]),
+    (SIM, ["-a", "127.0.0.1:0"]),
+    (SIM, ["-a", "127.0.0.1:99999", "40001"]),
+    (SIM, ["-a", "127.0.0.1:0", "--delay", "x", "40001"]),
+    (SIM, ["-a", "127.0.0.1:0", "--drop", "2", "40001"]),
+    (SIM, ["-a", "127.0.0.1:0", "--exception", "40001=99", "40001"]),
+    (SIM, ["-a", "127.0.0.1:0", "--unit", "300", "40001"]),
+    (SIM, ["--no-such-option", "40001"]),
+    (POLL, ["-a", "127.0.0.1:1", "40001:float99"]),
+    (POLL, ["-a", "127.0.0.1:1", "40001=hello"]),
+    (POLL, ["-a", "127.0.0.1:1", "-r", "0", "40001"]),
+    (POLL, ["-a", "127.0.0.1:1"]),
+    (POLL, ["-a", "127.0.0.1:port", "40001"]),
+])
+def test_bad_input_is_one_line_and_status_2(procs, command, args):
+    p = procs([*command, *args])
+    assert p.finish() == 2
+    err = p.text().strip()
+    assert "Traceback" not in err and len(err.splitlines()) == 1 and "error" in err
+
+
+def test_modbus_sim_port_in_use_is_one_line(procs):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        p = procs([*SIM, "-a", f"127.0.0.1:{busy.getsockname()[1]}", "40001"])
+        assert p.finish() == 1
+    assert "Traceback" not in p.text() and "cannot listen" in p.text()
+
+
+def test_modbus_poll_write_to_absent_plc_fails_cleanly(procs):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    p = procs([*POLL, "-a", f"127.0.0.1:{port}", "-t", "0.5", "40001=1"])
+    assert p.finish() == 1
+    assert "Traceback" not in p.text() and "cannot connect" in p.text()
