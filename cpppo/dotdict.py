@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -20,8 +21,9 @@ _MISSING: Any = object()
 _STEP = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]|(\.)")
 
 
-def _parse(key: str) -> list[str | int]:
-    """Split ``'a.b[0].c'`` into ``['a', 'b', 0, 'c']``; refuse malformed paths."""
+@lru_cache(maxsize=4096)
+def _parse(key: str) -> tuple[str | int, ...]:
+    """Split ``'a.b[0].c'`` into ``('a', 'b', 0, 'c')``; refuse malformed paths (cached)."""
     steps: list[str | int] = []
     pos, end, want_name = 0, len(key), True
     while pos < end:
@@ -45,7 +47,7 @@ def _parse(key: str) -> list[str | int]:
         pos = m.end()
     if want_name:
         raise KeyError(f"malformed dotdict key {key!r}")
-    return steps
+    return tuple(steps)
 
 
 def _is_path(key: object) -> bool:

@@ -28,6 +28,7 @@ from .states import DROP, INPUT, MACHINE, MISSING, decide, state
 __all__ = ["dfa", "new_container"]
 
 _UNICODE = "w" if sys.version_info >= (3, 13) else "u"
+_MAX_DEPTH = 256
 
 
 def new_container(symbol: Any) -> Any:
@@ -147,66 +148,98 @@ class dfa(state):
     ) -> Iterator[tuple[dfa, state | None]]:
         """Run over ``source`` (a ``peekable``), yielding ``(machine, state)`` per transition.
 
-        Stored input goes to ``data`` (a ``dotdict``) under ``<path>.<context>...``.  Raises
-        ``NonTerminal`` if the machine stops in a non-terminal state.
+        Stored input goes to ``data`` (a ``dotdict``) under ``<path>.<context>...``; during one run
+        each storing state appends to the container it found (or created) on its first symbol.
+        Raises ``NonTerminal`` if the machine stops in a non-terminal state.
         """
         if data is None:
             data = dotdict()
-        ctx = self.context(path)
-        greedy = self.greedy
+        return self._run(source, self.context(path), data, {})
+
+    def _run(self, source: Any, ctx: str, data: Any, cache: dict[str, dict[state, Any]]
+             ) -> Iterator[tuple[dfa, state | None]]:
+        # Nested plain machines run in this one loop on an explicit stack of enclosing machines
+        # (no generator per sub-machine activation); a machine with its own run() is delegated to.
         peek = source.peek
         take = source.__next__
-        boxes: dict[state, Any] = {}
-        cur: Any = self.resolve(self.initial, source)
-        self.current = cur
+        stack: list[tuple[dfa, str, bool, dict[state, Any]]] = []
+        m: dfa = self
+        greedy = m.greedy
+        boxes = cache.get(ctx)
+        if boxes is None:
+            boxes = cache[ctx] = {}
+        cur: Any = m.resolve(m.initial, source)
+        m.current = cur
         consume = False
-        yield self, cur
+        enter = True
+        yield m, cur
         while True:
-            # Enter ``cur``: its action on the symbol that led here, or run it as a sub-machine.
-            kind = cur._kind
-            if kind:
+            if enter:  # ``cur``'s action on the symbol that led here, or descend into it
+                kind = cur._kind
                 if kind == INPUT:
                     if consume:
                         sym = take()
                         box = boxes.get(cur)
                         if box is None:
-                            box = boxes[cur] = self._container(cur, ctx, data, sym)
+                            box = boxes[cur] = m._container(cur, ctx, data, sym)
                         box.append(sym)
                 elif kind == DROP:
                     if consume:
                         take()
+                elif kind == MACHINE:
+                    if type(cur).run is dfa.run:
+                        if len(stack) >= _MAX_DEPTH:
+                            raise DefinitionError(f"{self.name!r}: machines nested deeper than {_MAX_DEPTH}")
+                        stack.append((m, ctx, greedy, boxes))
+                        m, ctx = cur, cur.context(ctx)
+                        greedy = m.greedy
+                        boxes = cache.get(ctx)
+                        if boxes is None:
+                            boxes = cache[ctx] = {}
+                        cur = m.initial  # validated as a state in __init__
+                        m.current = cur
+                        consume = False
+                        yield m, cur
+                        continue
+                    yield from cur.run(source=source, machine=m, path=ctx, data=data)
+            enter = True
+            if greedy or not cur.terminal:
+                # Choose the next state: one dict lookup on the hot path.
+                sym = peek()
+                if sym is not None:
+                    nxt = cur._fast.get(sym)
+                    if nxt is not None:
+                        consume = True
+                        m.current = cur = nxt
+                        yield m, nxt
+                        continue
+                    if cur._simple:
+                        nxt, consume = cur._eps, False
+                    else:
+                        nxt, consume = cur.choose(sym, m, source, ctx, data)
+                elif cur.needs_input:
+                    yield m, None  # no input now: the caller may chain more and resume
+                    nxt, consume = cur.choose(peek(), m, source, ctx, data)
                 else:
-                    yield from cur.run(source=source, machine=self, path=ctx, data=data)
-            if not greedy and cur.terminal:
+                    nxt, consume = cur.choose(None, m, source, ctx, data)
+                if nxt is not MISSING and nxt is not None:
+                    if not isinstance(nxt, state):
+                        nxt = m.resolve(nxt, source)
+                    if nxt is not None:
+                        m.current = cur = nxt
+                        yield m, nxt
+                        continue
+                if not cur.terminal:
+                    raise NonTerminal(
+                        f"machine {m.name!r} stopped in non-terminal state {cur}",
+                        machine=m, state=cur, position=_position(source), symbol=_peek(source),
+                    )
+            # Machine ``m`` is done; its parent carries on from "after entering m".
+            if not stack:
                 return
-            # Choose the next state.
-            sym = peek()
-            if sym is not None:
-                nxt = cur._fast.get(sym)
-                if nxt is not None:
-                    consume = True
-                    self.current = cur = nxt
-                    yield self, nxt
-                    continue
-                nxt, consume = cur.choose(sym, self, source, ctx, data)
-            elif cur.needs_input:
-                yield self, None  # no input now: the caller may chain more and resume
-                nxt, consume = cur.choose(peek(), self, source, ctx, data)
-            else:
-                nxt, consume = cur.choose(None, self, source, ctx, data)
-            if nxt is MISSING or nxt is None:
-                break
-            if not isinstance(nxt, state):
-                nxt = self.resolve(nxt, source)
-                if nxt is None:
-                    break
-            self.current = cur = nxt
-            yield self, nxt
-        if not cur.terminal:
-            raise NonTerminal(
-                f"{self} stopped in non-terminal state {cur}",
-                machine=self, state=cur, position=_position(source), symbol=_peek(source),
-            )
+            cur = m
+            m, ctx, greedy, boxes = stack.pop()
+            enter = False
 
     def _container(self, st: state, ctx: str, data: Any, symbol: Any) -> Any:
         path = st.context(ctx, st.extension)

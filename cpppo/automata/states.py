@@ -63,8 +63,8 @@ class state:
     stores data (``<machine path>.<context><extension>``).
     """
 
-    __slots__ = ("__weakref__", "_any", "_context", "_dec", "_eps", "_extension", "_fast", "_stop", "_terminal",
-                 "alphabet", "name")
+    __slots__ = ("__weakref__", "_any", "_context", "_dec", "_eps", "_extension", "_fast", "_simple",
+                 "_terminal", "alphabet", "name")
     _kind = PLAIN
 
     def __init__(
@@ -81,23 +81,17 @@ class state:
         self._context = context or None
         self._extension = extension or ""
         self._fast: dict[Any, state] = {}  # symbol -> state, no conditions
-        self._stop: set[Any] = set()  # symbols explicitly mapped to None (stop)
         self._dec: dict[Any, list[Any]] = {}  # key -> [decide..., optional plain target last]
         self._any: Target = MISSING  # the True transition
         self._eps: Target = MISSING  # the None transition
+        self._simple = True  # no decisions, stops, names or True: a miss means "epsilon or stop"
 
     # -- identity ---------------------------------------------------------------------------
     @property
     def terminal(self) -> bool:
         return self._terminal
 
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __bool__(self) -> bool:
+    def __bool__(self) -> bool:  # a state is never "empty", whatever len() says
         return True
 
     def __str__(self) -> str:
@@ -112,8 +106,14 @@ class state:
 
     def context(self, path: str | None = None, extension: str | None = None) -> str:
         """Join ``path`` and this state's context with ``.``, then append ``extension``."""
-        parts = [p for p in (path, self._context) if p]
-        return ".".join(parts) + (extension or "")
+        ctx = self._context
+        if path:
+            joined = f"{path}.{ctx}" if ctx else path
+        elif ctx:
+            joined = ctx
+        else:
+            return (extension or "").lstrip(".")
+        return joined + extension if extension else joined
 
     @property
     def extension(self) -> str:
@@ -139,6 +139,7 @@ class state:
             raise DefinitionError(f"{self}[{key!r}]: target {target!r} is not a state, decide, name or None")
         for k in self._keys(key):
             self._set(k, target)
+        self._simple = not self._dec and self._any is MISSING
 
     def _set(self, key: Any, target: Target) -> None:
         if key is not None and key is not True:
@@ -202,6 +203,7 @@ class state:
             raise KeyError(key)
         self._dec.pop(key, None)
         self._clear(key)
+        self._simple = not self._dec and self._any is MISSING
 
     def transitions(self) -> Iterator[tuple[Any, Target]]:
         """Every ``(key, target)`` pair: symbols, then ``True``, then ``None``; decisions expanded."""
