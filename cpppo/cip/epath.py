@@ -341,7 +341,10 @@ def parse_route_path(value: Any) -> Path | None:
         if text.lower() in ("false", "0", "none", ""):
             return None
         if text[:1] in "[{":
-            return path_from_json(text)
+            try:
+                return parse_route_path(json.loads(text))
+            except json.JSONDecodeError as exc:
+                raise EncodeError(f"invalid JSON route path {value!r}: {exc.msg}") from None
         parts = text.split("/")
         if len(parts) % 2:
             raise EncodeError(f"route path {value!r} must be <port>/<link> pairs")
@@ -355,6 +358,17 @@ def parse_route_path(value: Any) -> Path | None:
         path: Path = tuple(segs)
     elif isinstance(value, int) and not isinstance(value, bool) and value == 0:
         return None
+    elif isinstance(value, Sequence) and any(isinstance(item, str) for item in value):
+        # a list mixing "<port>/<link>" strings and dicts: '["1/3", {"port": 2, "link": "1.2.3.4"}]'
+        segs = []
+        for item in value:
+            if isinstance(item, str):
+                if "/" not in item or item.strip()[:1] in "[{":
+                    raise EncodeError(f"route path element {item!r} is not <port>/<link>")
+                segs.extend(parse_route_path(item) or ())
+            else:
+                segs.extend(path_from_json([item]))
+        path = tuple(segs)
     else:
         path = path_from_json(value)
     for seg in path:
