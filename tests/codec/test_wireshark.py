@@ -202,19 +202,22 @@ def send_rr(script: Script, tcp: TcpStream, what: str, request: bytes, reply: by
         {"enip.timeout": [0], "enip.cpf.length": [0, len(reply)]}, reply_fields))
 
 
-def unconnected_send(message: Request) -> bytes:
+def unconnected_send(message: Request, route: tuple[Port, ...] = ROUTE) -> bytes:
     """``message`` wrapped in an Unconnected Send to the Connection Manager, routed to slot 0."""
     return Request(ConnectionManagerService.UNCONNECTED_SEND, CM,
-                   UnconnectedSend(message.encode(), ROUTE).encode()).encode()
+                   UnconnectedSend(message.encode(), route).encode()).encode()
 
 
-def routed(message: Request) -> Fields:
-    """The Unconnected Send wrapper fields of a routed request."""
-    return {"cip.sc": [ConnectionManagerService.UNCONNECTED_SEND, message.service],
-            "cip.cm.tick_time": [5], "cip.cm.timeout_tick": [157],
-            "cip.cm.msg_req_size": [len(message.encode())],
-            "cip.cm.route_path_size": [1], "cip.port": [1], "cip.linkaddress.byte": [0],
-            "cip.class": [6], "cip.instance": [1]}
+BACKPLANE: Fields = {"cip.cm.route_path_size": [1], "cip.port": [1], "cip.linkaddress.byte": [0],
+                     "cip.epath": [b"\x01\x00"]}
+
+
+def routed(message: Request, route: Fields = BACKPLANE) -> Fields:
+    """The Unconnected Send wrapper fields of a routed request (``route``: those of its route path)."""
+    return merge({"cip.sc": [ConnectionManagerService.UNCONNECTED_SEND, message.service],
+                  "cip.cm.tick_time": [5], "cip.cm.timeout_tick": [157],
+                  "cip.cm.msg_req_size": [len(message.encode())],
+                  "cip.class": [6], "cip.instance": [1], "cip.epath": [b"\x20\x06\x24\x01"]}, route)
 
 
 def reply_fields(service: int, status: int = 0, ext: tuple[int, ...] = ()) -> Fields:
@@ -410,6 +413,46 @@ def build() -> Script:
             merge(reply_fields(msg.service), {
                 "cip.getlist.attr_count": [4], "cip.getlist.attr_status": [0, 0, 0, 0x14],
                 "cip.id.vendor_id": [1], "cip.id.device_type": [0x0E], "cip.id.product_name": ["Logix"]}))
+
+    # Wide logical segments (16-bit class and attribute, 32-bit instance), each with its pad byte.
+    msg = Request(CommonService.GET_ATTRIBUTE_SINGLE, (Logical("class", 0x300), Logical("instance", 0x12345),
+                                                       Logical("attribute", 0x101)))
+    send_rr(s, tcp, "Get Attribute Single, wide segments", unconnected_send(msg),
+            encode_reply(msg.service, 0, (), b"\x00"),
+            merge(routed(msg), {"cip.class": [0x300], "cip.instance": [0x12345], "cip.attribute": [0x101],
+                                "cip.epath": [bytes.fromhex("2100 0003 2600 45230100 3100 0101")]}),
+            merge(reply_fields(msg.service), {"cip.attribute": [0x101]}))
+
+    # Two symbols (odd lengths, so padded) and a 32-bit element.
+    msg = Request(LogixService.READ_TAG, (Symbolic("Prog:Main"), Symbolic("Odd"), Logical("element", 70000)),
+                  ReadTag(1).encode())
+    send_rr(s, tcp, "Read Tag, program scope, 32-bit element", unconnected_send(msg),
+            encode_reply(msg.service, 0, (), TypedData(TypeCode.LINT, struct.pack("<q", -1)).encode()),
+            merge(routed(msg), {"cip.symbol": ["Prog:Main", "Odd"], "cip.member": [70000],
+                                "cip.epath": [b"\x91\x09Prog:Main\x00\x91\x03Odd\x00\x2a\x00" + struct.pack("<I", 70000)],
+                                "cip.data": [struct.pack("<H", 1)]}),
+            merge(reply_fields(msg.service), {"cip.data": [struct.pack("<Hq", 0xC5, -1)]}))
+
+    # Route paths: out an Ethernet port to an IP address (odd length, padded) then the backplane;
+    # an extended port number (18) with a one-byte link; an extended port with an IP address.
+    vendor = Request(CommonService.GET_ATTRIBUTE_SINGLE, (Logical("class", 1), Logical("instance", 1),
+                                                          Logical("attribute", 1)))
+    routes: list[tuple[str, tuple[Port, ...], Fields]] = [
+        ("via 10.0.0.10, slot 3", (Port(2, "10.0.0.10"), Port(1, 3)), {
+            "cip.cm.route_path_size": [7], "cip.port": [2, 1], "cip.linkaddress_size": [9],
+            "cip.linkaddress.string": ["10.0.0.10"], "cip.linkaddress.byte": [3],
+            "cip.epath": [b"\x12\x0910.0.0.10\x00\x01\x03"]}),
+        ("via port 18, link 1", (Port(18, 1),), {
+            "cip.cm.route_path_size": [2], "cip.port": [15], "cip.linkaddress.byte": [1],
+            "cip.epath": [b"\x0f\x12\x00\x01"]}),
+        ("via port 20, 10.1.1.1", (Port(20, "10.1.1.1"),), {
+            "cip.cm.route_path_size": [6], "cip.port": [15, 20], "cip.linkaddress_size": [8],
+            "cip.linkaddress.string": ["10.1.1.1"], "cip.epath": [b"\x1f\x08\x14\x0010.1.1.1"]}),
+    ]
+    for what, route, fields in routes:
+        send_rr(s, tcp, f"Get Attribute Single routed {what}", unconnected_send(vendor, route),
+                encode_reply(vendor.service, 0, (), struct.pack("<H", 1)),
+                routed(vendor, fields), merge(reply_fields(vendor.service), {"cip.id.vendor_id": [1]}))
 
     # --- Multiple Service Packet to the Message Router, with its reply ----------------------------
     inner = [Request(LogixService.READ_TAG, (Symbolic("A"),), ReadTag(1).encode()),
@@ -810,7 +853,7 @@ def test_field_values_are_what_we_meant(run: Run) -> None:
 
 def test_requests_and_replies_are_paired(run: Run) -> None:
     """Wireshark matched every SendRRData/SendUnitData reply to its request (so it decoded its data)."""
-    assert len(run.script.pairs) == 21
+    assert len(run.script.pairs) == 26
     wanted_in: dict[int, list[int]] = defaultdict(list)
     wanted_to: dict[int, list[int]] = defaultdict(list)
     for request, reply, _ in run.script.pairs:
