@@ -9,10 +9,13 @@ preferences change nothing).  The capture holds:
 * one TCP conversation to port 44818 (handshake, consistent sequence numbers, FIN exchange) with
   every encapsulation command, requests and replies: NOP, ListServices, ListIdentity,
   ListInterfaces, legacy 0x0001, RegisterSession (refused with status 0x69, then accepted),
-  SendRRData with Unconnected Send wrapping Read Tag (also of array elements), Read Tag
-  Fragmented (partial-transfer reply 0x06), Write Tag (one with an odd length, so padded), Write
+  SendRRData with Unconnected Send wrapping Read Tag (also of array elements, of a structure
+  with its handle, and with two symbols and a 32-bit element), Read Tag
+  Fragmented (partial-transfer reply 0x06), Write Tag (REAL; SINT, whose odd length is padded;
+  a structure), Write
   Tag Fragmented (split across three TCP segments), Read-Modify-Write, Get Attributes All, Get
-  Attribute Single (also with a 16-bit instance), Set Attribute Single, Get Attribute List (with
+  Attribute Single (also with 16/32-bit segments, and over route paths with IP-address links and
+  extended port numbers), Set Attribute Single, Get Attribute List (with
   a failed attribute), a Multiple Service Packet, error replies with extended status (two of them
   pipelined in one segment), Forward Open, Large Forward Open (routed via an IP link address),
   a class 1 Forward Open whose reply carries a T->O socket address item, Forward Close,
@@ -87,7 +90,7 @@ from cpppo.cip.logix import (
 from cpppo.cip.message import Request, encode_multiple, encode_reply, multiple_request
 from cpppo.cip.services import CommonService, ConnectionManagerService, LogixService
 from cpppo.cip.status import GeneralStatus
-from cpppo.cip.types import TypeCode
+from cpppo.cip.types import STRUCTURE, TypeCode
 from cpppo.enip.cpf import (
     ConnectedAddress,
     ConnectedData,
@@ -362,6 +365,20 @@ def build() -> Script:
     send_rr(s, tcp, "Write Tag Fragmented (3 segments)", unconnected_send(msg), encode_reply(msg.service),
             merge(routed(msg), {"cip.symbol": ["Big"], "cip.data": [struct.pack("<HHI", 0xC4, 100, 200) + chunk]}),
             reply_fields(msg.service), cuts=(10, 70))
+
+    # A structure (UDT): the type word is 0x02A0 followed by the structure handle.
+    udt = struct.pack("<iif", 1, 2, 3.5)
+    msg = Request(LogixService.READ_TAG, (Symbolic("Recipe"),), ReadTag(1).encode())
+    send_rr(s, tcp, "Read Tag of a structure", unconnected_send(msg),
+            encode_reply(msg.service, 0, (), TypedData(STRUCTURE, udt, handle=0x8F3A).encode()),
+            merge(routed(msg), {"cip.symbol": ["Recipe"]}),
+            merge(reply_fields(msg.service), {"cip.data": [struct.pack("<HH", 0x02A0, 0x8F3A) + udt]}))
+    msg = Request(LogixService.WRITE_TAG, (Symbolic("Recipe"),),
+                  WriteTag(STRUCTURE, 1, udt, handle=0x8F3A).encode())
+    send_rr(s, tcp, "Write Tag of a structure", unconnected_send(msg), encode_reply(msg.service),
+            merge(routed(msg), {"cip.symbol": ["Recipe"],
+                                "cip.data": [struct.pack("<HHH", 0x02A0, 0x8F3A, 1) + udt]}),
+            reply_fields(msg.service))
 
     # Read-Modify-Write: 0x4E, which on the Connection Manager would be Forward Close.
     msg = Request(LogixService.READ_MODIFY_WRITE, (Symbolic("Flags"),),
@@ -855,7 +872,7 @@ def test_field_values_are_what_we_meant(run: Run) -> None:
 
 def test_requests_and_replies_are_paired(run: Run) -> None:
     """Wireshark matched every SendRRData/SendUnitData reply to its request (so it decoded its data)."""
-    assert len(run.script.pairs) == 26
+    assert len(run.script.pairs) == 28
     wanted_in: dict[int, list[int]] = defaultdict(list)
     wanted_to: dict[int, list[int]] = defaultdict(list)
     for request, reply, _ in run.script.pairs:
