@@ -10,17 +10,16 @@ preferences change nothing).  The capture holds:
   every encapsulation command, requests and replies: NOP, ListServices, ListIdentity,
   ListInterfaces, legacy 0x0001, RegisterSession (refused with status 0x69, then accepted),
   SendRRData with Unconnected Send wrapping Read Tag (also of array elements, of a structure
-  with its handle, and with two symbols and a 32-bit element), Read Tag
-  Fragmented (partial-transfer reply 0x06), Write Tag (REAL; SINT, whose odd length is padded;
-  a structure), Write
+  with its handle, and with two symbols and a 32-bit element), Read Tag Fragmented (partial-
+  transfer reply 0x06), Write Tag (REAL; SINT, whose odd length is padded; a structure), Write
   Tag Fragmented (split across three TCP segments), Read-Modify-Write, Get Attributes All, Get
   Attribute Single (also with 16/32-bit segments, and over route paths with IP-address links and
-  extended port numbers), Set Attribute Single, Get Attribute List (with
-  a failed attribute), a Multiple Service Packet, error replies with extended status (two of them
-  pipelined in one segment), Forward Open, Large Forward Open (routed via an IP link address),
-  a class 1 Forward Open whose reply carries a T->O socket address item, Forward Close,
-  SendUnitData with connected address + connected data (sequence count) carrying a Read Tag
-  request and reply, and UnRegisterSession;
+  extended port numbers), Set Attribute Single, Get Attribute List (with a failed attribute), a
+  Multiple Service Packet, error replies with extended status (two of them pipelined in one
+  segment), Forward Open, Large Forward Open (routed via an IP link address), a class 1 Forward
+  Open whose reply carries a T->O socket address item, Forward Close, SendUnitData with
+  connected address + connected data (sequence count) carrying a Read Tag request and reply,
+  and UnRegisterSession;
 * UDP: broadcast ListIdentity and ListServices with their replies (port 44818), and class 1 I/O
   (sequenced address + connected data, port 2222) of the connection opened above.
 
