@@ -103,6 +103,8 @@ def decode_request(buf: bytes | memoryview, offset: int = 0, end: int | None = N
 
 
 def encode_reply(service: int, status: int = 0, ext_status: Sequence[int] = (), data: bytes = b"") -> bytes:
+    if not 0 <= service <= 0xFF:  # the request's code, or already with the reply bit
+        raise EncodeError(f"service code 0x{service:X} out of range")
     service &= 0x7F
     if not 0 <= status <= 0xFF or len(ext_status) > 0xFF:
         raise EncodeError(f"reply status {status!r} / extended {ext_status!r} out of range")

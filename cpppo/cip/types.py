@@ -110,7 +110,7 @@ class NumericType(CIPType):
                 hi = max(values)
                 lo = min(values)
                 for v in (hi, lo):
-                    if math.isfinite(v) and abs(v) > 3.4028235677973366e38:
+                    if abs(v) != math.inf and abs(v) > 3.4028235677973366e38:  # no float(): ints may be huge
                         raise EncodeError(f"{v!r} is out of range for {self.name}")
             return
         for v in values:
@@ -123,7 +123,10 @@ class NumericType(CIPType):
 
     def encode(self, values: Sequence[Any]) -> bytes:
         self.check(values)
-        return struct.pack(f"<{len(values)}{self.fmt}", *values)
+        try:
+            return struct.pack(f"<{len(values)}{self.fmt}", *values)
+        except (struct.error, OverflowError) as exc:  # a float that rounds past the type's range
+            raise EncodeError(f"a value is out of range for {self.name}: {exc}") from None
 
     def decode(self, buf: bytes | memoryview, offset: int = 0, count: int | None = None) -> list[Any]:
         avail = len(buf) - offset
