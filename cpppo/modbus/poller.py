@@ -194,7 +194,7 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
         if not self._client.connect():
             self._client.close()
             self._client = None
-            raise ModbusOffline(f"{self}: cannot connect")
+            raise ModbusOffline("cannot connect")
         return self._client
 
     def _disconnect(self) -> None:
