@@ -3,8 +3,10 @@
 Protocol parsers store what they decode under paths such as ``request.path.segment[0].class``;
 a reply is read back the same way or as ``reply.path.segment[0].class``.  The strategy is to
 keep each level an ordinary ``dict`` (fast, picklable, printable as a dict) and to walk a path
-only when a key actually contains ``.`` or ``[``.  Setting a path creates the intermediate
-levels; an index ``l[3]`` addresses an existing list (one past its end appends a new level).
+only when a key actually contains ``.`` or ``[`` (parsed paths are cached).  Setting a path
+creates the intermediate levels; an index ``l[3]`` addresses an existing list (one past its end
+appends a new level).  A leading ``.`` is ignored, so ``data[path + '.x']`` works when ``path``
+is empty.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ _STEP = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]|(\.)")
 def _parse(key: str) -> tuple[str | int, ...]:
     """Split ``'a.b[0].c'`` into ``('a', 'b', 0, 'c')``; refuse malformed paths (cached)."""
     steps: list[str | int] = []
-    pos, end, want_name = 0, len(key), True
+    # a leading '.' is ignored, so the idiom ``data[path + '.field']`` works with an empty path
+    pos, end, want_name = (1 if key.startswith(".") else 0), len(key), True
     while pos < end:
         m = _STEP.match(key, pos)
         if m is None:
@@ -103,7 +106,10 @@ class dotdict(dict):
                     raise KeyError(f"{key!r}: [{step}] indexes a {type(node).__name__}, not a list")
                 if step == len(node):
                     node.append(dotdict())
-                node = node[step]
+                try:
+                    node = node[step]
+                except IndexError:
+                    raise KeyError(f"{key!r}: index [{step}] out of range") from None
                 continue
             child = node.get(step, _MISSING) if isinstance(node, dict) else _MISSING
             if child is _MISSING:
