@@ -172,9 +172,14 @@ class AttributeValue:
 
 
 def encode_attribute_list_reply(entries: Sequence[AttributeValue]) -> bytes:
+    if len(entries) > 0xFFFF:
+        raise EncodeError(f"{len(entries)} attributes is too many for one Get Attribute List reply")
     out = bytearray(_UINT.pack(len(entries)))
     for e in entries:
-        out += struct.pack("<HH", e.attribute, e.status)
+        try:
+            out += struct.pack("<HH", e.attribute, e.status)
+        except struct.error:
+            raise EncodeError(f"attribute {e.attribute!r} or status {e.status!r} out of range") from None
         out += e.value
     return bytes(out)
 
