@@ -17,7 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..cip.connection_manager import decode_unconnected_send
+from ..cip.connection_manager import (
+    ConnectionFailure,
+    ForwardCloseReply,
+    ForwardOpenReply,
+    decode_forward_close,
+    decode_forward_open,
+    decode_unconnected_send,
+)
 from ..cip.epath import Logical, Path, Port, Symbolic, encode_path
 from ..cip.logix import (
     AttributeValue,
@@ -31,6 +38,7 @@ from ..cip.services import CommonService, ConnectionManagerService, LogixService
 from ..cip.status import GeneralStatus as S
 from ..cip.types import encode_type_word
 from ..errors import DecodeError, EncodeError
+from .connections import ConnectionRefused, ConnectionTable
 from .objects import CIPClass, CIPInstance, IdentityInfo, TcpipInfo, standard_objects
 from .tags import Attribute
 
@@ -48,6 +56,8 @@ _ACCESS_BEYOND_END = (0x2105,)
 _OFFSET_BEYOND_END = (0x2104,)
 _TYPE_MISMATCH = (0x2107,)
 _READS = frozenset((LogixService.READ_TAG, LogixService.READ_TAG_FRAGMENTED))
+_CONNECTION_SERVICES = frozenset((ConnectionManagerService.FORWARD_OPEN, ConnectionManagerService.LARGE_FORWARD_OPEN,
+                                  ConnectionManagerService.FORWARD_CLOSE))
 _WRITES = frozenset((LogixService.WRITE_TAG, LogixService.WRITE_TAG_FRAGMENTED))
 
 
@@ -92,6 +102,7 @@ class Controller:
         self.simple = simple
         self.observers: list[Callable[[IOEvent], None]] = []
         self._by_address: dict[tuple[int, int, int], Tag] = {}
+        self.connections = ConnectionTable()
 
     # -- configuration ----------------------------------------------------------------------------
     def add_tag(self, name: str, attribute: Attribute, address: tuple[int, int, int] | None = None) -> Tag:
@@ -124,28 +135,35 @@ class Controller:
         return self.tags[name.lower()]
 
     # -- request processing -----------------------------------------------------------------------
-    def process(self, message: bytes, limit: int = UNCONNECTED_LIMIT) -> bytes:
-        """Answer one CIP request message with its reply message, never raising on bad input."""
+    def process(self, message: bytes, limit: int = UNCONNECTED_LIMIT, origin: int = 0) -> bytes:
+        """Answer one CIP request message with its reply message, never raising on bad input.
+
+        ``limit`` is the largest reply the transport can carry; ``origin`` the session handle the
+        request came in on (0: none, as over UDP), which owns any connection it opens.
+        """
         try:
             req = decode_request(message)
         except DecodeError as exc:
             service = message[0] & 0x7F if message else 0
             return encode_reply(service, exc.status or S.PATH_SEGMENT_ERROR)
         try:
-            return self._dispatch(req, limit)
+            return self._dispatch(req, limit, origin)
         except _Failure as f:
             return encode_reply(req.service, f.status, f.ext)
         except DecodeError as exc:
             return encode_reply(req.service, exc.status or S.INVALID_PARAMETER)
 
-    def _dispatch(self, req: Request, limit: int) -> bytes:
+    def _dispatch(self, req: Request, limit: int, origin: int) -> bytes:
         service, path = req.service, req.path
-        if path == _CM_PATH and service == ConnectionManagerService.UNCONNECTED_SEND:
-            if self.simple:
-                raise _Failure(S.SERVICE_NOT_SUPPORTED)
-            return self._unconnected_send(req, limit)
+        if path == _CM_PATH:
+            if service == ConnectionManagerService.UNCONNECTED_SEND:
+                if self.simple:
+                    raise _Failure(S.SERVICE_NOT_SUPPORTED)
+                return self._unconnected_send(req, limit, origin)
+            if service in _CONNECTION_SERVICES:
+                return self._connection(req, origin)
         if path == _MR_PATH and service == CommonService.MULTIPLE_SERVICE_PACKET:
-            return self._multiple(req, limit)
+            return self._multiple(req, limit, origin)
         target = self._resolve(path)
         if isinstance(target, CIPInstance):
             if service == CommonService.GET_ATTRIBUTES_ALL:
@@ -358,15 +376,37 @@ class Controller:
             return (0x0311,)
         return (0x0312,)
 
-    def _unconnected_send(self, req: Request, limit: int) -> bytes:
+    def _connection(self, req: Request, origin: int) -> bytes:
+        """Forward Open, Large Forward Open and Forward Close."""
+        if not origin:
+            raise _Failure(S.SERVICE_NOT_SUPPORTED)
+        service = req.service
+        if service == ConnectionManagerService.FORWARD_CLOSE:
+            fc = decode_forward_close(req.data)
+            try:
+                self.connections.close(fc)
+            except ConnectionRefused as exc:
+                return encode_reply(service, S.CONNECTION_FAILURE, (exc.ext,),
+                                    ConnectionFailure(*fc.triad, 0).encode())
+            return encode_reply(service, 0, (), ForwardCloseReply(*fc.triad).encode())
+        fo = decode_forward_open(req.data, large=service == ConnectionManagerService.LARGE_FORWARD_OPEN)
+        try:
+            conn = self.connections.open(fo, origin)
+        except ConnectionRefused as exc:
+            return encode_reply(service, S.CONNECTION_FAILURE, (exc.ext,), ConnectionFailure(*fo.triad, 0).encode())
+        return encode_reply(service, 0, (), ForwardOpenReply(
+            conn.o_t_id, conn.t_o_id, fo.connection_serial, fo.vendor_id, fo.originator_serial,
+            fo.o_t_rpi, fo.t_o_rpi).encode())
+
+    def _unconnected_send(self, req: Request, limit: int, origin: int) -> bytes:
         us = decode_unconnected_send(req.data)
         refused = self._route_ok(us.route_path)
         if refused is not None:
             words = len(encode_path(us.route_path or ())) // 2
             return encode_reply(req.service, S.CONNECTION_FAILURE, refused, bytes((words,)))
-        return self.process(us.message, limit)
+        return self.process(us.message, limit, origin)
 
-    def _multiple(self, req: Request, limit: int) -> bytes:
+    def _multiple(self, req: Request, limit: int, origin: int) -> bytes:
         spans = decode_multiple(req.data)
         room = limit - 4 - 2 - 2 * len(spans)
         replies = []
@@ -376,7 +416,7 @@ class Controller:
             if room < 4:
                 rpy = encode_reply(data[start] & 0x7F if stop > start else 0, S.REPLY_DATA_TOO_LARGE)
             else:
-                rpy = self.process(data[start:stop], room)
+                rpy = self.process(data[start:stop], room, origin)
             room -= len(rpy)
             if rpy[2] not in (0, S.PARTIAL_TRANSFER):
                 failed = True

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from ..cip.types import CIPType, NumericType, StringType
+from ..cip.types import CIPType, StringType
 from ..errors import EncodeError
 
 __all__ = ["Attribute"]
@@ -53,10 +53,13 @@ class Attribute:
         self.mask = mask
         self.lock = threading.Lock()
         values = list(default) if isinstance(default, (list, tuple)) else [default]
-        if isinstance(self.parser, StringType) and values == [0]:
+        blank = getattr(self.parser, "blank", None)  # structures know their own zero value
+        if blank is not None:
+            values = [blank() if v == 0 else v for v in values]
+        elif isinstance(self.parser, StringType) and values == [0]:
             values = [""]
         self._length = len(values)
-        if isinstance(self.parser, NumericType):
+        if self.parser.size:  # fixed-size elements (numbers, structures) live as their wire bytes
             self._raw: bytearray | None = bytearray(self.parser.encode(values))
             self._values: list[Any] | None = None
         else:
@@ -164,11 +167,28 @@ class Attribute:
         return None
 
     def write_raw_at(self, byte_offset: int, data: bytes) -> None:
-        """Store raw bytes at a byte offset (Write Tag Fragmented into a numeric array)."""
+        """Store raw bytes at a byte offset (fragments, structure members)."""
         if self._custom_io or self._raw is None:
-            raise EncodeError(f"{self.name}: byte-offset writes need a plain numeric attribute")
+            raise EncodeError(f"{self.name}: byte-offset writes need a plain fixed-size attribute")
         with self.lock:
             self._raw[byte_offset : byte_offset + len(data)] = data
+
+    def read_raw_at(self, byte_offset: int, size: int) -> bytes:
+        """The raw bytes at a byte offset (structure members, bits)."""
+        if self._custom_io or self._raw is None:
+            raise EncodeError(f"{self.name}: byte-offset reads need a plain fixed-size attribute")
+        with self.lock:
+            return bytes(self._raw[byte_offset : byte_offset + size])
+
+    def modify_raw_at(self, byte_offset: int, or_mask: bytes, and_mask: bytes) -> None:
+        """Read-Modify-Write: set the bits of ``or_mask``, keep only the bits of ``and_mask``."""
+        if self._custom_io or self._raw is None:
+            raise EncodeError(f"{self.name}: bit writes need a plain fixed-size attribute")
+        n = len(or_mask)
+        with self.lock:
+            old = int.from_bytes(self._raw[byte_offset : byte_offset + n], "little")
+            new = (old & int.from_bytes(and_mask, "little")) | int.from_bytes(or_mask, "little")
+            self._raw[byte_offset : byte_offset + n] = new.to_bytes(n, "little")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.parser.name}[{self._length}]>"

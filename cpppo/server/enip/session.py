@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from dataclasses import dataclass, field
 
 from ...cip.status import GeneralStatus
 from ...enip.cpf import (
+    ConnectedAddress,
+    ConnectedData,
     IdentityItem,
     LegacyItem,
     NullAddress,
@@ -66,7 +69,9 @@ class Session:
         self.handle_id = 0  # the registered session handle; 0 until RegisterSession
 
     def close(self) -> None:
+        """The peer is gone: release the session handle and drop its connections."""
         if self.handle_id:
+            self.controller.connections.drop_owner(self.handle_id)
             self.table.release(self.handle_id)
             self.handle_id = 0
 
@@ -80,8 +85,7 @@ class Session:
             if command == Command.SEND_UNIT_DATA:
                 if frame.session != self.handle_id or not self.handle_id:
                     return frame.reply(status=EncapStatus.INVALID_SESSION), False
-                log.info("SendUnitData without a connection: ignored")
-                return None, False
+                return self._send_unit_data(frame), False
             return frame.reply(status=EncapStatus.INVALID_COMMAND), False
         if command == Command.NOP:
             return None, False
@@ -134,5 +138,29 @@ class Session:
         if not message.data:
             reply = bytes((0x80, 0, GeneralStatus.NOT_ENOUGH_DATA, 0))
         else:
-            reply = self.controller.process(message.data)
+            reply = self.controller.process(message.data, origin=self.handle_id)
         return frame.reply(SendData((NullAddress(), UnconnectedData(reply)), 0, send.timeout).encode())
+
+    def _send_unit_data(self, frame: Encapsulation) -> Encapsulation | None:
+        """A request on a connection: the reply echoes its sequence count on the T->O id.
+
+        A frame for a connection this session does not own gets no reply, as from a real device.
+        """
+        try:
+            send = decode_send_data(frame.data)
+        except DecodeError as exc:
+            return frame.reply(status=EncapStatus.INCORRECT_DATA if exc.status is None else exc.status)
+        address, message = send.address, send.message
+        if not isinstance(address, ConnectedAddress) or not isinstance(message, ConnectedData):
+            return frame.reply(status=EncapStatus.INCORRECT_DATA)
+        conn = self.controller.connections.get(address.connection_id)
+        if conn is None or conn.owner != self.handle_id:
+            log.info("SendUnitData on unknown connection 0x%08X: dropped", address.connection_id)
+            return None
+        conn.last = time.monotonic()
+        if message.data:
+            reply = self.controller.process(message.data, conn.reply_limit, self.handle_id)
+        else:
+            reply = bytes((0x80, 0, GeneralStatus.NOT_ENOUGH_DATA, 0))
+        items = (ConnectedAddress(conn.t_o_id), ConnectedData(message.sequence, reply))
+        return frame.reply(SendData(items, 0, send.timeout).encode())

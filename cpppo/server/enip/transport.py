@@ -239,6 +239,8 @@ class EnipServer:
         while True:
             await asyncio.sleep(min(1.0, self.frame_timeout))
             now = time.monotonic()
+            for gone in self.controller.connections.expire(now):
+                log.info("connection 0x%08X timed out after %.1fs idle", gone.o_t_id, gone.timeout)
             for conn in list(self.connections):
                 if conn.partial_since is not None and now - conn.partial_since > self.frame_timeout:
                     log.warning("%s: half a frame for %.0fs; closing", conn.peer, self.frame_timeout)

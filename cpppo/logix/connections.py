@@ -1,0 +1,114 @@
+"""The Connection Manager's table of class 3 (explicit message) connections.
+
+A Forward Open asks for a connection identified by its *triad* (connection serial, vendor id,
+originator serial).  The target picks the O->T connection id the originator will address its
+SendUnitData requests to; the originator picked the T->O id the replies carry.  A connection
+ends by Forward Close, when the session that opened it closes, or when nothing arrives on it for
+its timeout (O->T RPI x the timeout multiplier).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+from ..cip.connection_manager import ForwardClose, ForwardOpen
+
+__all__ = ["Connection", "ConnectionRefused", "ConnectionTable"]
+
+MAX_SIZE = {False: 511, True: 4002}
+"""The largest connection size a Forward Open (False) or Large Forward Open (True) may ask for."""
+
+DUPLICATE = 0x0100  # connection in use, or duplicate Forward Open
+INVALID_SIZE = 0x0109  # invalid network connection parameter: size
+NOT_FOUND = 0x0107  # target connection not found
+NO_RESOURCES = 0x0113  # out of connections
+TRANSPORT = 0x0108  # invalid transport class or trigger
+
+
+class ConnectionRefused(Exception):
+    """A Forward Open or Forward Close fails with general status 0x01 and this extended status."""
+
+    def __init__(self, ext: int) -> None:
+        super().__init__(f"connection refused: extended status 0x{ext:04X}")
+        self.ext = ext
+
+
+@dataclass
+class Connection:
+    o_t_id: int
+    t_o_id: int
+    triad: tuple[int, int, int]
+    o_t_size: int
+    t_o_size: int
+    timeout: float
+    owner: int
+    last: float
+    large: bool = False
+
+    @property
+    def reply_limit(self) -> int:
+        """The largest CIP reply that fits the T->O size (less the 2-byte sequence count)."""
+        return self.t_o_size - 2
+
+
+class ConnectionTable:
+    """The connections of one simulated device, for all of its sessions."""
+
+    def __init__(self, limit: int = 128) -> None:
+        self.limit = limit
+        self._by_id: dict[int, Connection] = {}
+        self._by_triad: dict[tuple[int, int, int], Connection] = {}
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def get(self, o_t_id: int) -> Connection | None:
+        return self._by_id.get(o_t_id)
+
+    def open(self, fo: ForwardOpen, owner: int, now: float | None = None) -> Connection:
+        if fo.triad in self._by_triad:
+            raise ConnectionRefused(DUPLICATE)
+        if len(self._by_id) >= self.limit:
+            raise ConnectionRefused(NO_RESOURCES)
+        if (fo.transport & 0x0F) not in (1, 3):
+            raise ConnectionRefused(TRANSPORT)
+        top = MAX_SIZE[fo.large]
+        for size in (fo.o_t_params.size, fo.t_o_params.size):
+            if not 2 < size <= top:
+                raise ConnectionRefused(INVALID_SIZE)
+        o_t_id = 0
+        while not o_t_id or o_t_id in self._by_id:
+            o_t_id = secrets.randbits(32)
+        conn = Connection(o_t_id, fo.t_o_connection_id, fo.triad, fo.o_t_params.size, fo.t_o_params.size,
+                          fo.timeout_s, owner, time.monotonic() if now is None else now, fo.large)
+        self._by_id[o_t_id] = conn
+        self._by_triad[fo.triad] = conn
+        return conn
+
+    def close(self, fc: ForwardClose) -> Connection:
+        conn = self._by_triad.get(fc.triad)
+        if conn is None:
+            raise ConnectionRefused(NOT_FOUND)
+        self._drop(conn)
+        return conn
+
+    def _drop(self, conn: Connection) -> None:
+        self._by_id.pop(conn.o_t_id, None)
+        self._by_triad.pop(conn.triad, None)
+
+    def drop_owner(self, owner: int) -> int:
+        """Drop the connections of a session that closed; return how many."""
+        gone = [c for c in self._by_id.values() if c.owner == owner]
+        for conn in gone:
+            self._drop(conn)
+        return len(gone)
+
+    def expire(self, now: float | None = None) -> list[Connection]:
+        """Drop connections idle past their timeout; return them."""
+        now = time.monotonic() if now is None else now
+        gone = [c for c in self._by_id.values() if c.timeout and now - c.last > c.timeout]
+        for conn in gone:
+            self._drop(conn)
+        return gone
