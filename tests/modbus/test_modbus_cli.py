@@ -217,3 +217,11 @@ def test_modbus_poll_write_to_absent_plc_fails_cleanly(procs):
     p = procs([*POLL, "-a", f"127.0.0.1:{port}", "-t", "0.5", "40001=1"])
     assert p.finish() == 1
     assert "Traceback" not in p.text() and "cannot connect" in p.text()
+
+
+def test_modbus_poll_over_rtu_against_modbus_sim(procs, pty_line):
+    start_sim(procs, "-a", pty_line.server_port, "--baudrate", "115200", "40001-40004=4")
+    poll = procs([*POLL, "-a", pty_line.client_port, "--baudrate", "115200", "-d", "0.3",
+                  "40002=5", "40001-40004"])
+    assert poll.finish() == 0
+    assert "40002 == 5 (was: None)" in poll.text() and "40004 == 4 (was: None)" in poll.text()
