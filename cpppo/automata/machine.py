@@ -29,6 +29,7 @@ __all__ = ["dfa", "new_container"]
 
 _UNICODE = "w" if sys.version_info >= (3, 13) else "u"
 _MAX_DEPTH = 256
+_MAX_EPSILON = 10_000
 
 
 def new_container(symbol: Any) -> Any:
@@ -172,6 +173,8 @@ class dfa(state):
         m.current = cur
         consume = False
         enter = True
+        eps_at: int | None = -1
+        eps_moves = 0
         yield m, cur
         while True:
             if enter:  # ``cur``'s action on the symbol that led here, or descend into it
@@ -226,6 +229,15 @@ class dfa(state):
                     if not isinstance(nxt, state):
                         nxt = m.resolve(nxt, source)
                     if nxt is not None:
+                        if not consume:  # epsilon: guard against cycles that never consume
+                            here = _position(source)
+                            if here != eps_at:
+                                eps_at, eps_moves = here, 0
+                            eps_moves += 1
+                            if eps_moves > _MAX_EPSILON:
+                                raise DefinitionError(
+                                    f"machine {m.name!r}: {_MAX_EPSILON} epsilon transitions in a row "
+                                    f"without consuming input (a cycle of None transitions?) at {cur}")
                         m.current = cur = nxt
                         yield m, nxt
                         continue

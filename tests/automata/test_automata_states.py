@@ -165,3 +165,14 @@ def test_render_text_and_dot_show_states_and_transitions(readme):
     wide = cpppo.state("W")
     wide[tuple("abcdefghij")] = wide
     assert "'a'-'j'" in to_text(cpppo.dfa("w", initial=wide))
+
+
+def test_a_cycle_of_epsilon_transitions_is_a_definition_error():
+    a, b = cpppo.state("A"), cpppo.state("B")
+    a[None], b[None] = b, a
+    machine = cpppo.dfa("loop", initial=a)
+    with pytest.raises(DefinitionError, match="epsilon"):
+        for _ in machine.run(source=cpppo.peekable("x")):
+            pass
+    with pytest.raises(DefinitionError, match="epsilon"):
+        machine.match("x")
