@@ -173,14 +173,14 @@ class dfa(state):
         m.current = cur
         consume = False
         enter = True
-        eps_at: int | None = -1
-        eps_moves = 0
+        eps_moves = 0  # epsilon moves since the last consumed symbol
         yield m, cur
         while True:
             if enter:  # ``cur``'s action on the symbol that led here, or descend into it
                 kind = cur._kind
                 if kind == INPUT:
                     if consume:
+                        eps_moves = 0
                         sym = take()
                         box = boxes.get(cur)
                         if box is None:
@@ -188,13 +188,17 @@ class dfa(state):
                         box.append(sym)
                 elif kind == DROP:
                     if consume:
+                        eps_moves = 0
                         take()
                 elif kind == MACHINE:
                     if type(cur).run is dfa.run:
                         if len(stack) >= _MAX_DEPTH:
                             raise DefinitionError(f"{self.name!r}: machines nested deeper than {_MAX_DEPTH}")
                         stack.append((m, ctx, greedy, boxes))
-                        m, ctx = cur, cur.context(ctx)
+                        sub = boxes.get(cur)  # for a sub-machine: its context path, cached
+                        if sub is None:
+                            sub = boxes[cur] = cur.context(ctx)
+                        m, ctx = cur, sub
                         greedy = m.greedy
                         boxes = cache.get(ctx)
                         if boxes is None:
@@ -230,9 +234,6 @@ class dfa(state):
                         nxt = m.resolve(nxt, source)
                     if nxt is not None:
                         if not consume:  # epsilon: guard against cycles that never consume
-                            here = _position(source)
-                            if here != eps_at:
-                                eps_at, eps_moves = here, 0
                             eps_moves += 1
                             if eps_moves > _MAX_EPSILON:
                                 raise DefinitionError(
