@@ -4,6 +4,7 @@ pymodbus 3 does the wire work (framing, client, server); this package adds what 
 needs around it, and works around what pymodbus 3.16 still gets wrong (see :mod:`.rtu` and
 :mod:`.server`).  Module map::
 
+    codes     function and exception codes
     address   PLC numbering (40001 ...) <-> (table, offset); register syntax; range merging
     typed     int32/float32/str[n] views over registers, byte and word order
     store     sparse per-unit data store (unconfigured addresses answer exception 2)
@@ -17,6 +18,7 @@ needs around it, and works around what pymodbus 3.16 still gets wrong (see :mod:
 from __future__ import annotations
 
 from .address import RegisterSpec, Table, make_address, merge_ranges, parse_register_spec, split_address
+from .codes import ExceptionCode, FunctionCode
 from .errors import ModbusDeviceError, ModbusError, ModbusOffline, ModbusUsageError
 from .faults import Faults
 from .poller import PollerCounters, poller_modbus
@@ -27,7 +29,9 @@ from .typed import RegisterType, parse_type
 
 __all__ = [
     "DataStore",
+    "ExceptionCode",
     "Faults",
+    "FunctionCode",
     "HuntingFramerRTU",
     "ModbusDeviceError",
     "ModbusError",

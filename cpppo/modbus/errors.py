@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from .codes import exception_name
+
 __all__ = ["ModbusDeviceError", "ModbusError", "ModbusOffline", "ModbusUsageError"]
 
 
@@ -24,7 +26,7 @@ class ModbusDeviceError(ModbusError):
     """The device refused the request with a Modbus exception response."""
 
     def __init__(self, message: str, code: int) -> None:
-        super().__init__(f"{message}: Modbus exception {code}")
+        super().__init__(f"{message}: Modbus exception {code} ({exception_name(code)})")
         self.code = code
 
 

@@ -19,12 +19,10 @@ import re
 from dataclasses import dataclass, field
 
 from .address import Table, split_address
+from .codes import ExceptionCode
 from .errors import ModbusUsageError
 
-__all__ = ["EXCEPTION_CODES", "Faults", "parse_delay", "parse_exception_spec"]
-
-#: The exception codes the Modbus application protocol defines.
-EXCEPTION_CODES = frozenset((1, 2, 3, 4, 5, 6, 7, 8, 10, 11))
+__all__ = ["Faults", "parse_delay", "parse_exception_spec"]
 
 
 @dataclass
@@ -58,8 +56,8 @@ class Faults:
         end_table, end = split_address(last if last is not None else first)
         if end_table is not table or end < offset:
             raise ModbusUsageError(f"bad exception range {first}-{last}")
-        if code not in EXCEPTION_CODES:
-            raise ModbusUsageError(f"exception code {code} is not one of {sorted(EXCEPTION_CODES)}")
+        if code not in set(ExceptionCode):
+            raise ModbusUsageError(f"exception code {code} is not one of {[int(c) for c in ExceptionCode]}")
         for i in range(offset, end + 1):
             self.exceptions[(table, i)] = code
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -209,7 +210,9 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
             try:
                 client = self._connect()
                 response = request(client)
-            except (ModbusException, OSError, ModbusOffline) as exc:
+            except (ModbusException, OSError, ModbusOffline, ValueError, IndexError, struct.error) as exc:
+                # pymodbus raises its own exceptions for lost links, but a garbled reply can also
+                # surface as a decoding error; either way this link can no longer be trusted.
                 self._disconnect()  # never reuse a link that may carry a late, stale reply
                 self._went_offline()
                 self.counters.errors += 1
@@ -324,7 +327,13 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
                     self._wake.wait(max(self.rate, 0.05))
                     due = time.monotonic()
                     continue
-                self._poll_cycle()
+                try:
+                    self._poll_cycle()
+                except Exception:  # a bug must not silently end the polling of a PLC
+                    log.exception("%s: poll failed", self)
+                    with self._io:
+                        self._disconnect()
+                    self._went_offline()
                 with self._state:
                     self._update_load()
                 now = time.monotonic()

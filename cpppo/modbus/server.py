@@ -31,6 +31,7 @@ from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.server.requesthandler import ServerRequestHandler
 
 from .address import Table
+from .codes import FunctionCode
 from .faults import Faults
 from .rtu import install_rtu_framer
 from .store import DataStore
@@ -39,14 +40,19 @@ __all__ = ["SerialSettings", "Simulator"]
 
 log = logging.getLogger(__name__)
 
+_F = FunctionCode
 _TABLE_OF_FUNCTION = {
-    1: Table.COILS, 5: Table.COILS, 15: Table.COILS,
-    2: Table.DISCRETE_INPUTS,
-    4: Table.INPUT_REGISTERS,
-    3: Table.HOLDING_REGISTERS, 6: Table.HOLDING_REGISTERS, 16: Table.HOLDING_REGISTERS,
-    22: Table.HOLDING_REGISTERS, 23: Table.HOLDING_REGISTERS,
+    _F.READ_COILS: Table.COILS, _F.WRITE_SINGLE_COIL: Table.COILS, _F.WRITE_MULTIPLE_COILS: Table.COILS,
+    _F.READ_DISCRETE_INPUTS: Table.DISCRETE_INPUTS,
+    _F.READ_INPUT_REGISTERS: Table.INPUT_REGISTERS,
+    _F.READ_HOLDING_REGISTERS: Table.HOLDING_REGISTERS,
+    _F.WRITE_SINGLE_REGISTER: Table.HOLDING_REGISTERS,
+    _F.WRITE_MULTIPLE_REGISTERS: Table.HOLDING_REGISTERS,
+    _F.MASK_WRITE_REGISTER: Table.HOLDING_REGISTERS,
+    _F.READ_WRITE_MULTIPLE_REGISTERS: Table.HOLDING_REGISTERS,
 }
-_READ_FUNCTIONS = frozenset((1, 2, 3, 4))
+_READ_FUNCTIONS = frozenset((_F.READ_COILS, _F.READ_DISCRETE_INPUTS, _F.READ_HOLDING_REGISTERS,
+                             _F.READ_INPUT_REGISTERS))
 
 
 class _StoreContext(ModbusServerContext):
@@ -129,8 +135,11 @@ class _RequestHandler(ServerRequestHandler):
             asyncio.run_coroutine_threadsafe(self._answer(request, addr), self.loop)
 
     async def _answer(self, request: ModbusPDU, addr: tuple | None) -> None:
+        broadcast = request.dev_id == 0 and isinstance(self.server, ModbusSerialServer)
         try:
             response = await request.datastore_update(self.server.context, request.dev_id)
+            if broadcast:
+                return  # RTU unit 0 is a broadcast: every drop acts, none replies
         except NoSuchIdException:
             if self.server.ignore_missing_devices:
                 return  # another drop on the line may answer; we stay silent

@@ -14,12 +14,12 @@ import threading
 from collections.abc import Iterable, Sequence
 
 from .address import RegisterSpec, Table
+from .codes import ExceptionCode
 from .errors import ModbusUsageError
 
 __all__ = ["ILLEGAL_ADDRESS", "DataStore"]
 
-#: Modbus exception code 2.
-ILLEGAL_ADDRESS = 2
+ILLEGAL_ADDRESS = ExceptionCode.ILLEGAL_DATA_ADDRESS
 
 
 class DataStore:

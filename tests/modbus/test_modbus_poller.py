@@ -190,3 +190,13 @@ def test_against_pymodbus_server_reads_split_to_pdu_limits(poller):
         assert {address for fc, address, _ in server.requests if fc == 3} >= {0, 125, 250}
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("fault", [{"corrupt": 0.3}, {"truncate": 0.3}, {"drop": 0.3}])
+def test_poller_survives_a_misbehaving_plc(simulator, poller, fault):
+    sim = simulator("40001-40010=99", faults=Faults(seed=7, **fault))
+    p = poller(sim.address[1], timeout=0.1, rate=0.01)
+    p.poll(range(40001, 40011))
+    wait_for(lambda: p.counters.errors >= 3 and p.counters.polls >= 3)
+    wait_for(lambda: p.read(40001) == 99)  # good replies still get through
+    assert p._thread.is_alive()
