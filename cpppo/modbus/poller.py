@@ -83,8 +83,9 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
 
         self._io = threading.Lock()  # one request at a time on the wire
         self._state = threading.Lock()  # poll set, values, plan, load
-        self._polled: set[int] = set()
-        self._values: dict[int, int] = {}
+        # keyed by (table, offset), so 40001 and 400001 are the same register
+        self._polled: set[tuple[Table, int]] = set()
+        self._values: dict[tuple[Table, int], int] = {}
         self._plan: list[_Read] | None = None
         self._refusals: set[_Read] = set()
         self._online = False
@@ -101,21 +102,20 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
 
     def poll(self, address: int | Iterable[int], rate: float | None = None) -> None:
         """Begin polling ``address`` (or several); ``rate`` can only make the shared poll faster."""
-        addresses = [address] if isinstance(address, int) else list(address)
-        for each in addresses:
-            split_address(each)
+        wanted = {split_address(each) for each in ([address] if isinstance(address, int) else address)}
         with self._state:
             if rate is not None and rate < self.rate:
                 self.rate = float(rate)
-            if not set(addresses) <= self._polled:
-                self._polled.update(addresses)
+            if not wanted <= self._polled:
+                self._polled.update(wanted)
                 self._plan = None
         self._wake.set()
 
     def read(self, address: int) -> int | None:
         """The last polled value of ``address``; None until polled, or while offline."""
+        key = split_address(address)
         with self._state:
-            return self._values.get(address)
+            return self._values.get(key)
 
     def write(self, address: int, value: int | bool | Sequence[int | bool]) -> None:
         """Write one value or consecutive values from ``address``; block until the PLC answers.
@@ -132,6 +132,8 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
         if table.is_bits:
             words = [bool(v) for v in values]
         else:
+            if any(isinstance(v, float) and not v.is_integer() for v in values):
+                raise ModbusUsageError(f"{address}: registers hold integers, not {values}")
             words = [int(v) for v in values]
             if any(not 0 <= w <= 0xFFFF for w in words):
                 raise ModbusUsageError(f"{address}: register values are 0-65535")
@@ -258,8 +260,7 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
 
     def _make_plan(self) -> list[_Read]:
         by_table: dict[Table, list[int]] = {}
-        for address in self._polled:
-            table, offset = split_address(address)
+        for table, offset in self._polled:
             by_table.setdefault(table, []).append(offset)
         return [_Read(table, start, count)
                 for table, offsets in sorted(by_table.items(), key=lambda item: item[0].value)
@@ -283,18 +284,18 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
                 continue
             with self._state:
                 for i, value in enumerate(values):
-                    address = make_address(read.table, read.offset + i)
-                    if address in self._polled or not self._polled:
-                        self._values[address] = value
+                    key = (read.table, read.offset + i)
+                    if key in self._polled:
+                        self._values[key] = value
         self.counters.polls += 1
 
     def _refused(self, read: _Read, exc: ModbusDeviceError) -> None:
         """A read was refused: forget its values, and split it if merging caused the refusal."""
         with self._state:
             wanted = sorted(o for o in range(read.offset, read.offset + read.count)
-                            if make_address(read.table, o) in self._polled)
+                            if (read.table, o) in self._polled)
             for offset in wanted:
-                self._values.pop(make_address(read.table, offset), None)
+                self._values.pop((read.table, offset), None)
             runs = merge_ranges(wanted, reach=0, limit=read.table.max_read)
             if len(runs) > 1 and self._plan is not None and read in self._plan:
                 at = self._plan.index(read)

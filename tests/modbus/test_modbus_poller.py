@@ -200,3 +200,14 @@ def test_poller_survives_a_misbehaving_plc(simulator, poller, fault):
     wait_for(lambda: p.counters.errors >= 3 and p.counters.polls >= 3)
     wait_for(lambda: p.read(40001) == 99)  # good replies still get through
     assert p._thread.is_alive()
+
+
+def test_five_and_six_digit_addresses_name_the_same_register(simulator, poller):
+    p = poller(simulator("40001=8", "465536=9").address[1])
+    p.poll([400001, 465536])
+    assert wait_for(lambda: p.read(40001)) == 8
+    assert p.read(400001) == 8 and p.read(465536) == 9
+    p.write(400001, 10)
+    assert wait_for(lambda: p.read(40001) == 10)
+    with pytest.raises(ModbusUsageError):
+        p.write(40001, 1.5)
