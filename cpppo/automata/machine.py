@@ -23,6 +23,7 @@ from typing import Any
 
 from ..dotdict import dotdict
 from .errors import DefinitionError, NonTerminal, UndefinedTarget
+from .sources import peekable
 from .states import DROP, INPUT, MACHINE, MISSING, decide, state
 
 __all__ = ["dfa", "new_container"]
@@ -147,7 +148,8 @@ class dfa(state):
         data: Any = None,
         ending: Any = None,
     ) -> Iterator[tuple[dfa, state | None]]:
-        """Run over ``source`` (a ``peekable``), yielding ``(machine, state)`` per transition.
+        """Run over ``source`` (a ``peekable``; any iterable is wrapped in one), yielding
+        ``(machine, state)`` per transition.
 
         Stored input goes to ``data`` (a ``dotdict``) under ``<path>.<context>...``; during one run
         each storing state appends to the container it found (or created) on its first symbol.
@@ -155,6 +157,8 @@ class dfa(state):
         """
         if data is None:
             data = dotdict()
+        if not hasattr(source, "peek"):
+            source = peekable(source)
         return self._run(source, self.context(path), data, {})
 
     def _run(self, source: Any, ctx: str, data: Any, cache: dict[str, dict[state, Any]]

@@ -72,7 +72,7 @@ def build_states(pattern: str, *, as_bytes: bool = False, context: str | None = 
             if cc.negated and not as_bytes:
                 src[True] = dest  # anything else: a state, or None to stop
                 continue
-            if dest is None and not negated_live and not as_bytes:
+            if dest is None and (as_bytes or not negated_live):
                 continue  # covered by True -> None
             for ch in _chars(cc, universe):
                 src[ord(ch) if as_bytes else ch] = dest

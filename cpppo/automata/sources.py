@@ -107,22 +107,6 @@ class peekable(Iterator[Any]):
         """How many symbols have been consumed so far."""
         return self._base + self._pos
 
-    def pending(self) -> int:
-        """Symbols known to be waiting in sequence chunks (iterators are not counted)."""
-        return (self._end - self._pos) + sum(len(c) for c in self._pending if isinstance(c, _SEQUENCES))
-
-    def take(self, limit: int | None = None) -> Sequence[Any]:
-        """Consume up to ``limit`` symbols (all available if None) from the current chunk.
-
-        Returns a slice of the caller's own sequence type, used by compiled fast paths.
-        """
-        if self._pos >= self._end and not self._advance():
-            return self._buf[0:0]
-        start = self._pos
-        stop = self._end if limit is None else min(self._end, start + limit)
-        self._pos = stop
-        return self._buf[start:stop]
-
     def __repr__(self) -> str:
         return f"<peekable sent={self.sent} next={self.peek()!r}>"
 

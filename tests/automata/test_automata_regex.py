@@ -111,3 +111,24 @@ def test_integer_helper_with_a_sign_and_without_digits():
     with pytest.raises(cpppo.NonTerminal):
         for _ in number.run(source=cpppo.peekable("-;"), data=cpppo.dotdict()):
             pass
+
+
+BYTE_PATTERNS = [b"\x02[\x00-\x7f]*\x03", b"(ab|\xff)+", b"[^a]b?"]
+BYTE_MACHINES = {p: cpppo.regex_bytes(initial=p, terminal=True) for p in BYTE_PATTERNS}
+
+
+@settings(max_examples=200, deadline=None)
+@given(pattern=st.sampled_from(BYTE_PATTERNS),
+       data=st.lists(st.sampled_from([0x02, 0x03, 0x7F, 0x80, 0xFF, ord("a"), ord("b")]), max_size=10))
+def test_regex_bytes_acceptance_matches_re_fullmatch(pattern, data):
+    text = bytes(data)
+    expected = re.fullmatch(pattern, text, re.DOTALL) is not None
+    assert accepts(BYTE_MACHINES[pattern], text) is expected
+
+
+def test_run_wraps_a_plain_iterable_in_a_peekable():
+    machine = cpppo.regex(initial="ab+", terminal=True)
+    data = cpppo.dotdict()
+    for _ in machine.run(source="abb", data=data):
+        pass
+    assert data["input.input"].tounicode() == "abb" and machine.terminal
