@@ -70,6 +70,8 @@ class UnconnectedSend:
             out += b"\0"
         if self.route_path is not None:
             raw = encode_path(self.route_path)
+            if len(raw) > 510:
+                raise EncodeError(f"route path of {len(raw)} bytes is longer than 255 words")
             out += bytes((len(raw) // 2, 0)) + raw
         return out
 

@@ -13,6 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cpppo.cip.connection_manager import (
+    ConnectionFailure,
+    ConnectionParams,
+    ForwardClose,
+    ForwardCloseReply,
+    ForwardOpen,
+    ForwardOpenReply,
+    UnconnectedSend,
     decode_connection_failure,
     decode_forward_close,
     decode_forward_close_reply,
@@ -20,21 +27,41 @@ from cpppo.cip.connection_manager import (
     decode_forward_open_reply,
     decode_unconnected_send,
 )
-from cpppo.cip.epath import decode_path
+from cpppo.cip.epath import Logical, Port, Symbolic, decode_path, encode_path
 from cpppo.cip.logix import (
+    AttributeValue,
+    ReadModifyWrite,
+    ReadTag,
+    TypedData,
+    WriteTag,
     decode_attribute_list_reply,
     decode_attribute_list_request,
     decode_read_modify_write,
     decode_read_tag,
     decode_typed_data,
     decode_write_tag,
+    encode_attribute_list_reply,
+    encode_attribute_list_request,
 )
-from cpppo.cip.message import decode_multiple, decode_reply, decode_request
+from cpppo.cip.message import Reply, Request, decode_multiple, decode_reply, decode_request
 from cpppo.cip.types import TYPES, decode_type_word
-from cpppo.enip.cpf import decode_cpf, decode_send_data
-from cpppo.enip.encapsulation import decode_frame, decode_register_session
+from cpppo.enip.cpf import (
+    ConnectedAddress,
+    ConnectedData,
+    IdentityItem,
+    LegacyItem,
+    SendData,
+    SequencedAddress,
+    ServiceItem,
+    SockAddr,
+    UnconnectedData,
+    UnknownItem,
+    decode_cpf,
+    decode_send_data,
+)
+from cpppo.enip.encapsulation import Encapsulation, RegisterSession, decode_frame, decode_register_session
 from cpppo.enip.framer import Framer
-from cpppo.errors import DecodeError
+from cpppo.errors import DecodeError, EncodeError
 
 from .support import ALL_BYTES, FRAMES, deep_decode, raw
 
@@ -162,3 +189,86 @@ def test_framer_never_buffers_a_claimed_but_absent_body():
     framer = Framer()  # the largest frame the protocol allows
     framer.feed(b"\x6f\x00\xff\xff" + bytes(20))
     assert framer.buffered == 24
+
+
+# --- encoders: any field value either encodes or raises EncodeError --------------------------------
+
+anyint = st.integers(-(2**40), 2**40) | st.integers(-2, 0x10001)
+anytext = st.text(max_size=20)
+anypath = st.lists(st.one_of(
+    st.builds(Logical, st.sampled_from(["class", "instance", "element", "connection", "attribute", "bogus"]),
+              anyint),
+    st.builds(Port, anyint, anyint | st.sampled_from(["10.0.0.1", "::1", "nonsense"])),
+    st.builds(Symbolic, anytext),
+), max_size=4).map(tuple)
+anyparams = st.builds(ConnectionParams, anyint, st.booleans(), anyint, anyint, st.booleans())
+
+ENCODABLES = st.one_of(
+    st.builds(Encapsulation, anyint, anyint, anyint, st.binary(max_size=9), anyint, st.binary(max_size=8)),
+    st.builds(RegisterSession, anyint, anyint),
+    st.builds(lambda items, i, t: SendData(tuple(items), i, t), st.lists(st.one_of(
+        st.builds(ConnectedAddress, anyint), st.builds(SequencedAddress, anyint, anyint),
+        st.builds(ConnectedData, anyint, st.binary(max_size=8)), st.builds(UnconnectedData, st.binary(max_size=8)),
+        st.builds(SockAddr, anyint, anyint, anyint, anytext), st.builds(ServiceItem, anyint, anyint, anytext),
+        st.builds(LegacyItem, anyint, anyint, anyint, anyint, anytext, anytext),
+        st.builds(IdentityItem, anyint, anyint, anyint, anytext, anyint, anyint, anyint, anyint, anyint, anyint,
+                  anytext, anyint),
+        st.builds(UnknownItem, anyint, st.binary(max_size=8))), max_size=3), anyint, anyint),
+    st.builds(Request, anyint, anypath, st.binary(max_size=8)),
+    st.builds(Reply, anyint, anyint, st.lists(anyint, max_size=3).map(tuple), st.binary(max_size=8)),
+    st.builds(UnconnectedSend, st.binary(max_size=8), st.none() | anypath, anyint, anyint),
+    st.builds(ForwardOpen, anyint, anyint, anyint, anyint, anyint, anyint, anyparams, anyint, anyparams, anypath,
+              anyint, anyint, anyint, anyint, st.booleans()),
+    st.builds(ForwardOpenReply, anyint, anyint, anyint, anyint, anyint, anyint, anyint, st.binary(max_size=8)),
+    st.builds(ForwardClose, anyint, anyint, anyint, anypath, anyint, anyint),
+    st.builds(ForwardCloseReply, anyint, anyint, anyint, st.binary(max_size=8)),
+    st.builds(ConnectionFailure, anyint, anyint, anyint, st.none() | anyint),
+    st.builds(ReadTag, anyint, st.none() | anyint),
+    st.builds(WriteTag, anyint, anyint, st.binary(max_size=8), st.none() | anyint, st.none() | anyint),
+    st.builds(TypedData, anyint, st.binary(max_size=8), st.none() | anyint),
+    st.builds(ReadModifyWrite, st.binary(max_size=9), st.binary(max_size=9)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ENCODABLES)
+def test_encoders_raise_only_encode_error(message):
+    try:
+        wire = message.encode()
+    except EncodeError:
+        return
+    assert isinstance(wire, bytes)
+
+
+@settings(max_examples=200, deadline=None)
+@given(anypath, st.booleans())
+def test_path_encoder_raises_only_encode_error(path, padded):
+    try:
+        wire = encode_path(path, padded=padded)
+    except EncodeError:
+        return
+    assert decode_path(wire, padded=padded) == path
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(sorted(TYPES)), st.lists(st.one_of(anyint, st.floats(), anytext, st.booleans(), st.none()),
+                                                  max_size=4))
+def test_type_encoders_raise_only_encode_error(name, values):
+    t = TYPES[name]
+    try:
+        wire = t.encode(values)
+    except EncodeError:
+        return
+    assert len(t.decode(wire)) == len(values)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(anyint, anyint, st.binary(max_size=4)), max_size=3), st.lists(anyint, max_size=4))
+def test_attribute_list_encoders_raise_only_encode_error(entries, attributes):
+    for encode, arg in ((encode_attribute_list_reply, [AttributeValue(*e) for e in entries]),
+                        (encode_attribute_list_request, attributes)):
+        try:
+            wire = encode(arg)
+        except EncodeError:
+            continue
+        assert wire[:2] == len(arg).to_bytes(2, "little")

@@ -93,6 +93,7 @@ def test_malformed_unconnected_sends(wire, status):
 @pytest.mark.parametrize("us", [
     UnconnectedSend(b"", (), 256), UnconnectedSend(b"", (), 1, -1), UnconnectedSend(bytes(0x10000)),
     UnconnectedSend(b"", (Port(1, 256),)), UnconnectedSend(b"", (), 1.5),
+    UnconnectedSend(b"", tuple(Port(2, "192.168.100.100") for _ in range(30))),  # 270 words of route
 ])
 def test_unencodable_unconnected_sends(us):
     with pytest.raises(EncodeError):
@@ -225,7 +226,9 @@ def test_forward_close_errors():
         decode_forward_close_reply(bytes(9))
     with pytest.raises(DecodeError):
         decode_forward_close_reply(bytes(8) + b"\x01\x00")
-    for bad in (ForwardClose(0x10000, 0, 0), ForwardClose(0, 0, 1 << 32), ForwardClose(0, 0, 0, (), 256)):
+    long_path = tuple(Port(2, "192.168.100.100") for _ in range(30))
+    for bad in (ForwardClose(0x10000, 0, 0), ForwardClose(0, 0, 1 << 32), ForwardClose(0, 0, 0, (), 256),
+                ForwardClose(0, 0, 0, long_path)):
         with pytest.raises(EncodeError):
             bad.encode()
     for bad in (ForwardCloseReply(-1, 0, 0), ForwardCloseReply(0, 0, 0, bytes(512))):
