@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from pymodbus.client import ModbusSerialClient, ModbusTcpClient
 
+from cpppo.modbus.typed import parse_type
+
 SIM = [sys.executable, "-m", "cpppo.remote.modbus_sim"]
 POLL = [sys.executable, "-m", "cpppo.remote.modbus_poll"]
 SCRIPTS = Path(sys.executable).parent
@@ -92,6 +94,16 @@ def port_of(match) -> int:
     return int(match[3].rsplit(":", 1)[1])
 
 
+def poll_until(procs, args, *lines, command=POLL):
+    """Run modbus_poll until each expected log line has appeared, then ^C it: status 0."""
+    poll = procs([*command, *args])
+    for line in lines:
+        poll.expect(re.escape(line) + "$")
+    assert poll.finish(signal.SIGINT) == 0
+    assert "Traceback" not in poll.text()
+    return poll
+
+
 def test_modbus_sim_documented_success_line_and_all_interfaces(procs):
     sim, match = start_sim(procs, "-a", ":0", "40001-40100=99")
     assert match[1] == "TCP" and match[3].startswith(":")  # ':PORT' means every interface
@@ -107,9 +119,8 @@ def test_modbus_sim_documented_success_line_and_all_interfaces(procs):
 
 def test_console_scripts_run(procs):
     sim, match = start_sim(procs, "-a", "127.0.0.1:0", "40001=5", command=[str(SCRIPTS / "modbus_sim")])
-    poll = procs([str(SCRIPTS / "modbus_poll"), "-a", f"127.0.0.1:{port_of(match)}", "40001", "-d", "0.3"])
-    assert poll.finish() == 0
-    assert "40001 == 5 (was: None)" in poll.text()
+    poll_until(procs, ["-a", f"127.0.0.1:{port_of(match)}", "40001"], "40001 == 5 (was: None)",
+               command=[str(SCRIPTS / "modbus_poll")])
     assert sim.finish(signal.SIGTERM) == 0
 
 
@@ -130,30 +141,21 @@ def test_modbus_poll_writes_then_logs_changes_as_documented(procs):
 def test_modbus_poll_typed_views_and_word_order(procs):
     _, match = start_sim(procs, "-a", "127.0.0.1:0", "40001-40030")
     address = f"127.0.0.1:{port_of(match)}"
-    poll = procs([*POLL, "-a", address, "-d", "0.3", "40001:float32=1.5", "40010:int32=-70000",
-                  "40020:str[10]=hello"])
-    assert poll.finish() == 0
-    for line in ("40001:float32 == 1.5 (was: None)", "40010:int32 == -70000 (was: None)",
-                 "40020:str[10] == 'hello' (was: None)"):
-        assert line in poll.text()
-    swapped = procs([*POLL, "-a", address, "-d", "0.3", "--word-order", "little", "40010:int32"])
-    assert swapped.finish() == 0
-    assert "40010:int32 == -70000 (was: None)" not in swapped.text()
-    raw = procs([*POLL, "-a", address, "-d", "0.3", "40010-40011"])
-    assert raw.finish() == 0
-    assert "40010 == 65534 (was: None)" in raw.text() and "40011 == 61072 (was: None)" in raw.text()
+    poll_until(procs, ["-a", address, "40001:float32=1.5", "40010:int32=-70000", "40020:str[10]=hello"],
+               "40001:float32 == 1.5 (was: None)", "40010:int32 == -70000 (was: None)",
+               "40020:str[10] == 'hello' (was: None)")
+    swapped = parse_type("int32").decode([0xFFFE, 0xEE90], word_order="little")
+    poll_until(procs, ["-a", address, "--word-order", "little", "40010:int32"],
+               f"40010:int32 == {swapped} (was: None)")
+    poll_until(procs, ["-a", address, "40010-40011"], "40010 == 65534 (was: None)", "40011 == 61072 (was: None)")
 
 
 def test_units_reach_and_timeout_options(procs):
     _, match = start_sim(procs, "-a", "127.0.0.1:0", "--unit", "1", "--unit", "2", "40001=1", "40050=2")
     address = f"127.0.0.1:{port_of(match)}"
-    two = procs([*POLL, "-a", address, "--unit", "2", "-R", "0", "-t", "1", "-d", "0.3", "40001=22", "40001",
-                 "40050"])
-    assert two.finish() == 0
-    assert "40001 == 22 (was: None)" in two.text() and "40050 == 2 (was: None)" in two.text()
-    one = procs([*POLL, "-a", address, "--unit", "1", "-d", "0.3", "40001"])
-    assert one.finish() == 0
-    assert "40001 == 1 (was: None)" in one.text()
+    poll_until(procs, ["-a", address, "--unit", "2", "-R", "0", "-t", "1", "40001=22", "40001", "40050"],
+               "40001 == 22 (was: None)", "40050 == 2 (was: None)")
+    poll_until(procs, ["-a", address, "--unit", "1", "40001"], "40001 == 1 (was: None)")
 
 
 def test_modbus_sim_fault_options(procs):
@@ -221,7 +223,11 @@ def test_modbus_poll_write_to_absent_plc_fails_cleanly(procs):
 
 def test_modbus_poll_over_rtu_against_modbus_sim(procs, pty_line):
     start_sim(procs, "-a", pty_line.server_port, "--baudrate", "115200", "40001-40004=4")
-    poll = procs([*POLL, "-a", pty_line.client_port, "--baudrate", "115200", "-d", "0.3",
-                  "40002=5", "40001-40004"])
+    poll_until(procs, ["-a", pty_line.client_port, "--baudrate", "115200", "40002=5", "40001-40004"],
+               "40002 == 5 (was: None)", "40004 == 4 (was: None)")
+
+
+def test_modbus_poll_duration_ends_the_run(procs):
+    _, match = start_sim(procs, "-a", "127.0.0.1:0", "40001=3")
+    poll = procs([*POLL, "-a", f"127.0.0.1:{port_of(match)}", "-d", "0", "40001"])
     assert poll.finish() == 0
-    assert "40002 == 5 (was: None)" in poll.text() and "40004 == 4 (was: None)" in poll.text()
