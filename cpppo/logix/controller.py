@@ -13,6 +13,9 @@ service 0x08.
 
 from __future__ import annotations
 
+import logging
+import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,22 +28,27 @@ from ..cip.connection_manager import (
     decode_forward_open,
     decode_unconnected_send,
 )
-from ..cip.epath import Logical, Path, Port, Symbolic, encode_path
+from ..cip.epath import Logical, Path, Port, Symbolic, encode_path, path_to_json
 from ..cip.logix import (
     AttributeValue,
     decode_attribute_list_request,
+    decode_read_modify_write,
     decode_read_tag,
     decode_write_tag,
     encode_attribute_list_reply,
 )
 from ..cip.message import Request, decode_multiple, decode_request, encode_multiple, encode_reply
-from ..cip.services import CommonService, ConnectionManagerService, LogixService
+from ..cip.services import ClassCode, CommonService, ConnectionManagerService, LogixService
 from ..cip.status import GeneralStatus as S
-from ..cip.types import encode_type_word
+from ..cip.types import STRUCTURE, CIPType, encode_type_word
 from ..errors import DecodeError, EncodeError
 from .connections import ConnectionRefused, ConnectionTable
+from .datatypes import Structure, TypeRegistry
 from .objects import CIPClass, CIPInstance, IdentityInfo, TcpipInfo, standard_objects
+from .symbols import Symbol, instance_attribute_list, read_template, template_attributes
 from .tags import Attribute
+
+log = logging.getLogger(__name__)
 
 __all__ = ["ANY_ROUTE", "UNCONNECTED_LIMIT", "Controller", "IOEvent", "Tag"]
 
@@ -68,6 +76,8 @@ class Tag:
     name: str
     attribute: Attribute
     address: tuple[int, int, int]
+    dims: tuple[int, ...] = ()
+    symbol: Symbol | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +89,16 @@ class IOEvent:
     start: int
     count: int
     values: list[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Sub:
+    """A part of an attribute below its elements: a structure member (or one of its bits)."""
+
+    offset: int  # bytes into the attribute
+    type: CIPType
+    count: int  # elements of ``type`` from ``offset`` on
+    bit: int | None = None
 
 
 class _Failure(Exception):
@@ -93,27 +113,46 @@ class Controller:
     """The CIP side of a simulated controller: objects, tags, and request processing."""
 
     def __init__(self, identity: IdentityInfo | None = None, tcpip: TcpipInfo | None = None, *,
-                 route_path: Any = ANY_ROUTE, simple: bool = False) -> None:
+                 route_path: Any = ANY_ROUTE, simple: bool = False, name: str = "Simulator") -> None:
         self.identity = identity or IdentityInfo()
         self.tcpip = tcpip or TcpipInfo()
+        self.name = name  # the controller (program) name clients read from class 0x64
         self.objects: dict[int, CIPClass] = standard_objects(self.identity, self.tcpip)
+        self.types = TypeRegistry()
         self.tags: dict[str, Tag] = {}
         self.route_path = route_path
         self.simple = simple
         self.observers: list[Callable[[IOEvent], None]] = []
-        self._by_address: dict[tuple[int, int, int], Tag] = {}
         self.connections = ConnectionTable()
+        self.clock_offset_us = 0  # wall clock: microseconds added to this host's time
+        self.clock_dst = 0
+        self._by_address: dict[tuple[int, int, int], Tag] = {}
+        self._by_symbol: dict[int, Tag] = {}
+        self._scopes: dict[str | None, list[Symbol]] = {None: []}
+        self._next_symbol = 1
 
     # -- configuration ----------------------------------------------------------------------------
-    def add_tag(self, name: str, attribute: Attribute, address: tuple[int, int, int] | None = None) -> Tag:
+    def add_tag(self, name: str, attribute: Attribute, address: tuple[int, int, int] | None = None,
+                dims: tuple[int, ...] | None = None) -> Tag:
         """Make ``attribute`` reachable as tag ``name`` (case-insensitive) and at ``address``.
 
         Without an address the tag takes the next attribute of the Message Router's instance 1
-        (the first tag is ``@0x02/1/1``, the second ``@0x02/1/2``, ...).
+        (the first tag is ``@0x02/1/1``, the second ``@0x02/1/2``, ...).  ``Program:NAME.Tag``
+        makes a program-scoped tag.  ``dims`` are the array dimensions (default: one dimension
+        for an array, none for a scalar).
         """
         key = name.lower()
         if key in self.tags:
             raise EncodeError(f"tag {name!r} is already defined")
+        program, short = None, name
+        if key.startswith("program:"):
+            program, dot, short = name[len("program:"):].partition(".")
+            if not dot or not program or not short:
+                raise EncodeError(f"program-scoped tag {name!r} is not Program:NAME.Tag")
+        if dims is None:
+            dims = (len(attribute),) if len(attribute) > 1 else ()
+        if len(dims) > 3 or (dims and _product(dims) != len(attribute)):
+            raise EncodeError(f"tag {name!r}: dimensions {dims} do not make {len(attribute)} elements")
         if address is None:
             router = self.objects[0x02].instances[1]
             address = (0x02, 1, max(router.attributes, default=0) + 1)
@@ -126,10 +165,23 @@ class Controller:
             raise EncodeError(f"tag {name!r}: @{cls_id}/{ins_id}/{att_id} is already in use")
         inst.attributes[att_id] = attribute
         inst.settable.add(att_id)
-        tag = Tag(name, attribute, address)
+        if program is not None and program.lower() not in {p.lower() for p in self._scopes if p}:
+            self._scopes[program] = []
+            self._scopes[None].append(Symbol(f"Program:{program}", self._take_symbol_id(), None))
+        scope = next((p for p in self._scopes if p is not None and program is not None
+                      and p.lower() == program.lower()), None)
+        symbol = Symbol(short, self._take_symbol_id(), attribute, dims, scope)
+        self._scopes[scope].append(symbol)
+        tag = Tag(name, attribute, address, dims, symbol)
         self.tags[key] = tag
         self._by_address[address] = tag
+        self._by_symbol[symbol.instance] = tag
         return tag
+
+    def _take_symbol_id(self) -> int:
+        n = self._next_symbol
+        self._next_symbol += 1
+        return n
 
     def tag(self, name: str) -> Tag:
         return self.tags[name.lower()]
@@ -152,6 +204,11 @@ class Controller:
             return encode_reply(req.service, f.status, f.ext)
         except DecodeError as exc:
             return encode_reply(req.service, exc.status or S.INVALID_PARAMETER)
+        except EncodeError:
+            return encode_reply(req.service, S.SERVICE_NOT_SUPPORTED)
+        except Exception:  # a custom attribute failed: the client gets an error, the server goes on
+            log.warning("request 0x%02X to %s failed", req.service, path_to_json(req.path), exc_info=True)
+            return encode_reply(req.service, S.GENERAL_ERROR)
 
     def _dispatch(self, req: Request, limit: int, origin: int) -> bytes:
         service, path = req.service, req.path
@@ -164,6 +221,9 @@ class Controller:
                 return self._connection(req, origin)
         if path == _MR_PATH and service == CommonService.MULTIPLE_SERVICE_PACKET:
             return self._multiple(req, limit, origin)
+        special = self._logix_object(req, limit)
+        if special is not None:
+            return special
         target = self._resolve(path)
         if isinstance(target, CIPInstance):
             if service == CommonService.GET_ATTRIBUTES_ALL:
@@ -171,15 +231,20 @@ class Controller:
             if service == CommonService.GET_ATTRIBUTE_LIST:
                 return self._get_attribute_list(target, req, limit)
             raise _Failure(S.SERVICE_NOT_SUPPORTED)
-        attribute, start, name, settable = target
+        attribute, start, name, settable, sub = target
         if attribute.error:
             raise _Failure(attribute.error)
+        if sub is not None:
+            return self._member_service(req, attribute, sub, name, limit)
         if service in _READS:
             return self._read_tag(req, attribute, start, name, limit)
         if service in _WRITES:
             if not settable:
                 raise _Failure(S.ATTRIBUTE_NOT_SETTABLE)
             return self._write_tag(req, attribute, start, name)
+        if service == LogixService.READ_MODIFY_WRITE and settable:
+            size = attribute.parser.size
+            return self._modify(req, attribute, _Sub(start * size, attribute.parser, len(attribute) - start), name)
         if service == CommonService.GET_ATTRIBUTE_SINGLE:
             return self._reply_fit(service, attribute.read_bytes(0, len(attribute)), limit)
         if service == CommonService.SET_ATTRIBUTE_SINGLE:
@@ -188,32 +253,32 @@ class Controller:
             return self._set_attribute(req, attribute, name)
         raise _Failure(S.SERVICE_NOT_SUPPORTED)
 
-    def _resolve(self, path: Path) -> CIPInstance | tuple[Attribute, int, str, bool]:
-        """The instance, or (attribute, start element, tag name, settable) a path names."""
+    # -- path resolution --------------------------------------------------------------------------
+    def _resolve(self, path: Path) -> CIPInstance | tuple[Attribute, int, str, bool, _Sub | None]:
+        """The instance, or (attribute, start element, tag name, settable, member) a path names."""
         if not path:
             raise _Failure(S.PATH_DESTINATION_UNKNOWN)
         first = path[0]
         if isinstance(first, Symbolic):
-            tag = self.tags.get(first.name.lower())
+            rest = path[1:]
+            key = first.name.lower()
+            if key.startswith("program:") and rest and isinstance(rest[0], Symbolic):
+                key = f"{key}.{rest[0].name.lower()}"
+                rest = rest[1:]
+            tag = self.tags.get(key)
             if tag is None:
                 raise _Failure(S.PATH_SEGMENT_ERROR, (0,))
-            rest = path[1:]
-            start = 0
-            if rest:
-                seg = rest[0]
-                if len(rest) > 1 or not isinstance(seg, Logical) or seg.kind != "element":
-                    raise _Failure(S.PATH_SEGMENT_ERROR, (0,))
-                start = seg.value
-            if start >= len(tag.attribute):
-                raise _Failure(S.PATH_DESTINATION_UNKNOWN)
-            return tag.attribute, start, tag.name, True
+            return self._walk(tag, rest)
         kinds = [s.kind if isinstance(s, Logical) else None for s in path]
         if kinds[:1] != ["class"] or (len(kinds) > 1 and kinds[1] != "instance"):
             raise _Failure(S.PATH_SEGMENT_ERROR)
+        if path[0].value == ClassCode.SYMBOL and len(path) > 1:  # symbol instance addressing
+            tag = self._by_symbol.get(path[1].value)  # type: ignore[union-attr]
+            if tag is None:
+                raise _Failure(S.PATH_DESTINATION_UNKNOWN)
+            return self._walk(tag, path[2:])
         cls = self.objects.get(path[0].value)  # type: ignore[union-attr]
-        if cls is None:
-            raise _Failure(S.PATH_DESTINATION_UNKNOWN)
-        if len(path) == 1:
+        if cls is None or len(path) == 1:
             raise _Failure(S.PATH_DESTINATION_UNKNOWN)
         inst = cls.instance(path[1].value)  # type: ignore[union-attr]
         if inst is None:
@@ -231,7 +296,49 @@ class Controller:
             raise _Failure(S.PATH_DESTINATION_UNKNOWN)
         tag = self._by_address.get((cls.class_id, inst.instance_id, att_id))
         name = tag.name if tag else f"@0x{cls.class_id:02X}/{inst.instance_id}/{att_id}"
-        return attribute, start, name, att_id in inst.settable
+        return attribute, start, name, att_id in inst.settable, None
+
+    def _walk(self, tag: Tag, rest: Path) -> tuple[Attribute, int, str, bool, _Sub | None]:
+        """Follow element indexes and member names below a tag."""
+        attribute = tag.attribute
+        index, rest = _elements(rest)
+        start = 0
+        if index:
+            dims = tag.dims or (len(attribute),)
+            if len(index) > len(dims):
+                raise _Failure(S.PATH_SEGMENT_ERROR, (0,))
+            for i, (n, d) in enumerate(zip(index, dims)):
+                if n >= d:
+                    raise _Failure(S.PATH_DESTINATION_UNKNOWN)
+                start += n * _product(dims[i + 1 : len(index)]) * _product(dims[len(index):])
+        if start >= len(attribute):
+            raise _Failure(S.PATH_DESTINATION_UNKNOWN)
+        if not rest:
+            return attribute, start, tag.name, True, None
+        kind = attribute.parser
+        offset = start * kind.size
+        count = 1
+        bit = None
+        name = tag.name
+        while rest:
+            seg = rest[0]
+            if not isinstance(seg, Symbolic) or not isinstance(kind, Structure) or bit is not None:
+                raise _Failure(S.PATH_SEGMENT_ERROR, (0,))
+            member = kind.by_name.get(seg.name.lower())
+            if member is None:
+                raise _Failure(S.PATH_SEGMENT_ERROR, (0,))
+            name += "." + member.name
+            offset += member.offset
+            kind, count, bit = member.type, max(member.count, 1), member.bit
+            index, rest = _elements(rest[1:])
+            if index:
+                if len(index) > 1 or not member.count:
+                    raise _Failure(S.PATH_SEGMENT_ERROR, (0,))
+                if index[0] >= member.count:
+                    raise _Failure(S.PATH_DESTINATION_UNKNOWN)
+                offset += index[0] * kind.size
+                count -= index[0]
+        return attribute, start, name, True, _Sub(offset, kind, count, bit)
 
     @staticmethod
     def _reply_fit(service: int, data: bytes, limit: int) -> bytes:
@@ -247,7 +354,7 @@ class Controller:
         if start + count > len(attribute):
             raise _Failure(S.GENERAL_ERROR, _ACCESS_BEYOND_END)
         parser = attribute.parser
-        type_word = encode_type_word(parser.code)
+        type_word = _type_word(parser)
         room = limit - 4 - len(type_word)
         size = parser.size
         if size == 0:  # variable-length strings: all of it must fit in one reply
@@ -262,9 +369,7 @@ class Controller:
             total = count * size
             if offset and offset >= total:
                 raise _Failure(S.GENERAL_ERROR, _OFFSET_BEYOND_END)
-            chunk = min(total - offset, room - room % size)
-            if chunk <= 0:
-                raise _Failure(S.REPLY_DATA_TOO_LARGE)
+            chunk = _chunk(total - offset, room, size)
             lo = offset // size
             hi = -(-(offset + chunk) // size)
             data = attribute.read_bytes(start + lo, hi - lo)
@@ -281,7 +386,7 @@ class Controller:
         fragmented = req.service == LogixService.WRITE_TAG_FRAGMENTED
         wt = decode_write_tag(req.data, fragmented)
         parser = attribute.parser
-        if wt.type_code != parser.code or wt.handle is not None:
+        if wt.type_code != parser.code or wt.handle != getattr(parser, "handle", None):
             raise _Failure(S.GENERAL_ERROR, _TYPE_MISMATCH)
         count = wt.count
         if start + count > len(attribute):
@@ -300,17 +405,8 @@ class Controller:
             attribute.write_bytes(start, count, data)
             first, n = start, count
         else:
-            total = count * size
             offset = wt.offset or 0
-            if offset and offset >= total:
-                raise _Failure(S.GENERAL_ERROR, _OFFSET_BEYOND_END)
-            want = total - offset if not fragmented else len(data)
-            if fragmented and offset + len(data) > total:
-                raise _Failure(S.TOO_MUCH_DATA)
-            if len(data) < want:
-                raise _Failure(S.NOT_ENOUGH_DATA)
-            if len(data) > want:
-                raise _Failure(S.TOO_MUCH_DATA)
+            data = self._check_write_size(data, count * size, offset, fragmented)
             if offset % size or len(data) % size:
                 if attribute._custom_io:
                     raise _Failure(S.INVALID_PARAMETER)
@@ -320,6 +416,86 @@ class Controller:
             first, n = start + offset // size, -(-len(data) // size)
         if self.observers:
             self._notify("write", name, first, n, attribute[first : first + n])
+        return encode_reply(req.service)
+
+    @staticmethod
+    def _check_write_size(data: bytes, total: int, offset: int, fragmented: bool) -> bytes:
+        """The bytes of a write that belong to it; status 0x13/0x15/0x2104 when they do not fit.
+
+        One pad byte after an odd-sized (unfragmented) write is tolerated, as a real controller
+        tolerates the padding some clients add.
+        """
+        if offset and offset >= total:
+            raise _Failure(S.GENERAL_ERROR, _OFFSET_BEYOND_END)
+        if fragmented:
+            if offset + len(data) > total:
+                raise _Failure(S.TOO_MUCH_DATA)
+            return data
+        if len(data) < total:
+            raise _Failure(S.NOT_ENOUGH_DATA)
+        if len(data) > total + (total & 1):
+            raise _Failure(S.TOO_MUCH_DATA)
+        return data[:total]
+
+    def _member_service(self, req: Request, attribute: Attribute, sub: _Sub, name: str, limit: int) -> bytes:
+        """Read, write or modify a structure member (or a BOOL member's bit)."""
+        service = req.service
+        kind = sub.type
+        if service in _READS:
+            rt = decode_read_tag(req.data, service == LogixService.READ_TAG_FRAGMENTED)
+            count, offset = rt.count, rt.offset or 0
+            if count > sub.count:
+                raise _Failure(S.GENERAL_ERROR, _ACCESS_BEYOND_END)
+            type_word = _type_word(kind)
+            if sub.bit is not None:
+                data = b"\x01" if attribute.read_raw_at(sub.offset, 1)[0] >> sub.bit & 1 else b"\x00"
+                status = 0
+            else:
+                total = count * kind.size
+                if offset and offset >= total:
+                    raise _Failure(S.GENERAL_ERROR, _OFFSET_BEYOND_END)
+                chunk = _chunk(total - offset, limit - 4 - len(type_word), kind.size)
+                data = attribute.read_raw_at(sub.offset + offset, chunk)
+                status = S.PARTIAL_TRANSFER if offset + chunk < total else 0
+            if self.observers:
+                self._notify("read", name, 0, count, _values(kind, data, sub.bit))
+            return encode_reply(service, status, (), type_word + data)
+        if service in _WRITES:
+            fragmented = service == LogixService.WRITE_TAG_FRAGMENTED
+            wt = decode_write_tag(req.data, fragmented)
+            if wt.type_code != kind.code or wt.handle != getattr(kind, "handle", None):
+                raise _Failure(S.GENERAL_ERROR, _TYPE_MISMATCH)
+            if wt.count > sub.count:
+                raise _Failure(S.GENERAL_ERROR, _ACCESS_BEYOND_END)
+            if sub.bit is not None:
+                if not wt.data:
+                    raise _Failure(S.NOT_ENOUGH_DATA)
+                mask = bytes((1 << sub.bit,))
+                if wt.data[0]:
+                    attribute.modify_raw_at(sub.offset, mask, b"\xff")
+                else:
+                    attribute.modify_raw_at(sub.offset, b"\x00", bytes((0xFF ^ mask[0],)))
+                data = wt.data[:1]
+            else:
+                offset = wt.offset or 0
+                data = self._check_write_size(wt.data, wt.count * kind.size, offset, fragmented)
+                attribute.write_raw_at(sub.offset + offset, data)
+            if self.observers:
+                self._notify("write", name, 0, wt.count, _values(kind, data, sub.bit))
+            return encode_reply(service)
+        if service == LogixService.READ_MODIFY_WRITE and sub.bit is None:
+            return self._modify(req, attribute, sub, name)
+        raise _Failure(S.SERVICE_NOT_SUPPORTED)
+
+    def _modify(self, req: Request, attribute: Attribute, sub: _Sub, name: str) -> bytes:
+        rmw = decode_read_modify_write(req.data)
+        size = len(rmw.or_mask)
+        if sub.type.size and size > sub.type.size * sub.count:
+            raise _Failure(S.INVALID_PARAMETER)
+        attribute.modify_raw_at(sub.offset, rmw.or_mask, rmw.and_mask)
+        if self.observers:
+            raw = attribute.read_raw_at(sub.offset, max(sub.type.size, 1))
+            self._notify("write", name, sub.offset // max(sub.type.size, 1), 1, _values(sub.type, raw, None))
         return encode_reply(req.service)
 
     def _set_attribute(self, req: Request, attribute: Attribute, name: str) -> bytes:
@@ -359,23 +535,90 @@ class Controller:
             raise _Failure(S.REPLY_DATA_TOO_LARGE)
         return encode_reply(req.service, S.ATTRIBUTE_LIST_ERROR if failed else 0, (), data)
 
-    # -- routing and bundling ---------------------------------------------------------------------
-    def _route_ok(self, route: Path | None) -> tuple[int, ...] | None:
-        """None if ``route`` is acceptable, else the extended status to refuse it with."""
-        if self.route_path is ANY_ROUTE:
+    # -- the Logix objects: symbols, templates, program name, wall clock ------------------------------
+    def _logix_object(self, req: Request, limit: int) -> bytes | None:
+        """Answer requests to the Logix-specific objects; None for everything else."""
+        path, service = req.path, req.service
+        program = None
+        if len(path) >= 3 and isinstance(path[0], Symbolic) and path[0].name.lower().startswith("program:"):
+            program, path = path[0].name[len("program:"):], path[1:]
+        if len(path) < 2 or not (isinstance(path[0], Logical) and path[0].kind == "class"
+                                 and isinstance(path[1], Logical) and path[1].kind == "instance"):
             return None
-        if not route:
-            return None if not self.route_path else (0x0312,)
-        if self.route_path is None:
-            return (0x0311,)
-        if tuple(route) == tuple(self.route_path):
-            return None
-        first = route[0]
-        want = self.route_path[0]
-        if isinstance(first, Port) and isinstance(want, Port) and first.port != want.port:
-            return (0x0311,)
-        return (0x0312,)
+        cls_id, ins_id = path[0].value, path[1].value
+        if program is not None or (cls_id == ClassCode.SYMBOL and service == LogixService.GET_INSTANCE_ATTRIBUTE_LIST):
+            if cls_id != ClassCode.SYMBOL or service != LogixService.GET_INSTANCE_ATTRIBUTE_LIST or len(path) != 2:
+                raise _Failure(S.PATH_SEGMENT_ERROR)
+            scope = None
+            if program is not None:
+                scope = next((p for p in self._scopes if p is not None and p.lower() == program.lower()), "")
+                if scope == "":
+                    raise _Failure(S.PATH_SEGMENT_ERROR, (0,))
+            ids = decode_attribute_list_request(req.data)
+            status, data = instance_attribute_list(self._scopes[scope], ins_id, ids, limit)
+            return encode_reply(service, status, (), data)
+        if cls_id == ClassCode.TEMPLATE and len(path) == 2:
+            template = self.types.structures.get(ins_id)
+            if template is None:
+                raise _Failure(S.PATH_DESTINATION_UNKNOWN)
+            if service == CommonService.GET_ATTRIBUTE_LIST:
+                status, data = template_attributes(template, decode_attribute_list_request(req.data))
+                return encode_reply(service, status, (), data)
+            if service == LogixService.READ_TAG:
+                if len(req.data) < 6:
+                    raise _Failure(S.NOT_ENOUGH_DATA)
+                offset, count = struct.unpack_from("<IH", req.data, 0)
+                status, data = read_template(template, offset, count, limit)
+                return encode_reply(service, status, (), data)
+            raise _Failure(S.SERVICE_NOT_SUPPORTED)
+        if cls_id == ClassCode.PROGRAM_NAME and ins_id == 1 and len(path) == 2:
+            if service != CommonService.GET_ATTRIBUTES_ALL:
+                raise _Failure(S.SERVICE_NOT_SUPPORTED)
+            raw = self.name.encode("iso-8859-1")
+            return encode_reply(service, 0, (), struct.pack("<H", len(raw)) + raw)
+        if cls_id == ClassCode.WALL_CLOCK_TIME and ins_id == 1 and len(path) == 2:
+            return self._wall_clock(req)
+        return None
 
+    def _wall_clock(self, req: Request) -> bytes:
+        """Wall Clock Time: attributes 6 (local) and 11 (UTC) microseconds since 1970, 10 DST."""
+        now = int(time.time() * 1_000_000) + self.clock_offset_us
+        values = {6: struct.pack("<Q", now), 11: struct.pack("<Q", now), 10: bytes((self.clock_dst,))}
+        service = req.service
+        if service == CommonService.GET_ATTRIBUTE_LIST:
+            entries = [AttributeValue(a, 0, values[a]) if a in values else AttributeValue(a, S.ATTRIBUTE_NOT_SUPPORTED)
+                       for a in decode_attribute_list_request(req.data)]
+            failed = any(e.status for e in entries)
+            return encode_reply(service, S.ATTRIBUTE_LIST_ERROR if failed else 0, (),
+                                encode_attribute_list_reply(entries))
+        if service == CommonService.SET_ATTRIBUTE_LIST:
+            data = req.data
+            if len(data) < 2:
+                raise _Failure(S.NOT_ENOUGH_DATA)
+            (count,) = struct.unpack_from("<H", data, 0)
+            at, out = 2, [struct.pack("<H", count)]
+            for _ in range(count):
+                if at + 2 > len(data):
+                    raise _Failure(S.NOT_ENOUGH_DATA)
+                (attr,) = struct.unpack_from("<H", data, at)
+                at += 2
+                size = len(values.get(attr, b""))
+                if not size or attr == 11:
+                    out.append(struct.pack("<HH", attr, S.ATTRIBUTE_NOT_SETTABLE if size else S.ATTRIBUTE_NOT_SUPPORTED))
+                    break
+                if at + size > len(data):
+                    raise _Failure(S.NOT_ENOUGH_DATA)
+                if attr == 6:
+                    (wanted,) = struct.unpack_from("<Q", data, at)
+                    self.clock_offset_us = wanted - int(time.time() * 1_000_000)
+                else:
+                    self.clock_dst = data[at]
+                at += size
+                out.append(struct.pack("<HH", attr, 0))
+            return encode_reply(service, 0, (), b"".join(out))
+        raise _Failure(S.SERVICE_NOT_SUPPORTED)
+
+    # -- connections, routing and bundling --------------------------------------------------------
     def _connection(self, req: Request, origin: int) -> bytes:
         """Forward Open, Large Forward Open and Forward Close."""
         if not origin:
@@ -397,6 +640,22 @@ class Controller:
         return encode_reply(service, 0, (), ForwardOpenReply(
             conn.o_t_id, conn.t_o_id, fo.connection_serial, fo.vendor_id, fo.originator_serial,
             fo.o_t_rpi, fo.t_o_rpi).encode())
+
+    def _route_ok(self, route: Path | None) -> tuple[int, ...] | None:
+        """None if ``route`` is acceptable, else the extended status to refuse it with."""
+        if self.route_path is ANY_ROUTE:
+            return None
+        if not route:
+            return None if not self.route_path else (0x0312,)
+        if self.route_path is None:
+            return (0x0311,)
+        if tuple(route) == tuple(self.route_path):
+            return None
+        first = route[0]
+        want = self.route_path[0]
+        if isinstance(first, Port) and isinstance(want, Port) and first.port != want.port:
+            return (0x0311,)
+        return (0x0312,)
 
     def _unconnected_send(self, req: Request, limit: int, origin: int) -> bytes:
         us = decode_unconnected_send(req.data)
@@ -428,3 +687,44 @@ class Controller:
         for observer in list(self.observers):
             observer(event)
 
+
+def _product(dims: tuple[int, ...]) -> int:
+    n = 1
+    for d in dims:
+        n *= d
+    return n
+
+
+def _elements(path: Path) -> tuple[list[int], Path]:
+    """The leading element indexes of ``path``, and the rest of it."""
+    index = []
+    for i, seg in enumerate(path):
+        if isinstance(seg, Logical) and seg.kind == "element":
+            index.append(seg.value)
+        else:
+            return index, path[i:]
+    return index, ()
+
+
+def _chunk(remaining: int, room: int, size: int) -> int:
+    """How many of ``remaining`` bytes to send in ``room``: whole elements when one fits."""
+    if room <= 0:
+        raise _Failure(S.REPLY_DATA_TOO_LARGE)
+    step = size if 0 < size <= room else 4
+    fit = room - room % step if room >= step else room
+    if fit <= 0:
+        raise _Failure(S.REPLY_DATA_TOO_LARGE)
+    return min(remaining, fit)
+
+
+def _type_word(kind: CIPType) -> bytes:
+    return encode_type_word(kind.code, getattr(kind, "handle", None) if kind.code == STRUCTURE else None)
+
+
+def _values(kind: CIPType, data: bytes, bit: int | None) -> list[Any]:
+    if bit is not None:
+        return [bool(data[0])] if data else []
+    try:
+        return kind.decode(data) if kind.size == 0 or len(data) % kind.size == 0 else [data]
+    except DecodeError:
+        return [data]

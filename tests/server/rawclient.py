@@ -16,10 +16,11 @@ from cpppo.cip.epath import Logical, Path, Symbolic, parse_route_path
 from cpppo.cip.logix import ReadTag, WriteTag, decode_typed_data, encode_attribute_list_request
 from cpppo.cip.message import Reply, Request, multiple_request
 from cpppo.cip.services import CommonService, LogixService
-from cpppo.cip.types import CIPType, type_by_name
+from cpppo.cip.types import STRUCTURE, CIPType, type_by_name
 from cpppo.enip.encapsulation import Command, Encapsulation, decode_frame
 from cpppo.enip.framer import Framer
 from cpppo.enip.frames import register_session, reply_message, send_rr_data, unconnected_send
+from cpppo.logix.datatypes import TypeRegistry
 
 TIMEOUT = 10.0
 MR_PATH: Path = (Logical("class", 0x02), Logical("instance", 1))
@@ -48,10 +49,18 @@ def read_frag(path: Path, count: int, offset: int) -> Request:
     return Request(LogixService.READ_TAG_FRAGMENTED, path, ReadTag(count, offset).encode())
 
 
+LOGIX_TYPES = TypeRegistry()  # the types a Logix tag can have: STRING is the Logix STRING structure
+
+
+def logix_type(name: str) -> CIPType:
+    return LOGIX_TYPES.get(name)
+
+
 def write_tag(path: Path, ctype: CIPType | str, values: Sequence[Any], count: int | None = None) -> Request:
-    t = type_by_name(ctype) if isinstance(ctype, str) else ctype
+    t = logix_type(ctype) if isinstance(ctype, str) else ctype
     n = len(values) if count is None else count
-    return Request(LogixService.WRITE_TAG, path, WriteTag(t.code, n, t.encode(list(values))).encode())
+    handle = getattr(t, "handle", None) if t.code == STRUCTURE else None
+    return Request(LogixService.WRITE_TAG, path, WriteTag(t.code, n, t.encode(list(values)), handle=handle).encode())
 
 
 def write_frag(path: Path, ctype: CIPType | str, count: int, offset: int, data: bytes) -> Request:
@@ -84,6 +93,9 @@ def values(reply: Reply) -> list[Any]:
     typed = decode_typed_data(reply.data)
     from cpppo.cip.types import type_by_code
 
+    if typed.type_code == STRUCTURE:
+        structure = next(s for s in LOGIX_TYPES.structures.values() if s.handle == typed.handle)
+        return structure.decode(typed.data)
     t = type_by_code(typed.type_code)
     assert t is not None, f"unknown type code 0x{typed.type_code:04X}"
     return t.decode(typed.data)

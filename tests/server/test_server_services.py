@@ -16,6 +16,7 @@ from .rawclient import (
     get_all,
     get_list,
     get_single,
+    logix_type,
     multiple,
     multiple_replies,
     read_frag,
@@ -90,16 +91,18 @@ SAMPLES = {
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_every_documented_type_round_trips(make_sim, name):
-    sim = make_sim(f"ARR={name}[2]", f"ONE={name}")
+    # A Logix BOOL array is stored, read and written as 32-bit DWORDs: BOOL[64] is DWORD[2].
+    shape, wire, samples = ("[64]", "DWORD", [1, 0x80000000]) if name == "BOOL" else ("[2]", name, SAMPLES[name])
+    sim = make_sim(f"ARR={name}{shape}", f"ONE={name}")
     with RawClient(sim.address, register=True) as c:
-        assert c.write(tag("ARR"), name, SAMPLES[name]).status == 0
+        assert c.write(tag("ARR"), wire, samples).status == 0
         reply = c.read(tag("ARR"), 2)
         assert reply.status == 0
-        assert struct.unpack_from("<H", reply.data)[0] == TYPES[name].code
-        assert values(reply) == SAMPLES[name]
+        assert struct.unpack_from("<H", reply.data)[0] == logix_type(wire).code
+        assert values(reply) == samples
         assert c.write(tag("ONE"), name, SAMPLES[name][1:]).status == 0
         assert c.read_values(tag("ONE")) == SAMPLES[name][1:]
-    assert sim["ARR"] == SAMPLES[name]
+    assert sim["ARR"] == samples
     assert sim["ONE"] == SAMPLES[name][1]
 
 

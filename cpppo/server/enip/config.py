@@ -19,9 +19,10 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from ...cip.epath import parse_route_path
-from ...cip.types import CIPType, type_by_name
+from ...cip.types import CIPType
 from ...errors import CpppoError, EncodeError
 from ...logix.controller import ANY_ROUTE
+from ...logix.datatypes import TypeRegistry
 from ...logix.objects import IdentityInfo, TcpipInfo
 
 __all__ = [
@@ -40,12 +41,16 @@ class ConfigError(CpppoError, ValueError):
     """A tag specification, address, option or configuration file is not valid."""
 
 
+_DEFAULT_TYPES = TypeRegistry()  # read-only here: the elementary types and STRING
+
+
 @dataclass(frozen=True)
 class TagSpec:
     name: str
     type: CIPType
-    length: int | None = None  # None: a scalar
+    length: int | None = None  # None: a scalar; else the number of elements
     address: tuple[int, int, int] | None = None
+    dims: tuple[int, ...] = ()  # array dimensions (up to 3); () for a scalar
 
     @property
     def elements(self) -> int:
@@ -53,10 +58,11 @@ class TagSpec:
 
     def __str__(self) -> str:
         at = "@{}/{}/{}".format(*self.address) if self.address else ""
-        return f"{self.name}{at}={self.type.name}" + (f"[{self.length}]" if self.length is not None else "")
+        shape = f"[{','.join(map(str, self.dims))}]" if self.dims else ""
+        return f"{self.name}{at}={self.type.name}{shape}"
 
 
-_TAG = re.compile(r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_:.]*)\s*(?:@(?P<addr>[^=]+))?=\s*(?P<type>[A-Za-z]+)"
+_TAG = re.compile(r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_:.]*)\s*(?:@(?P<addr>[^=]+))?=\s*(?P<type>[A-Za-z_][A-Za-z0-9_]*)"
                   r"\s*(?:\[\s*(?P<length>[^\]]*)\])?\s*$")
 
 
@@ -70,19 +76,28 @@ def _number(text: str, what: str) -> int:
     return value
 
 
-def parse_tag(text: str) -> TagSpec:
-    """Parse ``NAME[@class/instance/attribute]=TYPE[length]``."""
+def parse_tag(text: str, types: TypeRegistry | None = None) -> TagSpec:
+    """Parse ``NAME[@class/instance/attribute]=TYPE[length]`` (``[d0,d1,d2]`` for up to 3 dimensions).
+
+    Types come from ``types`` (a controller's registry, with its UDTs); STRING is the Logix STRING.
+    """
     m = _TAG.match(text)
     if not m:
         raise ConfigError(f"tag {text!r} is not NAME[@class/instance/attribute]=TYPE[length]")
     try:
-        ctype = type_by_name(m["type"])
+        ctype = (types or _DEFAULT_TYPES).get(m["type"])
     except EncodeError as exc:
         raise ConfigError(f"tag {text!r}: {exc}") from None
     length = None
+    dims: tuple[int, ...] = ()
     if m["length"] is not None:
-        length = _number(m["length"], f"tag {m['name']!r} length")
-        if not 1 <= length <= 0xFFFF:
+        dims = tuple(_number(d, f"tag {m['name']!r} length") for d in m["length"].split(","))
+        if not 1 <= len(dims) <= 3:
+            raise ConfigError(f"tag {m['name']!r} has {len(dims)} dimensions; 1 to 3 are allowed")
+        length = 1
+        for d in dims:
+            length *= d
+        if not 1 <= length <= 0xFFFF or 0 in dims:
             raise ConfigError(f"tag {m['name']!r} length {length} is not 1..65535")
     address = None
     if m["addr"]:
@@ -93,7 +108,7 @@ def parse_tag(text: str) -> TagSpec:
         if not (1 <= cls <= 0xFFFF and 1 <= ins <= 0xFFFF and 1 <= att <= 0xFFFF):
             raise ConfigError(f"tag {m['name']!r} address {m['addr']!r}: class, instance and attribute are 1..65535")
         address = (cls, ins, att)
-    return TagSpec(m["name"], ctype, length, address)
+    return TagSpec(m["name"], ctype, length, address, dims)
 
 
 def parse_address(text: str | None, default_port: int = 44818) -> tuple[str, int]:

@@ -16,12 +16,16 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import signal
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from typing import Any
 
+from ...cip.types import DWORD, TypeCode
+from ...errors import EncodeError
 from ...logix.controller import ANY_ROUTE, Controller, IOEvent, Tag
+from ...logix.datatypes import TypeRegistry
 from ...logix.objects import IdentityInfo, TcpipInfo
 from ...logix.tags import Attribute
 from .config import ConfigError, TagSpec, parse_tag
@@ -30,10 +34,10 @@ from .transport import EnipServer
 __all__ = ["Simulator", "simulator"]
 
 
-def _specs(tags: Iterable[str | TagSpec] | Mapping[str, str]) -> list[TagSpec]:
+def _specs(tags: Iterable[str | TagSpec] | Mapping[str, str], types: TypeRegistry) -> list[TagSpec]:
     if isinstance(tags, Mapping):
-        return [parse_tag(f"{name}={kind}") for name, kind in tags.items()]
-    return [t if isinstance(t, TagSpec) else parse_tag(t) for t in tags]
+        return [parse_tag(f"{name}={kind}", types) for name, kind in tags.items()]
+    return [t if isinstance(t, TagSpec) else parse_tag(t, types) for t in tags]
 
 
 def _identity(identity: IdentityInfo | Mapping[str, Any] | None) -> IdentityInfo:
@@ -54,9 +58,14 @@ class Simulator:
                  address: tuple[str, int] = ("127.0.0.1", 0), route_path: Any = ANY_ROUTE, simple: bool = False,
                  delay: tuple[float, float] | None = None, attribute_class: type[Attribute] = Attribute,
                  io_log: int = 10000, idle_timeout: float | None = 600.0, frame_timeout: float = 10.0,
-                 max_frame: int = 0xFFFF) -> None:
-        self.controller = Controller(_identity(identity), tcpip, route_path=route_path, simple=simple)
-        for spec in _specs(tags):
+                 max_frame: int = 0xFFFF, udts: Iterable[str] = (), name: str = "Simulator") -> None:
+        self.controller = Controller(_identity(identity), tcpip, route_path=route_path, simple=simple, name=name)
+        try:
+            for declaration in udts:  # structures first: tags may use them
+                self.controller.types.parse(declaration)
+        except EncodeError as exc:
+            raise ConfigError(str(exc)) from None
+        for spec in _specs(tags, self.controller.types):
             self.add_tag(spec, attribute_class)
         self.io: collections.deque[IOEvent] = collections.deque(maxlen=io_log or 1)
         if io_log:  # recording costs a decode per access; enip_server turns it off
@@ -69,16 +78,22 @@ class Simulator:
         self._stopped: asyncio.Event | None = None
 
     def add_tag(self, spec: str | TagSpec, attribute_class: type[Attribute] = Attribute) -> Tag:
-        spec = spec if isinstance(spec, TagSpec) else parse_tag(spec)
-        blank: Any = "" if spec.type.size == 0 else (0.0 if spec.type.name in ("REAL", "LREAL") else 0)
-        default = blank if spec.length is None else [blank] * spec.length
+        spec = spec if isinstance(spec, TagSpec) else parse_tag(spec, self.controller.types)
+        kind, dims = spec.type, spec.dims
+        if kind.code == TypeCode.BOOL and dims:  # BOOL arrays live in 32-bit DWORDs, as in a Logix
+            kind, dims = DWORD, (-(-spec.elements // 32),)
+        blank: Any = "" if kind.size == 0 else (0.0 if kind.name in ("REAL", "LREAL") else 0)
+        default = blank if not dims else [blank] * _count(dims)
         existing = self.controller.tags.get(spec.name.lower())
         if existing is not None:
-            if existing.attribute.parser is not spec.type or len(existing.attribute) != spec.elements:
+            if existing.attribute.parser is not kind or existing.dims != dims:
                 raise ConfigError(f"tag {spec.name!r} is defined twice with different types or lengths")
             return existing
-        return self.controller.add_tag(spec.name, attribute_class(spec.name, spec.type, default=default),
-                                       spec.address)
+        try:
+            return self.controller.add_tag(spec.name, attribute_class(spec.name, kind, default=default),
+                                           spec.address, dims)
+        except EncodeError as exc:
+            raise ConfigError(str(exc)) from None
 
     # -- direct access to values --------------------------------------------------------------------
     def tag(self, name: str) -> Attribute:
@@ -150,11 +165,18 @@ class Simulator:
 
         async def main() -> None:
             address = await self.server.start()
+            interrupted = asyncio.Event()
+            if threading.current_thread() is threading.main_thread():  # SIGINT/SIGTERM: a clean stop
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                        loop.add_signal_handler(sig, interrupted.set)
             if ready is not None:
                 ready(address)
             try:
-                while not (stop is not None and stop()):
-                    await asyncio.sleep(0.05 if stop is not None else 3600)
+                while not interrupted.is_set() and not (stop is not None and stop()):
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(interrupted.wait(), 0.05 if stop is not None else 3600)
             finally:
                 await self.server.stop()
 
@@ -169,6 +191,13 @@ class Simulator:
     def __repr__(self) -> str:
         host, port = self.address
         return f"<Simulator {self.controller.identity.product_name!r} at {host}:{port}, {len(self.controller.tags)} tags>"
+
+
+def _count(dims: tuple[int, ...]) -> int:
+    n = 1
+    for d in dims:
+        n *= d
+    return n
 
 
 simulator = Simulator
