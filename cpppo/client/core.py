@@ -1,0 +1,674 @@
+"""The sans-I/O client core: operations in, request frames out; reply frames in, results out.
+
+No sockets here.  The blocking client (:mod:`.blocking`) and the asyncio client (:mod:`.aio`) are
+thin loops around the same two objects:
+
+* :class:`ClientCore`: one EtherNet/IP session's state (session handle, framer, sender
+  contexts) and the frames of the session-level commands (Register, List Identity, ...).
+* :class:`OperationEngine`: turns a stream of operation dicts into SendRRData frames and reply
+  frames into ``(idx, dsc, req, rpy, sts, val)`` results, in operation order::
+
+      operations -> chunks -> [Multiple Service Packet] -> Unconnected Send -> SendRRData frame
+                                                                 | up to ``depth`` in flight,
+      results <- reassembled fragments <- replies matched by sender context <-+
+
+  Reads that answer 0x06 (partial transfer) continue with Read Tag Fragmented at the next byte
+  offset; once the first fragment shows the element size and the device's chunk size, the rest
+  of the array is requested at once (pipelined up to ``depth``).  Writes too large for one
+  request are split into Write Tag Fragmented chunks.  Chunks are packed into Multiple Service
+  Packets while the request stays within ``multiple`` bytes and the estimated reply within the
+  504 bytes an unconnected reply may carry.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import struct
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from ..cip.connection_manager import UnconnectedSend
+from ..cip.epath import Logical, Path, Port, encode_path, parse_route_path, path_from_json
+from ..cip.logix import ReadTag, WriteTag
+from ..cip.message import Reply, decode_multiple, decode_reply, encode_multiple, encode_request
+from ..cip.services import CommonService, ConnectionManagerService, LogixService
+from ..cip.status import GeneralStatus
+from ..cip.types import CIPType, decode_type_word, type_by_code
+from ..dotdict import dotdict
+from ..enip.cpf import NullAddress, SendData, UnconnectedData, decode_send_data
+from ..enip.encapsulation import MAX_LENGTH, Command, Encapsulation, RegisterSession
+from ..enip.framer import Framer
+from ..errors import CommunicationError, DecodeError, EncodeError
+from .operations import OperationError, describe, parse_path
+from .replies import frame_dotdict
+
+__all__ = [
+    "DEFAULT_ROUTE_PATH",
+    "DEFAULT_SEND_PATH",
+    "REPLY_LIMIT",
+    "Addressing",
+    "ClientCore",
+    "OperationEngine",
+    "Result",
+    "parse_send_path",
+]
+
+DEFAULT_ROUTE_PATH: Path = (Port(1, 0),)
+"""Backplane port 1, slot 0: where a *Logix controller usually sits."""
+DEFAULT_SEND_PATH: Path = (Logical("class", 0x06), Logical("instance", 1))
+"""The Connection Manager, which carries Unconnected Send."""
+REPLY_LIMIT = 504
+"""The largest CIP reply an unconnected request may expect from a Logix controller."""
+REQUEST_LIMIT = 500
+"""Data per request beyond which writes are split into Write Tag Fragmented chunks."""
+
+_CONTEXT = struct.Struct("<Q")
+_MR_PATH = encode_path((Logical("class", 0x02), Logical("instance", 1)))
+_MSP = CommonService.MULTIPLE_SERVICE_PACKET
+_PARTIAL = GeneralStatus.PARTIAL_TRANSFER
+_BAD_REPLY = GeneralStatus.INVALID_REPLY_RECEIVED
+_MISSING: Any = object()  # "not given" (None and False mean "no route path")
+MISSING = _MISSING
+
+Result = tuple[int, str, dict[str, Any], Any, Any, Any]
+"""(idx, dsc, req, rpy, sts, val): the documented 6-tuple."""
+
+
+def parse_send_path(value: Any) -> Path:
+    """A send path from ``''`` (none: no Unconnected Send), ``'@6/1'``, JSON, or segments."""
+    if value is None or value is False:
+        return ()
+    if isinstance(value, str):
+        text = value.strip()
+        if not text or text.lower() in ("false", "none", "0"):
+            return ()
+        if text.startswith("@"):
+            segs, _, _, _ = parse_path(text, f"send path {value!r}")
+            return path_from_json(segs)
+        return path_from_json(text)
+    if isinstance(value, tuple) and all(not isinstance(v, Mapping) for v in value):
+        return value
+    return path_from_json(value)
+
+
+def _route(value: Any) -> Path | None:
+    if isinstance(value, tuple) and all(isinstance(v, Port) for v in value):
+        return value or None
+    return parse_route_path(value)
+
+
+@lru_cache(maxsize=256)
+def _encoded_path(path: Path) -> bytes:
+    return encode_path(path)
+
+
+@dataclass(frozen=True, slots=True)
+class Addressing:
+    """Where requests go: the Unconnected Send ``send_path`` (empty: send the request bare, for
+    simple devices) and ``route_path`` (None: omit it), with the Unconnected Send timing."""
+
+    route_path: Path | None = DEFAULT_ROUTE_PATH
+    send_path: Path = DEFAULT_SEND_PATH
+    priority_time_tick: int = 5
+    timeout_ticks: int = 157
+
+    @classmethod
+    def of(cls, route_path: Any = _MISSING, send_path: Any = _MISSING, *, simple: bool = False,
+           priority_time_tick: int | None = None, timeout_ticks: int | None = None) -> Addressing:
+        """Addressing from the documented option forms (``'1/0'``, JSON, ``False``, ``''``...)."""
+        return cls().with_options(None if simple else route_path, "" if simple else send_path,
+                                  priority_time_tick, timeout_ticks)
+
+    def with_options(self, route_path: Any = _MISSING, send_path: Any = _MISSING,
+                     priority_time_tick: int | None = None, timeout_ticks: int | None = None) -> Addressing:
+        """This addressing with the given route path, send path or Unconnected Send timing."""
+        route = self.route_path if route_path is _MISSING else _route(route_path)
+        send = self.send_path if send_path is _MISSING else parse_send_path(send_path)
+        tick = self.priority_time_tick if priority_time_tick is None else int(priority_time_tick)
+        ticks = self.timeout_ticks if timeout_ticks is None else int(timeout_ticks)
+        if not (0 <= tick <= 15 and 0 <= ticks <= 255):
+            raise EncodeError(f"priority time tick {tick} must be 0..15 and timeout ticks {ticks} 0..255")
+        return Addressing(route, send, tick, ticks)
+
+    def wrap(self, message: bytes) -> bytes:
+        """``message`` as sent: inside an Unconnected Send, or bare when there is no send path."""
+        if not self.send_path:
+            return message
+        us = UnconnectedSend(message, self.route_path, self.priority_time_tick, self.timeout_ticks).encode()
+        return encode_request(ConnectionManagerService.UNCONNECTED_SEND, _encoded_path(self.send_path), us)
+
+    @property
+    def unconnected_send(self) -> bool:
+        return bool(self.send_path)
+
+
+def context_bytes(value: int | bytes | str) -> bytes:
+    """A sender context: an int (packed), or up to 8 bytes/characters (zero-padded)."""
+    if isinstance(value, int):
+        return _CONTEXT.pack(value & 0xFFFFFFFFFFFFFFFF)
+    raw = value.encode("iso-8859-1") if isinstance(value, str) else bytes(value)
+    if len(raw) > 8:
+        raise EncodeError(f"sender context {value!r} is longer than 8 bytes")
+    return raw.ljust(8, b"\0")
+
+
+class ClientCore:
+    """One EtherNet/IP session, without I/O: frames to send, and received bytes to frames."""
+
+    def __init__(self, addressing: Addressing | None = None, *, max_frame: int = MAX_LENGTH) -> None:
+        self.addressing = addressing or Addressing()
+        self.session = 0
+        self.framer = Framer(max_frame)
+        self._context = 0
+        self.requests = 0  # CIP requests sent by operation engines on this session
+
+    def next_context(self) -> int:
+        self._context += 1
+        return self._context
+
+    # -- session-level frames ---------------------------------------------------------------
+    def register_frame(self, context: int | bytes = 0) -> bytes:
+        return Encapsulation(Command.REGISTER_SESSION, 0, 0, context_bytes(context), 0,
+                             RegisterSession().encode()).encode()
+
+    def registered(self, frame: Encapsulation) -> int:
+        """Accept a RegisterSession reply; return the session handle (CommunicationError if refused)."""
+        if frame.command != Command.REGISTER_SESSION:
+            raise CommunicationError(f"expected a RegisterSession reply, got command 0x{frame.command:04X}")
+        if frame.status or not frame.session:
+            raise CommunicationError(f"RegisterSession refused with encapsulation status 0x{frame.status:02X}")
+        self.session = frame.session
+        return self.session
+
+    def unregister_frame(self) -> bytes:
+        return Encapsulation(Command.UNREGISTER_SESSION, self.session).encode()
+
+    def command_frame(self, command: int, context: int | bytes = 0, data: bytes = b"") -> bytes:
+        """A frame for List Identity / Services / Interfaces, the legacy 0x0001 command, NOP..."""
+        return Encapsulation(command, self.session, 0, context_bytes(context), 0, data).encode()
+
+    def send_frame(self, message: bytes, context: int | bytes = 0, timeout: int = 0) -> bytes:
+        """A SendRRData frame carrying ``message`` (already wrapped in an Unconnected Send if wanted)."""
+        data = SendData((NullAddress(), UnconnectedData(message)), 0, timeout).encode()
+        return Encapsulation(Command.SEND_RR_DATA, self.session, 0, context_bytes(context), 0, data).encode()
+
+    def receive_data(self, data: bytes) -> list[Encapsulation]:
+        """Feed received TCP bytes; return the frames they completed."""
+        return self.framer.feed(data)
+
+
+# -- operations ------------------------------------------------------------------------------------
+
+def _sts(rpy: Reply) -> int | tuple[int, list[int]]:
+    return (rpy.status, list(rpy.ext_status)) if rpy.ext_status else rpy.status
+
+
+class _Chunk:
+    """One CIP request of an operation (the whole of it, or one fragment)."""
+
+    __slots__ = ("message", "offset", "op", "reply_size", "service")
+
+    def __init__(self, op: _Op, service: int, message: bytes, offset: int | None, reply_size: int) -> None:
+        self.op = op
+        self.service = service
+        self.message = message
+        self.offset = offset
+        self.reply_size = reply_size
+
+
+class _Op:
+    """An operation in progress: its requests, the fragments received, and finally its result."""
+
+    __slots__ = ("acked", "addressing", "base", "chunks", "done", "dsc", "elements", "final", "frame",
+                 "handle", "idx", "method", "op", "path", "peer", "pieces", "requested", "seq", "size",
+                 "sts", "tag_type", "target", "txn", "type_code", "val")
+
+    def __init__(self, seq: int, op: dict[str, Any], addressing: Addressing, fragment: bool) -> None:
+        self.seq = seq
+        self.op = op
+        self.method = op.get("method", "read")
+        self.addressing = addressing
+        self.done = False
+        self.sts: Any = None
+        self.val: Any = None
+        self.frame: Encapsulation | None = None
+        self.txn: Any = None
+        self.peer: Any = None
+        self.idx = -1
+        self.acked = 0
+        self.pieces: dict[int, bytes] = {}
+        self.requested: set[int] = set()
+        self.final: int | None = None
+        self.type_code: int | None = None
+        self.handle: int | None = None
+        self.size = 0
+        self.target: int | None = None
+        try:
+            self.dsc = describe(op)
+            path = op["path"]
+            self.path = encode_path(path_from_json(path) if not isinstance(path, (bytes, tuple)) else path) \
+                if not isinstance(path, bytes) else path
+            self.elements = int(op.get("elements") or 1)
+            self.base = int(op.get("offset") or 0)
+            self.tag_type = op.get("tag_type")
+            self.chunks = self._requests(fragment)
+        except (EncodeError, KeyError, TypeError, ValueError) as exc:
+            raise OperationError(f"operation {op!r} cannot be sent: {exc}") from None
+
+    def _payload(self) -> bytes:
+        data = self.op.get("data", b"")
+        if isinstance(data, (bytes, bytearray)):
+            return bytes(data)
+        ctype = type_by_code(self.tag_type) if self.tag_type is not None else None
+        if ctype is None:
+            if self.tag_type is None:  # Set Attribute Single without a type: raw USINT/SINT bytes
+                return bytes(v & 0xFF for v in data)
+            raise EncodeError(f"no encoder for type 0x{self.tag_type:04X}; give the data as bytes")
+        return ctype.encode(list(data))
+
+    def _requests(self, fragment: bool) -> list[_Chunk]:
+        m = self.method
+        if m == "read":
+            frag = fragment or self.base > 0
+            service = LogixService.READ_TAG_FRAGMENTED if frag else LogixService.READ_TAG
+            ctype = type_by_code(self.tag_type) if self.tag_type else None
+            estimate = self.elements * ctype.size if ctype is not None and ctype.size else self.elements * 4
+            self.requested.add(self.base)
+            return [_Chunk(self, service, encode_request(service, self.path, ReadTag(
+                self.elements, self.base if frag else None).encode()), self.base, 6 + min(estimate, 500))]
+        if m == "write":
+            if self.tag_type is None:
+                raise EncodeError("a write needs a tag_type")
+            payload = self._payload()
+            ctype = type_by_code(self.tag_type)
+            size = ctype.size if ctype is not None else 0
+            room = REQUEST_LIMIT - len(self.path) - 16
+            if not fragment and not self.base and len(payload) <= room:
+                service = LogixService.WRITE_TAG
+                msg = encode_request(service, self.path, WriteTag(self.tag_type, self.elements, payload).encode())
+                return [_Chunk(self, service, msg, None, 4)]
+            service = LogixService.WRITE_TAG_FRAGMENTED
+            step = room - room % size if size else len(payload) or 1
+            out = []
+            for at in range(0, max(len(payload), 1), step):
+                part = payload[at : at + step]
+                msg = encode_request(service, self.path, WriteTag(self.tag_type, self.elements, part,
+                                                                  self.base + at).encode())
+                out.append(_Chunk(self, service, msg, self.base + at, 4))
+            return out
+        if m == "get_attribute_single":
+            service = CommonService.GET_ATTRIBUTE_SINGLE
+            return [_Chunk(self, service, encode_request(service, self.path), None, 64)]
+        if m == "get_attributes_all":
+            service = CommonService.GET_ATTRIBUTES_ALL
+            return [_Chunk(self, service, encode_request(service, self.path), None, 200)]
+        if m == "set_attribute_single":
+            service = CommonService.SET_ATTRIBUTE_SINGLE
+            return [_Chunk(self, service, encode_request(service, self.path, self._payload()), None, 4)]
+        if m == "service":  # any other service: op['service'] with raw op['data']
+            service = int(self.op["service"])
+            return [_Chunk(self, service, encode_request(service, self.path, bytes(self.op.get("data", b""))),
+                           None, 500)]
+        raise EncodeError(f"unknown method {m!r}")
+
+    # -- replies ------------------------------------------------------------------------------
+    def fail(self, sts: Any) -> None:
+        if not self.done:
+            self.done = True
+            self.sts = sts
+            self.val = None
+
+    def on_reply(self, engine: OperationEngine, chunk: _Chunk, rpy: Reply) -> None:
+        if self.done:
+            return
+        m = self.method
+        if m == "read":
+            self._on_read(engine, chunk, rpy)
+        elif rpy.status:
+            self.fail(_sts(rpy))
+        elif m in {"write", "set_attribute_single"}:
+            self.acked += 1
+            if self.acked >= len(self.chunks):
+                self.done, self.sts, self.val = True, 0, True
+        else:
+            ctype = type_by_code(self.tag_type) if self.tag_type else None
+            val: Any = list(rpy.data)
+            if ctype is not None:
+                with contextlib.suppress(DecodeError):
+                    val = ctype.decode(rpy.data)
+            self.done, self.sts, self.val = True, 0, val
+
+    def _on_read(self, engine: OperationEngine, chunk: _Chunk, rpy: Reply) -> None:
+        if rpy.status not in (0, _PARTIAL):
+            self.fail(_sts(rpy))
+            return
+        try:
+            code, handle, at = decode_type_word(rpy.data)
+        except DecodeError:
+            self.fail(_BAD_REPLY)
+            return
+        data = rpy.data[at:]
+        if self.type_code is None:
+            self.type_code, self.handle = code, handle
+            ctype = type_by_code(code)
+            self.size = ctype.size if ctype is not None else 0
+            self.target = self.elements * self.size if self.size else None
+        off = chunk.offset or 0
+        self.pieces[off] = data
+        end = off + len(data)
+        if rpy.status == 0:
+            self.final = end if self.final is None else max(self.final, end)
+        elif not data:
+            self.fail(_sts(rpy))  # partial transfer that transfers nothing: never finishes
+            return
+        else:
+            self._continue(engine, off, end, len(data))
+        target = self.target if self.target is not None else self.final
+        if target is not None and self._covered() >= target:
+            self._finish(target)
+
+    def _continue(self, engine: OperationEngine, off: int, end: int, step: int) -> None:
+        """Request what follows a partial transfer ending at byte ``end``."""
+        target = self.target
+        if target is not None and end >= target:
+            return
+        if any(off < s <= end for s in self.requested):
+            return
+        offsets = [end]
+        if target is not None and len(self.requested) == 1:  # first fragment: ask for all the rest now
+            offsets = list(range(end, target, step))
+        chunks = []
+        for o in offsets:
+            self.requested.add(o)
+            size = min(step, target - o) if target is not None else step
+            msg = encode_request(LogixService.READ_TAG_FRAGMENTED, self.path, ReadTag(self.elements, o).encode())
+            chunks.append(_Chunk(self, LogixService.READ_TAG_FRAGMENTED, msg, o, 6 + size))
+        engine.follow_up(chunks)
+
+    def _covered(self) -> int:
+        at = self.base
+        pieces = self.pieces
+        for off in sorted(pieces):
+            if off > at:
+                break
+            at = max(at, off + len(pieces[off]))
+        return at
+
+    def _assemble(self, target: int) -> bytes:
+        if len(self.pieces) == 1:
+            (data,) = self.pieces.values()
+            return data[: target - self.base]
+        buf = bytearray()
+        at = self.base
+        for off in sorted(self.pieces):
+            piece = self.pieces[off]
+            if off + len(piece) > at:
+                buf += piece[at - off :]
+                at = off + len(piece)
+        return bytes(buf[: target - self.base])
+
+    def _finish(self, target: int) -> None:
+        data = self._assemble(target)
+        self.pieces = {}
+        self.done, self.sts = True, 0
+        self.val = decode_value(self.type_code, self.handle, data)
+
+
+def decode_value(type_code: int | None, handle: int | None, data: bytes) -> Any:
+    """Values of a read: a list of the elementary type's values, else the raw bytes as USINTs.
+
+    The hook for structures (type 0x02A0 with ``handle``): a Logix STRING or a UDT decoder can be
+    plugged in here once the template is known.
+    """
+    ctype: CIPType | None = type_by_code(type_code) if type_code is not None else None
+    if ctype is not None:
+        try:
+            return ctype.decode(data)
+        except DecodeError:
+            pass
+    return list(data)
+
+
+class _Txn:
+    __slots__ = ("addressing", "chunks", "frame", "idx", "msp", "peer", "rpy")
+
+    def __init__(self, idx: int, chunks: list[_Chunk], msp: bool) -> None:
+        self.idx = idx
+        self.chunks = chunks
+        self.msp = msp
+        self.rpy: Any = None
+        self.frame: Encapsulation | None = None
+        self.peer: Any = None
+
+
+class OperationEngine:
+    """Pipelined, packed, fragment-following execution of operations over one session (no I/O).
+
+    A driver loop calls :meth:`outgoing` and sends what it returns, feeds every reply frame to
+    :meth:`receive`, and takes finished results from :meth:`results` until :attr:`finished`.
+    """
+
+    def __init__(self, core: ClientCore, operations: Iterable[Mapping[str, Any]], *, depth: int = 1,
+                 multiple: int = 0, fragment: bool = False, index: int | None = None,
+                 addressing: Addressing | None = None, lookahead: int = 512) -> None:
+        self.core = core
+        self.addressing = addressing or core.addressing
+        self.depth = max(1, int(depth or 1))
+        self.multiple = max(0, int(multiple or 0))
+        self.fragment = bool(fragment)
+        self._index = core._context if index is None else int(index)
+        self._ops: Iterator[Mapping[str, Any]] = iter(operations)
+        self._exhausted = False
+        self._seq = 0
+        self._queue: collections.deque[_Chunk] = collections.deque()
+        self._order: collections.deque[_Op] = collections.deque()
+        self.inflight: dict[bytes, _Txn] = {}
+        self.lookahead = max(lookahead, self.depth * 4)
+        self.requests = 0
+        self.stray = 0
+        self._addr_cache: dict[Any, Addressing] = {}
+
+    # -- scheduling ------------------------------------------------------------------------------
+    def _op_addressing(self, op: Mapping[str, Any]) -> Addressing:
+        keys = ("route_path", "send_path", "priority_time_tick", "timeout_ticks")
+        if not any(op.get(k) is not None for k in keys):
+            return self.addressing
+        key = repr([op.get(k, _MISSING) for k in keys])
+        found = self._addr_cache.get(key)
+        if found is None:
+            try:
+                found = self.addressing.with_options(**{k: op[k] for k in keys if op.get(k) is not None})
+            except EncodeError as exc:
+                raise OperationError(f"operation {dict(op)!r}: {exc}") from None
+            self._addr_cache[key] = found
+        return found
+
+    def _pull(self) -> bool:
+        """Start the next operation; False when there are none (or too many are unfinished)."""
+        if self._exhausted or len(self._order) >= self.lookahead:
+            return False
+        try:
+            op = next(self._ops)
+        except StopIteration:
+            self._exhausted = True
+            return False
+        if not isinstance(op, dict):
+            op = dict(op)
+        started = _Op(self._seq, op, self._op_addressing(op), self.fragment)
+        self._seq += 1
+        self._order.append(started)
+        self._queue.extend(started.chunks)
+        return True
+
+    def _peek(self) -> _Chunk | None:
+        queue = self._queue
+        while True:
+            while queue and queue[0].op.done:
+                queue.popleft()
+            if queue:
+                return queue[0]
+            if not self._pull():
+                return None
+
+    def follow_up(self, chunks: list[_Chunk]) -> None:
+        """Queue an operation's next requests ahead of operations not yet started."""
+        self._queue.extendleft(reversed(chunks))
+
+    def _next_transaction(self) -> list[_Chunk]:
+        first = self._peek()
+        if first is None:
+            return []
+        self._queue.popleft()
+        chunks = [first]
+        if self.multiple:
+            addressing = first.op.addressing
+            req = 8 + len(first.message)
+            rpy = 8 + first.reply_size
+            while True:
+                nxt = self._peek()
+                if nxt is None or nxt.op.addressing is not addressing:
+                    break
+                if req + 2 + len(nxt.message) > self.multiple or rpy + 2 + nxt.reply_size > REPLY_LIMIT:
+                    break
+                self._queue.popleft()
+                chunks.append(nxt)
+                req += 2 + len(nxt.message)
+                rpy += 2 + nxt.reply_size
+        return chunks
+
+    def outgoing(self) -> list[bytes]:
+        """Frames to send now, keeping up to ``depth`` transactions in flight."""
+        frames = []
+        while len(self.inflight) < self.depth:
+            chunks = self._next_transaction()
+            if not chunks:
+                break
+            idx = self._index
+            self._index += 1
+            msp = len(chunks) > 1
+            if msp:
+                message = encode_request(_MSP, _MR_PATH, encode_multiple([c.message for c in chunks]))
+            else:
+                message = chunks[0].message
+            context = _CONTEXT.pack(idx & 0xFFFFFFFFFFFFFFFF)
+            self.inflight[context] = _Txn(idx, chunks, msp)
+            for c in chunks:
+                if c.op.idx < 0:
+                    c.op.idx = idx
+            frames.append(self.core.send_frame(chunks[0].op.addressing.wrap(message), context))
+            self.requests += 1
+            self.core.requests += 1
+            self.core._context = max(self.core._context, self._index)
+        return frames
+
+    # -- replies ---------------------------------------------------------------------------------
+    def receive(self, frame: Encapsulation, peer: Any = None) -> bool:
+        """Take one reply frame; False if it answers no request of this engine."""
+        txn = self.inflight.pop(frame.context, None)
+        if txn is None:
+            self.stray += 1
+            return False
+        txn.frame, txn.peer = frame, peer
+        chunks = txn.chunks
+        for c in chunks:
+            c.op.frame, c.op.txn = frame, txn
+        if frame.status:
+            for c in chunks:
+                c.op.fail(frame.status)
+            return True
+        try:
+            item = decode_send_data(frame.data).message
+            if item is None:
+                raise DecodeError("no data item", 0)
+            rpy = decode_reply(item.data)
+        except DecodeError:
+            for c in chunks:
+                c.op.fail(_BAD_REPLY)
+            return True
+        expected = _MSP if txn.msp else chunks[0].service
+        if rpy.service != expected:  # eg. the Unconnected Send itself failed (route path refused)
+            for c in chunks:
+                c.op.fail(_sts(rpy) if rpy.status else _BAD_REPLY)
+            return True
+        if not txn.msp:
+            chunks[0].op.on_reply(self, chunks[0], rpy)
+            return True
+        try:
+            spans = decode_multiple(rpy.data) if rpy.data else []
+            if len(spans) != len(chunks):
+                raise DecodeError("Multiple Service Packet reply count differs", 0)
+            replies = [decode_reply(rpy.data, a, b) for a, b in spans]
+        except DecodeError:
+            for c in chunks:
+                c.op.fail(_sts(rpy) if rpy.status else _BAD_REPLY)
+            return True
+        for c, r in zip(chunks, replies):
+            c.op.on_reply(self, c, r)
+        return True
+
+    def fail_all(self, sts: Any) -> None:
+        """Fail everything in flight or queued (the transport is gone)."""
+        for txn in self.inflight.values():
+            for c in txn.chunks:
+                c.op.fail(sts)
+        self.inflight.clear()
+        for op in self._order:
+            op.fail(sts)
+        self._queue.clear()
+
+    def results(self) -> list[Result]:
+        """Finished results, in operation order (each exactly once)."""
+        out: list[Result] = []
+        order = self._order
+        while order and order[0].done:
+            op = order.popleft()
+            txn = op.txn
+            rpy = None
+            if txn is not None:
+                if txn.rpy is None and txn.frame is not None:
+                    txn.rpy = frame_dotdict(txn.frame, txn.peer)
+                rpy = txn.rpy
+            out.append((op.idx, op.dsc, op.op, rpy, op.sts, op.val))
+        return out
+
+    @property
+    def finished(self) -> bool:
+        """True once every operation has been answered and its result taken."""
+        return not self.inflight and not self._order and self._peek() is None
+
+    @property
+    def waiting(self) -> bool:
+        """True while replies are still expected."""
+        return bool(self.inflight)
+
+
+def validate(results: Iterable[Result], *, validating: bool = False, printing: bool = False,
+             log: Any = None, out: Any = None) -> Iterator[Result]:
+    """Log/print each result as the documents show (``SCADA[1-1] == [0]: 'OK'``); with
+    ``validating``, a successful write yields the data written instead of True."""
+    from .replies import result_line
+
+    for idx, dsc, req, rpy, sts, value in results:
+        val = value
+        if validating and val is True and req.get("method") in ("write", "set_attribute_single"):
+            val = req.get("data", val)
+        if printing or log is not None:
+            line = result_line(dsc, req, sts, val)
+            if printing:
+                print(line, file=out, flush=True)
+            if log is not None:
+                (log.info if val is not None else log.warning)(line)
+        yield idx, dsc, req, rpy, sts, val
+
+
+def request_dotdict(frame: bytes, op: Mapping[str, Any] | None = None) -> dotdict:
+    """What the low-level methods return: the request as sent, and its operation."""
+    d = dotdict(enip=dotdict(input=frame, length=len(frame) - 24,
+                             sender_context=dotdict(input=frame[12:20])))
+    if op is not None:
+        for key, value in op.items():
+            d[key] = value
+    return d

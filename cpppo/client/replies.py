@@ -1,0 +1,218 @@
+"""Replies as the documented dotdicts, and the documented text forms of results.
+
+The codec decodes frames into dataclasses; users of the documented API see replies as
+:class:`cpppo.dotdict` trees whose keys follow the documents::
+
+    peer                                                        ('10.0.0.1', 44818)
+    enip.command / .length / .session_handle / .status / .options / .input
+    enip.sender_context.input                                   8 bytes
+    enip.CIP.send_data.interface / .timeout
+    enip.CIP.send_data.CPF.count / .item[i].type_id / .item[i].length
+    enip.CIP.send_data.CPF.item[1].unconnected_send.request.service / .status
+                                        .status_ext.size / .status_ext.data / .input
+                                        .<service name> (True) / .type / .data
+                                        .multiple.number / .multiple.request[i]...
+    enip.CIP.list_identity.CPF.item[0].identity_object.product_name (and the other fields)
+    enip.CIP.list_services.CPF.item[0].communications_service.service_name
+    enip.CIP.legacy_CPF_0x0001.CPF.item[0].legacy_CPF_0x0001.ip_address
+    enip.CIP.register.protocol_version / .options
+
+Values are decoded with one ``struct`` call per reply (see :mod:`cpppo.cip.types`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..cip.message import Reply, decode_multiple, decode_reply
+from ..cip.services import CommonService, LogixService
+from ..cip.status import status_name
+from ..cip.types import decode_type_word, type_by_code
+from ..dotdict import dotdict
+from ..enip.cpf import (
+    ConnectedAddress,
+    ConnectedData,
+    IdentityItem,
+    Item,
+    LegacyItem,
+    ServiceItem,
+    UnconnectedData,
+    decode_cpf,
+    decode_send_data,
+)
+from ..enip.encapsulation import Command, Encapsulation
+from ..errors import DecodeError
+
+__all__ = ["SERVICE_NAMES", "cip_reply_dotdict", "enip_format", "frame_dotdict", "result_line", "status_text"]
+
+SERVICE_NAMES: dict[int, str] = {
+    LogixService.READ_TAG: "read_tag",
+    LogixService.READ_TAG_FRAGMENTED: "read_frag",
+    LogixService.WRITE_TAG: "write_tag",
+    LogixService.WRITE_TAG_FRAGMENTED: "write_frag",
+    LogixService.READ_MODIFY_WRITE: "read_modify_write",
+    CommonService.GET_ATTRIBUTE_SINGLE: "get_attribute_single",
+    CommonService.GET_ATTRIBUTES_ALL: "get_attributes_all",
+    CommonService.SET_ATTRIBUTE_SINGLE: "set_attribute_single",
+    CommonService.GET_ATTRIBUTE_LIST: "get_attribute_list",
+    CommonService.MULTIPLE_SERVICE_PACKET: "multiple",
+}
+_READS = (LogixService.READ_TAG, LogixService.READ_TAG_FRAGMENTED)
+_COMMAND_KEYS = {
+    Command.LIST_IDENTITY: "list_identity",
+    Command.LIST_SERVICES: "list_services",
+    Command.LIST_INTERFACES: "list_interfaces",
+    Command.LEGACY_0001: "legacy_CPF_0x0001",
+}
+
+
+def status_text(sts: Any) -> str:
+    """``'OK'`` for success, else the status name(s): ``0xFF general error [0x2105]``."""
+    if isinstance(sts, int) and sts == 0:
+        return "OK"
+    if isinstance(sts, tuple):
+        status, ext = sts[0], sts[1] if len(sts) > 1 else ()
+        extra = " [" + ", ".join(f"0x{e:04X}" for e in ext) + "]" if ext else ""
+        return f"0x{status:02X} {status_name(status)}{extra}"
+    if sts is None:
+        return "no reply"
+    if isinstance(sts, int):
+        return f"0x{sts:02X} {status_name(sts)}"
+    return str(sts)
+
+
+def cip_reply_dotdict(rpy: Reply, raw: bytes = b"") -> dotdict:
+    """The documented dotdict of one CIP reply (with its decoded values where the type is known)."""
+    d = dotdict()
+    d["service"] = rpy.service | 0x80
+    d["status"] = rpy.status
+    d["status_ext"] = dotdict(size=len(rpy.ext_status))
+    if rpy.ext_status:
+        d["status_ext"]["data"] = list(rpy.ext_status)
+    if raw:
+        d["input"] = raw
+    name = SERVICE_NAMES.get(rpy.service)
+    if rpy.service == CommonService.MULTIPLE_SERVICE_PACKET and rpy.data:
+        try:
+            spans = decode_multiple(rpy.data)
+            d["multiple"] = dotdict(number=len(spans), request=[
+                cip_reply_dotdict(decode_reply(rpy.data, a, b)) for a, b in spans])
+        except DecodeError:
+            d["multiple"] = dotdict(number=0, input=rpy.data)
+        return d
+    if name:
+        d[name] = True
+    if rpy.service in _READS and rpy.data:
+        try:
+            code, handle, at = decode_type_word(rpy.data)
+        except DecodeError:
+            d["data"] = list(rpy.data)
+            return d
+        d["type"] = code
+        if handle is not None:
+            d["structure_handle"] = handle
+        ctype = type_by_code(code)
+        payload = rpy.data[at:]
+        if ctype is not None and (not ctype.size or len(payload) % ctype.size == 0):
+            try:
+                d["data"] = ctype.decode(payload)
+            except DecodeError:
+                d["data"] = list(payload)
+        else:
+            d["data"] = list(payload)
+    elif rpy.data:
+        d["data"] = list(rpy.data)
+    return d
+
+
+def _item_dotdict(item: Item, raw_len: int) -> dotdict:
+    d = dotdict(type_id=int(item.type_id), length=raw_len)
+    if isinstance(item, IdentityItem):
+        d["identity_object"] = dotdict(
+            version=item.version, sin_family=item.sin_family, sin_port=item.sin_port, sin_addr=item.sin_addr,
+            vendor_id=item.vendor_id, device_type=item.device_type, product_code=item.product_code,
+            product_revision=item.product_revision, status_word=item.status_word,
+            serial_number=item.serial_number, product_name=item.product_name, state=item.state)
+    elif isinstance(item, ServiceItem):
+        d["communications_service"] = dotdict(version=item.version, capability=item.capability,
+                                              service_name=item.name)
+    elif isinstance(item, LegacyItem):
+        d["legacy_CPF_0x0001"] = dotdict(version=item.version, unknown_1=item.unknown_1,
+                                         sin_family=item.sin_family, sin_port=item.sin_port,
+                                         sin_addr=item.sin_addr, ip_address=item.ip_address)
+    elif isinstance(item, ConnectedAddress):
+        d["connection_id"] = item.connection_id
+    elif isinstance(item, ConnectedData):
+        d["sequence"] = item.sequence
+    return d
+
+
+def _cpf_dotdict(items: list[Item]) -> dotdict:
+    out = []
+    for item in items:
+        out.append(_item_dotdict(item, len(item.payload())))
+    return dotdict(count=len(items), item=out)
+
+
+def frame_dotdict(frame: Encapsulation, peer: Any = None) -> dotdict:
+    """The documented dotdict of a whole reply frame (``peer`` as (host, port))."""
+    enip = dotdict(command=frame.command, length=len(frame.data), session_handle=frame.session,
+                   status=frame.status, options=frame.options,
+                   sender_context=dotdict(input=frame.context), input=frame.data)
+    d = dotdict(peer=tuple(peer) if peer else peer, enip=enip)
+    if frame.status or not frame.data:
+        return d
+    cip = dotdict()
+    try:
+        if frame.command in (Command.SEND_RR_DATA, Command.SEND_UNIT_DATA):
+            send = decode_send_data(frame.data)
+            sd = dotdict(interface=send.interface, timeout=send.timeout, CPF=_cpf_dotdict(list(send.items)))
+            msg = send.message
+            if msg is not None:
+                at = 1 if len(send.items) > 1 else 0
+                key = "unconnected_send" if isinstance(msg, UnconnectedData) else "connected_send"
+                sd["CPF"]["item"][at][key] = dotdict(request=cip_reply_dotdict(decode_reply(msg.data), msg.data))
+            cip["send_data"] = sd
+        elif frame.command in _COMMAND_KEYS:
+            items, _ = decode_cpf(frame.data, 0, exact=False)
+            cip[_COMMAND_KEYS[Command(frame.command)]] = dotdict(CPF=_cpf_dotdict(items))
+        elif frame.command == Command.REGISTER_SESSION and len(frame.data) == 4:
+            version, options = int.from_bytes(frame.data[:2], "little"), int.from_bytes(frame.data[2:], "little")
+            cip["register"] = dotdict(protocol_version=version, options=options)
+    except DecodeError as exc:
+        cip["error"] = str(exc)
+    if cip:
+        enip["CIP"] = cip
+    return d
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return repr(bytes(value))
+    if isinstance(value, tuple):
+        return list(value)
+    return str(value)
+
+
+def enip_format(data: Mapping[str, Any] | None, sort_keys: bool = False, indent: int = 4) -> str:
+    """A reply dotdict as the documents print it: JSON of its dotted paths."""
+    if data is None:
+        return "None"
+    flat: dict[str, Any] = {}
+    if isinstance(data, dotdict):
+        for key, value in data.paths():
+            flat[key] = value
+    else:
+        flat = dict(data)
+    return json.dumps(flat, indent=indent, sort_keys=sort_keys, default=_jsonable)
+
+
+def result_line(dsc: str, op: Mapping[str, Any], sts: Any, val: Any) -> str:
+    """The ``--print`` line of one result: ``SCADA[1-1] == [0]: 'OK'`` or ``SCADA[1-1] <= [99]: 'OK'``."""
+    method = op.get("method", "read")
+    if method in ("write", "set_attribute_single"):
+        shown = op.get("data") if val is not None else None
+        return f"{dsc} <= {shown!r}: {status_text(sts)!r}"
+    return f"{dsc} == {val!r}: {status_text(sts)!r}"
