@@ -192,6 +192,9 @@ def decode_forward_open(data: bytes | memoryview, large: bool = False) -> Forwar
     ot_rpi, ot_p, to_rpi, to_p, transport, words = params.unpack_from(data, _FO_HEAD.size)
     if head + 2 * words > len(data):
         raise DecodeError("Forward Open connection path truncated", head, GeneralStatus.PATH_SIZE_INVALID)
+    if head + 2 * words < len(data):
+        raise DecodeError("bytes after the Forward Open connection path", head + 2 * words,
+                          GeneralStatus.TOO_MUCH_DATA)
     path = decode_path(data, head, head + 2 * words)
     return ForwardOpen(ot_id, to_id, serial, vendor, orig, ot_rpi, ConnectionParams.decode(ot_p, large),
                        to_rpi, ConnectionParams.decode(to_p, large), path, mult, transport, tick, ticks, large)
@@ -268,6 +271,8 @@ def decode_forward_close(data: bytes | memoryview) -> ForwardClose:
     end = _FC_HEAD.size + 2 * words
     if end > len(data):
         raise DecodeError("Forward Close connection path truncated", _FC_HEAD.size, GeneralStatus.PATH_SIZE_INVALID)
+    if end < len(data):
+        raise DecodeError("bytes after the Forward Close connection path", end, GeneralStatus.TOO_MUCH_DATA)
     return ForwardClose(serial, vendor, orig, decode_path(data, _FC_HEAD.size, end), tick, ticks)
 
 

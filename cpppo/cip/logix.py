@@ -43,6 +43,7 @@ __all__ = [
 _UINT = struct.Struct("<H")
 _COUNT_OFFSET = struct.Struct("<HI")
 _NEED = GeneralStatus.NOT_ENOUGH_DATA
+_TOO_MUCH = GeneralStatus.TOO_MUCH_DATA
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,9 @@ class ReadTag:
 
 
 def decode_read_tag(data: bytes | memoryview, fragmented: bool) -> ReadTag:
+    size = 6 if fragmented else 2
+    if len(data) > size:
+        raise DecodeError(f"{len(data) - size} bytes after the Read Tag request data", size, _TOO_MUCH)
     if fragmented:
         if len(data) < 6:
             raise DecodeError("Read Tag Fragmented needs an element count and a byte offset", 0, _NEED)
@@ -143,6 +147,8 @@ def decode_read_modify_write(data: bytes | memoryview) -> ReadModifyWrite:
         raise DecodeError(f"Read-Modify-Write mask size {size} is not 1..8", 0, GeneralStatus.INVALID_PARAMETER)
     if 2 + 2 * size > len(data):
         raise DecodeError("Read-Modify-Write masks truncated", 2, _NEED)
+    if 2 + 2 * size < len(data):
+        raise DecodeError("bytes after the Read-Modify-Write masks", 2 + 2 * size, _TOO_MUCH)
     return ReadModifyWrite(bytes(data[2 : 2 + size]), bytes(data[2 + size : 2 + 2 * size]))
 
 
@@ -159,6 +165,8 @@ def decode_attribute_list_request(data: bytes | memoryview) -> list[int]:
     (count,) = _UINT.unpack_from(data, 0)
     if 2 + 2 * count > len(data):
         raise DecodeError(f"Get Attribute List of {count} attributes truncated", 2, _NEED)
+    if 2 + 2 * count < len(data):
+        raise DecodeError("bytes after the Get Attribute List attributes", 2 + 2 * count, _TOO_MUCH)
     return list(struct.unpack_from(f"<{count}H", data, 2))
 
 

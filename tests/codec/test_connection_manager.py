@@ -160,6 +160,9 @@ def test_forward_open_errors():
     assert info.value.status == GeneralStatus.PATH_SIZE_INVALID
     with pytest.raises(DecodeError):
         decode_forward_open(wire, large=True)  # too short for the 32-bit parameters
+    with pytest.raises(DecodeError) as info:
+        decode_forward_open(wire + b"\x00\x00")
+    assert info.value.status == GeneralStatus.TOO_MUCH_DATA and info.value.offset == len(wire)
     for bad in (ForwardOpen(1 << 32, 0, 0, 0, 0, 0, PARAMS, 0, PARAMS, ()),
                 ForwardOpen(0, 0, 0, 0x10000, 0, 0, PARAMS, 0, PARAMS, ()),
                 ForwardOpen(0, 0, 0, 0, 0, 0, ConnectionParams(600), 0, PARAMS, ())):
@@ -222,6 +225,9 @@ def test_forward_close_errors():
     with pytest.raises(DecodeError) as info:
         decode_forward_close(wire[:-2])
     assert info.value.status == GeneralStatus.PATH_SIZE_INVALID
+    with pytest.raises(DecodeError) as info:
+        decode_forward_close(wire + b"\x01")
+    assert info.value.status == GeneralStatus.TOO_MUCH_DATA and info.value.offset == len(wire)
     with pytest.raises(DecodeError):
         decode_forward_close_reply(bytes(9))
     with pytest.raises(DecodeError):

@@ -92,7 +92,7 @@ def test_read_modify_write():
 
 def test_get_attribute_list():
     assert encode_attribute_list_request([1, 2, 3]) == h("0300 0100 0200 0300")
-    assert decode_attribute_list_request(h("0300 0100 0200 0300 ff")) == [1, 2, 3]
+    assert decode_attribute_list_request(h("0300 0100 0200 0300")) == [1, 2, 3]
     entries = [AttributeValue(1, 0, h("0100")), AttributeValue(2, 0x14), AttributeValue(7, 0, h("01020304"))]
     wire = encode_attribute_list_reply(entries)
     assert wire == h("0300 0100 0000 0100 0200 1400 0700 0000 01020304")
@@ -140,6 +140,19 @@ def test_attribute_services_as_messages():
 def test_truncated_service_data(decoder, wire):
     with pytest.raises(DecodeError):
         decoder(h(wire))
+
+
+@pytest.mark.parametrize(("decoder", "wire"), [
+    (lambda b: decode_read_tag(b, False), "0100 00"),
+    (lambda b: decode_read_tag(b, True), "0100 00000000 00"),
+    (decode_read_modify_write, "0100 01 fe 00"),
+    (decode_attribute_list_request, "0100 0100 ff"),
+])
+def test_over_long_request_data_is_too_much_data(decoder, wire):
+    with pytest.raises(DecodeError) as info:
+        decoder(h(wire))
+    assert info.value.status == GeneralStatus.TOO_MUCH_DATA
+    assert info.value.offset == len(h(wire)) - 1
 
 
 @pytest.mark.parametrize("wire", ["", "01", "0100 0100", "0100 0100 0000 01", "0100 0100 0000 0100 ff",
