@@ -11,14 +11,19 @@ documented customization); the server then goes through them with an index or a 
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from ..cip.status import GeneralStatus
 from ..cip.types import CIPType, StringType
-from ..errors import EncodeError
+from ..errors import DecodeError, EncodeError
 
 __all__ = ["Attribute"]
+
+log = logging.getLogger(__name__)
 
 
 def _as_type(type_cls: Any) -> CIPType:
@@ -31,6 +36,21 @@ def _as_type(type_cls: Any) -> CIPType:
             if type(t) is type_cls:
                 return t
     raise EncodeError(f"not a CIP type: {type_cls!r}")
+
+
+@contextlib.contextmanager
+def _custom_failure(attribute: Attribute) -> Iterator[None]:
+    """An exception from a customized ``__getitem__``/``__setitem__`` fails only that request.
+
+    It becomes a DecodeError carrying CIP General Error (0xFF), which the controller answers with.
+    """
+    try:
+        yield
+    except (DecodeError, EncodeError):
+        raise
+    except Exception as exc:
+        log.warning("%s: custom attribute access failed: %r", attribute.name, exc)
+        raise DecodeError(f"{attribute.name}: {exc}", 0, GeneralStatus.GENERAL_ERROR) from exc
 
 
 class Attribute:
@@ -137,8 +157,9 @@ class Attribute:
     def read_bytes(self, start: int, count: int) -> bytes:
         """The wire encoding of ``count`` elements from ``start`` (bounds already checked)."""
         if self._custom_io:
-            values = self[start : start + count]
-            return self.parser.encode(values)
+            with _custom_failure(self):
+                values = self[start : start + count]
+                return self.parser.encode(values)
         if self._raw is not None:
             size = self.parser.size
             with self.lock:
@@ -156,7 +177,8 @@ class Attribute:
         if self._custom_io or self._raw is None:
             values = self.parser.decode(data, 0, count)
             if self._custom_io:
-                self[start : start + count] = values
+                with _custom_failure(self):
+                    self[start : start + count] = values
             else:
                 with self.lock:
                     self._values[start : start + count] = values  # type: ignore[index]

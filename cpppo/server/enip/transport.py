@@ -111,7 +111,13 @@ class _TcpConnection(asyncio.Protocol):
         session = self.session
         assert session is not None
         for frame in frames:
-            reply, close = session.handle(frame)
+            try:
+                reply, close = session.handle(frame)
+            except Exception:  # a bug, not a bad request: lose this connection, not the server
+                log.exception("%s: failed to handle %r; closing", self.peer, frame)
+                self._send(b"".join(out))
+                self.close()
+                return
             if reply is not None:
                 out.append(reply.encode())
             if close:
@@ -129,7 +135,12 @@ class _TcpConnection(asyncio.Protocol):
             frame = await self.queue.get()
             if frame is None:
                 return
-            reply, close = await loop.run_in_executor(self.server.pool, self.session.handle, frame)
+            try:
+                reply, close = await loop.run_in_executor(self.server.pool, self.session.handle, frame)
+            except Exception:
+                log.exception("%s: failed to handle %r; closing", self.peer, frame)
+                self.close()
+                return
             if reply is not None:
                 self._send(reply.encode())
             if close:
