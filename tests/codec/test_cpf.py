@@ -25,7 +25,7 @@ from cpppo.enip.cpf import (
     decode_send_data,
     encode_cpf,
 )
-from cpppo.enip.encapsulation import EncapStatus
+from cpppo.enip.encapsulation import Command, EncapStatus, Encapsulation, decode_frame
 from cpppo.errors import DecodeError, EncodeError
 
 
@@ -100,6 +100,10 @@ DOC_IDENTITIES = [
     (52, dict(sin_addr="192.168.1.2", status_word=4, vendor_id=1, product_name="1763-L16DWD B/7.00",
               sin_port=44818, state=0, version=1, device_type=12, sin_family=2, serial_number=1929488436,
               product_code=185, product_revision=1794)),
+    # the List Identity part of the documented list_services output (a 1756-L61 at 192.168.0.201)
+    (54, dict(sin_addr="192.168.0.201", status_word=12640, vendor_id=1, product_name="1756-L61/C LOGIX5561",
+              sin_port=44818, state=255, version=1, device_type=14, sin_family=2, serial_number=7079450,
+              product_code=54, product_revision=2836)),
 ]
 
 
@@ -131,6 +135,33 @@ def test_identity_trailing_bytes_are_ignored_but_a_long_name_is_an_error():
         decode_cpf(short)
     with pytest.raises(DecodeError):
         decode_cpf(struct.pack("<HHH", 1, 12, 10) + body[:10])
+
+
+def test_documented_list_services_reply():
+    """The documented list_services output: enip.length 25, one item 0x0100 of length 19, capability
+    288, "Communications".  Its device sends the name in 15 bytes; the encoder writes the 16-byte
+    field of the CIP specification (item length 20), which decodes to the same item."""
+    data = b"\x01\x00\x00\x01\x13\x00\x01\x00 \x01Communications\x00"
+    frame = Encapsulation(Command.LIST_SERVICES, data=data).encode()
+    assert struct.unpack_from("<H", frame, 2)[0] == 25
+    items, _ = decode_cpf(decode_frame(frame).data)
+    assert items == [ServiceItem(version=1, capability=288, name="Communications")]
+    again = encode_cpf(items)
+    assert struct.unpack_from("<H", again, 4)[0] == 20
+    assert decode_cpf(again)[0] == items
+
+
+def test_documented_write_tag_fragmented_reply_frame():
+    """The documented client reply: enip.length 20, CPF count 2, a null address item and a
+    0xB2 item of 4 bytes holding '\\xd3\\x00\\x00\\x00' (service 211, Write Tag Fragmented, status 0)."""
+    send = SendData((NullAddress(), UnconnectedData(b"\xd3\x00\x00\x00")))
+    frame = Encapsulation(Command.SEND_RR_DATA, session=297965756, data=send.encode())
+    wire = frame.encode()
+    assert struct.unpack_from("<HH", wire) == (111, 20)
+    back = decode_send_data(decode_frame(wire).data)
+    assert (back.interface, back.timeout, len(back.items)) == (0, 0, 2)
+    assert [item.type_id for item in back.items] == [0, 178]
+    assert back.message.data == b"\xd3\x00\x00\x00"
 
 
 def test_service_item_with_trimmed_name_padding():
