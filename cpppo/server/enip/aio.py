@@ -1,0 +1,12 @@
+"""The documented-style asyncio client: ``cpppo.server.enip.aio.AsyncConnector`` and ``discover``.
+
+A thin module over :mod:`cpppo.client.aio`, which shares the sans-I/O core and the operation
+parsing with the blocking ``cpppo.server.enip.client``.
+"""
+
+from __future__ import annotations
+
+from ...client.aio import AsyncConnector, RequestFailed, discover
+from ...client.operations import parse_operations
+
+__all__ = ["AsyncConnector", "RequestFailed", "discover", "parse_operations"]
