@@ -236,3 +236,12 @@ def test_decoding_random_bytes_raises_only_decode_error(name, wire, count):
     except DecodeError:
         return
     assert count is None or len(values) == count
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 0xFFFF), st.integers(0, 0xFFFF))
+def test_type_word_round_trip(code, handle):
+    handle_or_none = handle if code == STRUCTURE else None
+    wire = encode_type_word(code, handle_or_none)
+    assert len(wire) == (4 if code == STRUCTURE else 2)
+    assert decode_type_word(wire + b"\x01") == (code, handle_or_none, len(wire))
