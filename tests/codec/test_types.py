@@ -239,7 +239,7 @@ def test_decoding_random_bytes_raises_only_decode_error(name, wire, count):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(0, 0xFFFF), st.integers(0, 0xFFFF))
+@given(st.just(STRUCTURE) | st.integers(0, 0xFFFF), st.integers(0, 0xFFFF))
 def test_type_word_round_trip(code, handle):
     handle_or_none = handle if code == STRUCTURE else None
     wire = encode_type_word(code, handle_or_none)
