@@ -181,6 +181,25 @@ def _int(value: str) -> int:
     return int(value.strip(), 0)
 
 
+def _at(where: str, section: str, key: str, offset: int = 0) -> str:
+    """``FILE, line N`` for the line that sets ``key`` in ``[section]`` (plus ``offset`` lines into a
+    multi-line value); just ``FILE`` if it cannot be found."""
+    try:
+        with open(where, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return where
+    current, found = None, 0
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if text.startswith("[") and text.endswith("]"):
+            current = text[1:-1].strip()
+        elif current == section and not line[:1].isspace() and \
+                re.split(r"[=:]", text, maxsplit=1)[0].strip().lower() == key:
+            found = number
+    return f"{where}, line {found + offset}" if found else where
+
+
 def _apply_identity(section: configparser.SectionProxy, ident: IdentityInfo, where: str) -> None:
     for key, value in section.items():
         if key in section.parser.defaults():
@@ -193,7 +212,7 @@ def _apply_identity(section: configparser.SectionProxy, ident: IdentityInfo, whe
                 field_name, kind = _IDENTITY_KEYS[key]
                 setattr(ident, field_name, _int(value) if kind is int else value.strip())
         except ValueError:
-            raise ConfigError(f"{where}: [Identity] {key} = {value!r} is not valid") from None
+            raise ConfigError(f"{_at(where, section.name, key)}: [Identity] {key} = {value!r} is not valid") from None
 
 
 def _apply_tcpip(section: configparser.SectionProxy, tcpip: TcpipInfo, where: str) -> None:
@@ -204,10 +223,11 @@ def _apply_tcpip(section: configparser.SectionProxy, tcpip: TcpipInfo, where: st
             try:
                 conf = json.loads(value)
             except json.JSONDecodeError as exc:
-                raise ConfigError(f"{where}: [TCPIP] Interface Configuration is not valid JSON "
-                                  f"(line {exc.lineno} of the value: {exc.msg})") from None
+                raise ConfigError(f"{_at(where, section.name, key, exc.lineno - 1)}: [TCPIP] Interface "
+                                  f"Configuration is not valid JSON: {exc.msg}") from None
             if not isinstance(conf, dict):
-                raise ConfigError(f"{where}: [TCPIP] Interface Configuration must be a JSON object")
+                raise ConfigError(f"{_at(where, section.name, key)}: [TCPIP] Interface Configuration must be "
+                                  "a JSON object")
             for name in ("ip_address", "network_mask", "gateway_address", "dns_primary", "dns_secondary",
                          "domain_name"):
                 if name in conf:
@@ -215,7 +235,7 @@ def _apply_tcpip(section: configparser.SectionProxy, tcpip: TcpipInfo, where: st
             try:
                 tcpip.interface_configuration()
             except ValueError as exc:
-                raise ConfigError(f"{where}: [TCPIP] Interface Configuration: {exc}") from None
+                raise ConfigError(f"{_at(where, section.name, key)}: [TCPIP] Interface Configuration: {exc}") from None
         elif key == "host name":
             tcpip.host_name = value.strip()
         elif key == "domain name":
@@ -252,7 +272,7 @@ def load_config(extra: Iterable[str | os.PathLike[str]] = (), *, search: bool = 
                 try:
                     config.route_path = parse_route_path(section["route path"])
                 except EncodeError as exc:
-                    raise ConfigError(f"{path}: [{name}] Route Path: {exc}") from None
+                    raise ConfigError(f"{_at(str(path), name, 'route path')}: [{name}] Route Path: {exc}") from None
         loaded.append(str(path))
     config.loaded = tuple(loaded)
     return config
