@@ -11,9 +11,9 @@ the machine accept, and what did it store".  ``compiled_dfa`` answers that witho
    one stand-in for "any other symbol") gives a table ``node -> {symbol: next node}``.
 2. Table loop: one ``dict.get`` per symbol, exact for every compilable machine.
 3. C-speed path: when every symbol is stored the same way wherever it occurs, the table is turned
-   into regular expressions (greenery's FSM-to-regex, then Python's ``re``) for "longest prefix
-   the machine survives" and "stops in an accepting way"; matching those and filtering the
-   accepted text with ``re``/``translate`` gives the same answer as the table loop, checked
+   into regular expressions (:mod:`.to_re`, then Python's ``re``) for "longest prefix the
+   machine survives" and "stops in an accepting way"; matching those and filtering the accepted
+   text with ``translate`` (or ``re.sub``) gives the same answer as the table loop, checked
    cheaply, falling back to the table loop when the check fails.
 
 Machines using ``decide`` predicates or a custom ``run`` cannot be tabled; ``match`` then drives
@@ -32,12 +32,14 @@ from .errors import DefinitionError, NonTerminal
 from .machine import dfa, new_container
 from .sources import peekable
 from .states import DROP, INPUT, MISSING, decide, state
+from .to_re import PatternTooLarge, dfa_to_pattern
 
 __all__ = ["Match", "compiled_dfa"]
 
 END, ERROR = -1, -2
 _MAX_NODES = 4096
-_MAX_REGEX_NODES = 256
+_MAX_REGEX_NODES = 1024
+_REGEX_MIN = 32  # shorter buffers go through the table loop: not worth a regex pass
 _MICRO_STEPS = 10_000
 
 
@@ -247,7 +249,7 @@ class compiled_dfa:
         if self.reason is not None:
             return self._by_run(buffer, data, path)
         kind = "str" if isinstance(buffer, str) else "bytes" if isinstance(buffer, (bytes, bytearray)) else ""
-        fast = self._regex_for(kind) if kind and len(buffer) > 32 else None
+        fast = self._regex_for(kind) if kind and len(buffer) > _REGEX_MIN else None
         if fast is not None:
             done = fast.match(self, buffer, data, path)
             if done is not None:
@@ -349,11 +351,37 @@ class _RegexPath:
             # "other" symbols reach the accepted text only if some node consumes them
             keep_other = how.get(OTHER) == (INPUT, rel) or OTHER not in how
             self.paths[rel] = self._filter(keep, drop, keep_other)
-        alive, ok_sym, ok_eof = self._fsms(table, chars)
         flags = re.DOTALL if as_bytes else re.DOTALL | re.ASCII
-        self.alive = self._compile(alive, flags)
-        self.ok_sym = self._compile(ok_sym, flags)
-        self.ok_eof = self._compile(ok_eof, flags)
+        explicit = frozenset(chars)
+        escape = (lambda c: f"\\x{ord(c):02x}") if as_bytes else re.escape
+
+        def render(symbols: frozenset[Any]) -> str:
+            if OTHER in symbols:
+                excluded = explicit - symbols
+                if not excluded:
+                    return "(?s:.)"
+                return "[^" + "".join(escape(chars[s]) for s in sorted(excluded, key=chars.get)) + "]"
+            if len(symbols) == 1:
+                return escape(chars[next(iter(symbols))])
+            return "[" + "".join(escape(chars[s]) for s in sorted(symbols, key=chars.get)) + "]"
+
+        n = len(table.nodes)
+        alive: dict[int, dict[int, list[Any]]] = {i: {} for i in range(n)}
+        ending: dict[int, dict[int, list[Any]]] = {i: {} for i in range(n)}
+        for i in range(n):
+            for sym, code in [*table.rows[i].items(), (OTHER, table.other[i])]:
+                if code >= 0:
+                    alive[i].setdefault(code, []).append(sym)
+                    ending[i].setdefault(code, []).append(sym)
+                elif code == END:
+                    ending[i].setdefault(n, []).append(sym)
+        try:
+            self.alive = self._compile(dfa_to_pattern(n, alive, range(n), render), flags)
+            self.ok_sym = self._compile(dfa_to_pattern(n + 1, ending, [n], render), flags)
+            self.ok_eof = self._compile(
+                dfa_to_pattern(n, alive, [i for i in range(n) if table.eof[i] == END], render), flags)
+        except PatternTooLarge as exc:
+            raise _NotCompilable(str(exc)) from None
 
     def _filter(self, keep: list[str], drop: list[str], keep_other: bool) -> Any:
         if self.as_bytes:
@@ -369,43 +397,9 @@ class _RegexPath:
         cls = "".join(re.escape(c) for c in keep)
         return ("sub", re.compile(f"[^{cls}]+" if cls else "(?s:.)+", re.DOTALL))
 
-    @staticmethod
-    def _fsms(table: compiled_dfa, chars: dict[Any, str]) -> tuple[Any, Any, Any]:
-        from greenery import Charclass, Fsm
-
-        classes = {sym: Charclass(c) for sym, c in chars.items()}
-        rest = ~Charclass("".join(chars.values())) if chars else ~Charclass()
-        alphabet = [*classes.values(), rest]
-        n = len(table.nodes)
-        dead, ok = n, n + 1
-
-        def moves(i: int, end_to: int) -> dict[Any, int]:
-            out = {}
-            for sym, cc in classes.items():
-                code = table.rows[i][sym]
-                out[cc] = code if code >= 0 else end_to if code == END else dead
-            code = table.other[i]
-            out[rest] = code if code >= 0 else end_to if code == END else dead
-            return out
-
-        states = set(range(n + 2))
-        sink = {cc: dead for cc in alphabet}
-        alive_map = {i: moves(i, dead) for i in range(n)}
-        alive_map[dead] = dict(sink)
-        alive_map[ok] = dict(sink)
-        sym_map = {i: moves(i, ok) for i in range(n)}
-        sym_map[dead] = dict(sink)
-        sym_map[ok] = dict(sink)
-        alive = Fsm(alphabet=alphabet, states=states, initial=0, finals=set(range(n)), map=alive_map)
-        ok_sym = Fsm(alphabet=alphabet, states=states, initial=0, finals={ok}, map=sym_map)
-        ok_eof = Fsm(alphabet=alphabet, states=states, initial=0,
-                     finals={i for i in range(n) if table.eof[i] == END}, map=alive_map)
-        return alive, ok_sym, ok_eof
-
-    def _compile(self, fsm: Any, flags: int) -> Any:
-        from greenery.rxelems import from_fsm
-
-        text = str(from_fsm(fsm.reduce()))
+    def _compile(self, text: str | None, flags: int) -> Any:
+        if text is None:
+            text = "(?!)"  # the empty language
         try:
             pattern: Any = text.encode("latin-1") if self.as_bytes else text
             return re.compile(pattern, flags)

@@ -153,7 +153,8 @@ class dfa(state):
 
         Stored input goes to ``data`` (a ``dotdict``) under ``<path>.<context>...``; during one run
         each storing state appends to the container it found (or created) on its first symbol.
-        Raises ``NonTerminal`` if the machine stops in a non-terminal state.
+        Raises ``NonTerminal`` if the machine stops in a non-terminal state.  ``machine`` and
+        ``ending`` are accepted for compatibility with cpppo 5 callers and not used.
         """
         if data is None:
             data = dotdict()
@@ -213,6 +214,7 @@ class dfa(state):
                         yield m, cur
                         continue
                     yield from cur.run(source=source, machine=m, path=ctx, data=data)
+                    eps_moves = 0  # it ran its own loop (and normally consumed)
             enter = True
             if greedy or not cur.terminal:
                 # Choose the next state: one dict lookup on the hot path.

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cpppo
+from cpppo.automata import compiled
 from tests.automata.conftest import build_readme_machines
 
 MACHINES = build_readme_machines()
@@ -79,3 +80,35 @@ def test_machines_with_predicates_fall_back_to_run():
     machine = cpppo.dfa("m", initial=s)
     assert machine.compile().reason is not None
     assert by_match(machine, "q") == by_run(machine, "q")
+
+
+REGEX_MACHINES = {
+    p: cpppo.regex(initial=p, terminal=True)
+    for p in ["(ab+)((,[ ]*)(ab+))*", "(a|b)*abb", "x?y{2,3}z", "[a-c]+[^a-c]", "(ab|a)(bc|c)?", ".b"]
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(pattern=st.sampled_from(sorted(REGEX_MACHINES)), text=st.text(alphabet="abcxyz, é", max_size=16))
+def test_regex_path_agrees_with_run_even_on_short_buffers(pattern, text):
+    machine = REGEX_MACHINES[pattern]
+    saved, compiled._REGEX_MIN = compiled._REGEX_MIN, -1  # force the regex path
+    try:
+        assert by_match(machine, text) == by_run(machine, text)
+    finally:
+        compiled._REGEX_MIN = saved
+    assert machine.compile()._regex.get("str") is not None
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.binary(max_size=16))
+def test_regex_path_on_bytes_agrees_with_run(data):
+    machine = BYTES_MACHINE
+    saved, compiled._REGEX_MIN = compiled._REGEX_MIN, -1
+    try:
+        assert by_match(machine, data) == by_run(machine, data)
+    finally:
+        compiled._REGEX_MIN = saved
+
+
+BYTES_MACHINE = cpppo.regex_bytes(initial=b"(\x00[\x01-\x7f]|[\x80-\xff])+\x00?", terminal=True)
