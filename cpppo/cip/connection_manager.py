@@ -165,7 +165,7 @@ class ForwardOpen:
 
     @property
     def timeout_s(self) -> float:
-        """The connection's inactivity timeout: T->O RPI x (4 << multiplier)."""
+        """The target's inactivity timeout for the connection: O->T RPI x (4 << multiplier)."""
         return self.o_t_rpi * (4 << min(self.timeout_multiplier, 7)) / 1e6
 
     def encode(self) -> bytes:

@@ -117,6 +117,13 @@ def test_forward_open_both_ways():
     assert FORWARD_OPEN.timeout_s == pytest.approx(32.0)
 
 
+def test_forward_open_timeout_follows_the_o_t_rpi():
+    fo = ForwardOpen(1, 2, 3, 4, 5, 10_000, PARAMS, 50_000, PARAMS, (), timeout_multiplier=2)
+    assert fo.timeout_s == pytest.approx(0.010 * 16)
+    reserved = ForwardOpen(1, 2, 3, 4, 5, 10_000, PARAMS, 50_000, PARAMS, (), timeout_multiplier=0xA3)
+    assert reserved.timeout_s == pytest.approx(0.010 * 512)  # multipliers past 7 count as 7
+
+
 def test_large_forward_open_both_ways():
     big = ConnectionParams(4000, True, 1, 2)
     fo = ForwardOpen(1, 2, 3, 4, 5, 10_000, big, 20_000, big, (Port(1, 0), Logical("class", 2),
