@@ -108,7 +108,7 @@ def test_error_is_sticky():
     assert framer.error is first.value
 
 
-def test_frames_before_an_oversized_one_are_not_returned_after_the_error():
+def test_oversized_frame_after_a_good_one_reports_its_own_length_field():
     framer = Framer(max_length=10)
     good = Encapsulation(Command.NOP, data=b"ok").encode()
     with pytest.raises(FrameTooLarge) as info:
