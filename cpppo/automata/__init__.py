@@ -7,6 +7,7 @@ so grammars compose; ``regex`` builds machines from regular expressions with gre
 
 from __future__ import annotations
 
+from .compiled import Match
 from .errors import AutomataError, DefinitionError, NonTerminal, RegexError, RunError, UndefinedTarget
 from .machine import dfa
 from .regex import integer, regex, regex_bytes, string
@@ -17,6 +18,7 @@ from .states import decide, state, state_drop, state_input
 __all__ = [
     "AutomataError",
     "DefinitionError",
+    "Match",
     "NonTerminal",
     "RegexError",
     "RunError",

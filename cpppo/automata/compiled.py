@@ -23,12 +23,13 @@ Machines using ``decide`` predicates or a custom ``run`` cannot be tabled; ``mat
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..dotdict import dotdict
-from .errors import DefinitionError, NonTerminal
+from .errors import DefinitionError, NonTerminal, UndefinedTarget
 from .machine import dfa, new_container
 from .sources import peekable
 from .states import DROP, INPUT, MISSING, decide, state
@@ -169,7 +170,9 @@ class compiled_dfa:
         self._regex: dict[str, Any] = {}
         try:
             self._build()
-        except _NotCompilable as exc:
+        except (_NotCompilable, DefinitionError, UndefinedTarget) as exc:
+            # e.g. a predicate, an unresolvable name or an epsilon cycle somewhere in the
+            # table: match() then runs the machine, which reports it only if the input gets there
             self.reason = str(exc)
 
     # -- building ---------------------------------------------------------------------------
@@ -193,7 +196,7 @@ class compiled_dfa:
         _enter(frames, top.resolve(top.initial), False)
         start: Any = ("END",) if _settle(frames) else tuple(frames)
         index: dict[Any, int] = {}
-        queue: list[Any] = []
+        queue: deque[int] = deque()
 
         def intern(key: Any, action: Any) -> int:
             full = (key, action)
@@ -209,7 +212,7 @@ class compiled_dfa:
 
         intern(start, None)
         while queue:
-            i = queue.pop(0)
+            i = queue.popleft()
             key = self.nodes[i]
             row: dict[Any, int] = {}
             for sym in [*self.alphabet, OTHER]:

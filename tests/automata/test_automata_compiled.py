@@ -112,3 +112,14 @@ def test_regex_path_on_bytes_agrees_with_run(data):
 
 
 BYTES_MACHINE = cpppo.regex_bytes(initial=b"(\x00[\x01-\x7f]|[\x80-\xff])+\x00?", terminal=True)
+
+
+def test_an_unresolvable_name_only_matters_if_the_input_reaches_it():
+    s = cpppo.state("S")
+    ok = cpppo.state_input("OK", terminal=True)
+    s["a"], s["b"] = ok, "NOWHERE"
+    machine = cpppo.dfa("m", initial=s)
+    assert machine.match("a").length == 1
+    with pytest.raises(cpppo.automata.UndefinedTarget) as info:
+        machine.match("b")
+    assert info.value.position == 0
