@@ -21,6 +21,11 @@ from ..server.enip.embedded import Simulator
 
 @pytest.fixture
 def enip_simulator() -> Iterator[Any]:
+    """Start simulated ControlLogix PLCs: ``plc = enip_simulator("SPEED=REAL", "COUNTS=DINT[10]")``.
+
+    Each call starts a Simulator on 127.0.0.1 and a free port (``plc.address``); keywords go to
+    :class:`~cpppo.server.enip.Simulator`.  All are stopped when the test ends.
+    """
     started: list[Simulator] = []
 
     def start(*tags: str, **kwds: Any) -> Simulator:
