@@ -36,7 +36,7 @@ from ..cip.logix import ReadTag, WriteTag
 from ..cip.message import Reply, decode_multiple, decode_reply, encode_multiple, encode_request
 from ..cip.services import CommonService, ConnectionManagerService, LogixService
 from ..cip.status import GeneralStatus
-from ..cip.types import CIPType, decode_type_word, type_by_code
+from ..cip.types import STRUCTURE, TypeCode, decode_type_word, type_by_code
 from ..dotdict import dotdict
 from ..enip.cpf import NullAddress, SendData, UnconnectedData, decode_send_data
 from ..enip.encapsulation import MAX_LENGTH, Command, Encapsulation, RegisterSession
@@ -44,6 +44,7 @@ from ..enip.framer import Framer
 from ..errors import CommunicationError, DecodeError, EncodeError
 from .operations import OperationError, describe, parse_path
 from .replies import frame_dotdict
+from .values import _LOGIX_STRING, LOGIX_STRING_HANDLE, decode_value, encode_logix_strings
 
 __all__ = [
     "DEFAULT_ROUTE_PATH",
@@ -282,21 +283,27 @@ class _Op:
         if m == "write":
             if self.tag_type is None:
                 raise EncodeError("a write needs a tag_type")
-            payload = self._payload()
-            ctype = type_by_code(self.tag_type)
-            size = ctype.size if ctype is not None else 0
+            code, handle = self.tag_type, None
+            if code == TypeCode.STRING:  # a Logix controller's STRING is a structure, not the CIP STRING
+                code, handle = STRUCTURE, LOGIX_STRING_HANDLE
+                payload = encode_logix_strings(self.op.get("data", ()))
+                size = _LOGIX_STRING.size
+            else:
+                payload = self._payload()
+                ctype = type_by_code(code)
+                size = ctype.size if ctype is not None else 0
             room = REQUEST_LIMIT - len(self.path) - 16
             if not fragment and not self.base and len(payload) <= room:
                 service = LogixService.WRITE_TAG
-                msg = encode_request(service, self.path, WriteTag(self.tag_type, self.elements, payload).encode())
+                msg = encode_request(service, self.path, WriteTag(code, self.elements, payload, None, handle).encode())
                 return [_Chunk(self, service, msg, None, 4)]
             service = LogixService.WRITE_TAG_FRAGMENTED
             step = room - room % size if size else len(payload) or 1
             out = []
             for at in range(0, max(len(payload), 1), step):
                 part = payload[at : at + step]
-                msg = encode_request(service, self.path, WriteTag(self.tag_type, self.elements, part,
-                                                                  self.base + at).encode())
+                msg = encode_request(service, self.path, WriteTag(code, self.elements, part, self.base + at,
+                                                                  handle).encode())
                 out.append(_Chunk(self, service, msg, self.base + at, 4))
             return out
         if m == "get_attribute_single":
@@ -355,6 +362,8 @@ class _Op:
             self.type_code, self.handle = code, handle
             ctype = type_by_code(code)
             self.size = ctype.size if ctype is not None else 0
+            if code == STRUCTURE and handle == LOGIX_STRING_HANDLE:
+                self.size = _LOGIX_STRING.size
             self.target = self.elements * self.size if self.size else None
         off = chunk.offset or 0
         self.pieces[off] = data
@@ -415,21 +424,6 @@ class _Op:
         self.pieces = {}
         self.done, self.sts = True, 0
         self.val = decode_value(self.type_code, self.handle, data)
-
-
-def decode_value(type_code: int | None, handle: int | None, data: bytes) -> Any:
-    """Values of a read: a list of the elementary type's values, else the raw bytes as USINTs.
-
-    The hook for structures (type 0x02A0 with ``handle``): a Logix STRING or a UDT decoder can be
-    plugged in here once the template is known.
-    """
-    ctype: CIPType | None = type_by_code(type_code) if type_code is not None else None
-    if ctype is not None:
-        try:
-            return ctype.decode(data)
-        except DecodeError:
-            pass
-    return list(data)
 
 
 class _Txn:

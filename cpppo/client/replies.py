@@ -44,6 +44,7 @@ from ..enip.cpf import (
 )
 from ..enip.encapsulation import Command, Encapsulation
 from ..errors import DecodeError
+from .values import decode_value
 
 __all__ = ["SERVICE_NAMES", "cip_reply_dotdict", "enip_format", "frame_dotdict", "result_line", "status_text"]
 
@@ -115,13 +116,10 @@ def cip_reply_dotdict(rpy: Reply, raw: bytes = b"") -> dotdict:
             d["structure_handle"] = handle
         ctype = type_by_code(code)
         payload = rpy.data[at:]
-        if ctype is not None and (not ctype.size or len(payload) % ctype.size == 0):
-            try:
-                d["data"] = ctype.decode(payload)
-            except DecodeError:
-                d["data"] = list(payload)
+        if ctype is not None and ctype.size and len(payload) % ctype.size:
+            d["data"] = list(payload)  # a fragment ending mid-element
         else:
-            d["data"] = list(payload)
+            d["data"] = decode_value(code, handle, payload)
     elif rpy.data:
         d["data"] = list(rpy.data)
     return d
