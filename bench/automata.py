@@ -4,7 +4,8 @@ Three figures per machine on the same long input: ours through the documented ``
 (one ``(machine, state)`` yield per transition), ours through the compiled whole-buffer fast path
 ``machine.match(buffer)``, and the reference implementation (cpppo 5.2.5 from PyPI, in
 ``bench/.ref-venv``, see ``_refvenv.py``) through the same ``run()`` loop, measured in this run.
-Each figure is the best of a few repeats, so a busy machine disturbs the ratios less.
+Each figure is CPU time (``time.process_time``), best of a few repeats, so other work on a
+shared machine disturbs the figures and ratios less.
 
     python bench/automata.py [--quick] [--no-ref]
 """
@@ -54,9 +55,9 @@ def inputs(n):
 def best(fn, repeat):
     times = []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         out = fn()
-        times.append(time.perf_counter() - t0)
+        times.append(time.process_time() - t0)
     return min(times), out
 
 def via_run(machine, text):
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
 
         ref = measure(str(ref_python()), n, 2, fast=False)
 
-    print(f"automata: symbols/second, {n} symbol inputs (best of repeats)")
+    print(f"automata: symbols per CPU second, {n} symbol inputs (best of repeats)")
     head = f"{'machine':8} {'ours run()':>12} {'ours match()':>13}"
     if ref:
         head += f" {'ref 5.2.5 run()':>16} {'run/ref':>8} {'match/ref':>10}"

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..dotdict import dotdict
 from .errors import DefinitionError, NonTerminal, UndefinedTarget
-from .sources import peekable
+from .sources import chainable, peekable
 from .states import DROP, INPUT, MACHINE, MISSING, decide, state
 
 __all__ = ["dfa", "new_container"]
@@ -31,6 +31,7 @@ __all__ = ["dfa", "new_container"]
 _UNICODE = "w" if sys.version_info >= (3, 13) else "u"
 _MAX_DEPTH = 256
 _MAX_EPSILON = 10_000
+_DIRECT = (peekable, chainable)
 
 
 def new_container(symbol: Any) -> Any:
@@ -168,6 +169,7 @@ class dfa(state):
         # (no generator per sub-machine activation); a machine with its own run() is delegated to.
         peek = source.peek
         take = source.__next__
+        direct = type(source) in _DIRECT  # our peekable: read its buffer without method calls
         stack: list[tuple[dfa, str, bool, dict[state, Any]]] = []
         m: dfa = self
         greedy = m.greedy
@@ -186,7 +188,11 @@ class dfa(state):
                 if kind == INPUT:
                     if consume:
                         eps_moves = 0
-                        sym = take()
+                        if direct and (pos := source._pos) < source._end:
+                            sym = source._buf[pos]
+                            source._pos = pos + 1
+                        else:
+                            sym = take()
                         box = boxes.get(cur)
                         if box is None:
                             box = boxes[cur] = m._container(cur, ctx, data, sym)
@@ -218,7 +224,10 @@ class dfa(state):
             enter = True
             if greedy or not cur.terminal:
                 # Choose the next state: one dict lookup on the hot path.
-                sym = peek()
+                if direct and (pos := source._pos) < source._end:
+                    sym = source._buf[pos]
+                else:
+                    sym = peek()
                 if sym is not None:
                     nxt = cur._fast.get(sym)
                     if nxt is not None:

@@ -4,7 +4,9 @@
 Strategy: keep the current chunk as the sequence the caller gave (``str``, ``bytes``, list) plus
 an index, so peeking and consuming a symbol is an index operation with no allocation; iterators
 that are not sequences are drawn one item at a time, so a blocking generator is never read ahead.
-``sent`` counts symbols consumed, which is the "position in the input" errors report.
+``sent`` counts symbols consumed, which is the "position in the input" errors report.  The run
+loop in :mod:`.machine` reads ``_buf``/``_pos``/``_end`` directly for these two classes (the hot
+path), so those three attributes are the contract between the modules.
 """
 
 from __future__ import annotations
