@@ -75,3 +75,19 @@ def test_record_split_across_two_packets(payload, cut):
             fed = True
     assert bytes(data.get("r.value.input", b"")) == payload
     assert source.peek() == 0xFF and machine.terminal
+
+
+@settings(max_examples=200, deadline=None)
+@given(wire=st.binary(max_size=24))
+def test_any_bytes_either_parse_or_raise_non_terminal(wire):
+    machine = length_prefixed(context="r")
+    source = cpppo.peekable(wire)
+    data = cpppo.dotdict()
+    try:
+        for _ in machine.run(source=source, data=data):
+            pass
+    except cpppo.NonTerminal as exc:  # the only error a peer's bytes can cause
+        assert exc.symbol is None and exc.position == len(wire)  # only truncation can fail here
+        return
+    assert wire and len(data.get("r.value.input", b"")) == wire[0]
+    assert source.sent == 1 + wire[0]
