@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from ..enip.encapsulation import Command
 from ..errors import CpppoError
 from .blocking import client, connector
-from .core import MISSING
+from .core import MISSING, Addressing
 from .operations import OperationError, parse_number, parse_operations
 from .replies import enip_format
 
@@ -181,6 +181,8 @@ def client_main(argv: Sequence[str] | None = None) -> int:
         operations = list(parse_operations(list(args.tags) * max(args.repeat, 1)))
         routing = {} if args.simple else {k: v for k, v in (("route_path", args.route_path),
                                                             ("send_path", args.send_path)) if v is not None}
+        Addressing.of(**routing, simple=args.simple, priority_time_tick=args.priority_time_tick,
+                      timeout_ticks=args.timeout_ticks)  # refuse bad routing before connecting
     except (OperationError, CpppoError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
