@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import socket
 import subprocess
 import sys
@@ -117,6 +118,9 @@ ERRORS = {
     "duplicate with another length": ["X=INT[2]", "X=INT[3]"],
     "malformed tag": ["X"],
     "bad address part": ["X@1/2=INT"],
+    "address of a standard attribute": ["X@1/1/7=SSTRING"],
+    "two tags at one address": ["A@0x93/1/1=INT", "B@0x93/1/1=DINT"],
+    "class 0": ["X@0/1/1=INT"],
     "no tags": [],
     "unparsable port": ["-a", "127.0.0.1:port", "X=INT"],
     "port out of range": ["-a", "127.0.0.1:70000", "X=INT"],
@@ -217,6 +221,16 @@ def test_simple_option_refuses_unconnected_send():
     with MainThread("-S", "X=DINT") as srv, RawClient(srv.address, register=True) as c:
         assert c.read(tag("X"), route="1/0").status == 0x08
         assert c.read_values(tag("X")) == [0]
+
+
+def test_log_option_rotates_at_10_mb_keeping_5(tmp_path):
+    log = tmp_path / "enip.log"
+    with MainThread("-v", "-l", str(log), "X=DINT") as srv, RawClient(srv.address, register=True) as c:
+        assert c.read_values(tag("X")) == [0]
+        handlers = [h for h in logging.getLogger("cpppo").handlers
+                    if isinstance(h, logging.handlers.RotatingFileHandler)]
+        assert [(h.baseFilename, h.maxBytes, h.backupCount) for h in handlers] == [(str(log), 10 * 1024 * 1024, 5)]
+        wait_for(lambda: "connection from" in log.read_text())
 
 
 def test_delay_option_delays_every_response():

@@ -87,6 +87,16 @@ def test_a_client_stalled_mid_frame_is_dropped_and_disturbs_nobody(make_sim):
         assert other.read_values(tag("X")) == [7]  # still served after the staller is gone
 
 
+def test_an_idle_connection_is_closed_after_the_idle_timeout(make_sim):
+    sim = make_sim("X=DINT", idle_timeout=0.5)
+    with RawClient(sim.address, register=True) as idle, RawClient(sim.address, register=True) as busy:
+        deadline = time.monotonic() + 10
+        while not idle.closed_by_server(timeout=0.05) and time.monotonic() < deadline:
+            assert busy.read_values(tag("X")) == [0]  # keeps talking, so it stays connected
+        assert time.monotonic() < deadline, "the idle connection was never closed"
+        assert busy.read_values(tag("X")) == [0]
+
+
 def test_a_flooding_client_affects_only_itself(make_sim):
     sim = make_sim("X=DINT", "Y=INT[200]")
     sim["X"] = 42
