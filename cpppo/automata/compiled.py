@@ -97,7 +97,7 @@ def _enter(frames: list[tuple[Any, Any, bool]], target: state, consume: bool) ->
         _check_machine(target)
         frames[-1] = (m, target, False)
         frames.append((target, None, False))
-        return _enter(frames, target.resolve(target.initial), False)
+        return _enter(frames, target.initial, False)
     _check_state(target)
     frames[-1] = (m, target, target._terminal)
     if consume and target._kind in (INPUT, DROP):
@@ -193,7 +193,7 @@ class compiled_dfa:
                     todo.append(st)
         self.alphabet = list(symbols)
         frames: list[tuple[Any, Any, bool]] = [(top, None, False)]
-        _enter(frames, top.resolve(top.initial), False)
+        _enter(frames, top.initial, False)
         start: Any = ("END",) if _settle(frames) else tuple(frames)
         index: dict[Any, int] = {}
         queue: deque[int] = deque()
@@ -363,10 +363,10 @@ class _RegexPath:
                 excluded = explicit - symbols
                 if not excluded:
                     return "(?s:.)"
-                return "[^" + "".join(escape(chars[s]) for s in sorted(excluded, key=chars.get)) + "]"
+                return "[^" + "".join(sorted(escape(chars[s]) for s in excluded)) + "]"
             if len(symbols) == 1:
                 return escape(chars[next(iter(symbols))])
-            return "[" + "".join(escape(chars[s]) for s in sorted(symbols, key=chars.get)) + "]"
+            return "[" + "".join(sorted(escape(chars[s]) for s in symbols)) + "]"
 
         n = len(table.nodes)
         alive: dict[int, dict[int, list[Any]]] = {i: {} for i in range(n)}

@@ -25,7 +25,7 @@ def _symbol(sym: Any) -> str:
 
 def _fold(symbols: list[Any]) -> str:
     """Fold runs of consecutive characters/ints into ranges: 'a'-'z', 48-57."""
-    keyed = []
+    keyed: list[tuple[int, int, Any]] = []
     for sym in symbols:
         if isinstance(sym, str) and len(sym) == 1:
             keyed.append((0, ord(sym), sym))

@@ -35,7 +35,7 @@ class peekable(Iterator[Any]):
         self._pos = 0
         self._end = 0
         self._base = 0  # symbols consumed before the current chunk
-        self._pending: deque[Iterator[Any] | Sequence[Any]] = deque()
+        self._pending: deque[Any] = deque()  # sequences and iterators still to read
         if iterable is not None:
             self.chain(iterable)
 

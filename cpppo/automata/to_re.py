@@ -80,7 +80,8 @@ def dfa_to_pattern(
                     if len(merged) > limit:
                         raise PatternTooLarge(f"pattern beyond {limit} characters")
                     coef[i][j] = merged
-            const[i] = _alt(const[i], _cat(into, tail))
-            if const[i] is not None and len(const[i]) > limit:
+            joined = _alt(const[i], _cat(into, tail))
+            if joined is not None and len(joined) > limit:
                 raise PatternTooLarge(f"pattern beyond {limit} characters")
+            const[i] = joined
     return _cat(_star(coef[0].get(0)), const[0])
