@@ -14,6 +14,11 @@ import sys
 import venv
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # Windows: no lock, creation is then single-process only
+    fcntl = None  # type: ignore[assignment]
+
 REF_DIR = Path(__file__).resolve().parent / ".ref-venv"
 REQUIREMENTS = ("cpppo==5.2.5", "greenery<3")
 _STAMP = REF_DIR / ".installed"
@@ -24,18 +29,27 @@ def _python(root: Path) -> Path:
 
 
 def ref_python(*, quiet: bool = True) -> Path:
-    """Return the reference venv's python, creating and populating the venv on first use."""
+    """Return the reference venv's python, creating and populating the venv on first use.
+
+    Safe to call from several benchmarks at once: creation happens under a file lock.
+    """
     python = _python(REF_DIR)
     wanted = "\n".join(REQUIREMENTS)
     if python.exists() and _STAMP.exists() and _STAMP.read_text() == wanted:
         return python
-    if not python.exists():
-        venv.EnvBuilder(with_pip=True, clear=True).create(REF_DIR)
-    cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", *REQUIREMENTS]
-    if quiet:
-        cmd.insert(3, "--quiet")
-    subprocess.run(cmd, check=True)
-    _STAMP.write_text(wanted)
+    REF_DIR.parent.mkdir(parents=True, exist_ok=True)
+    with open(REF_DIR.parent / ".ref-venv.lock", "w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        if python.exists() and _STAMP.exists() and _STAMP.read_text() == wanted:
+            return python  # another process finished it while we waited
+        if not python.exists():
+            venv.EnvBuilder(with_pip=True, clear=True).create(REF_DIR)
+        cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", *REQUIREMENTS]
+        if quiet:
+            cmd.insert(3, "--quiet")
+        subprocess.run(cmd, check=True)
+        _STAMP.write_text(wanted)
     return python
 
 
