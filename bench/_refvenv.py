@@ -37,14 +37,14 @@ def ref_python(*, quiet: bool = True) -> Path:
     wanted = "\n".join(REQUIREMENTS)
     if python.exists() and _STAMP.exists() and _STAMP.read_text() == wanted:
         return python
-    REF_DIR.parent.mkdir(parents=True, exist_ok=True)
-    with open(REF_DIR.parent / ".ref-venv.lock", "w") as lock:
+    REF_DIR.mkdir(parents=True, exist_ok=True)  # the lock lives inside the ignored venv dir
+    with open(REF_DIR / ".lock", "w") as lock:
         if fcntl is not None:
             fcntl.flock(lock, fcntl.LOCK_EX)
         if python.exists() and _STAMP.exists() and _STAMP.read_text() == wanted:
             return python  # another process finished it while we waited
         if not python.exists():
-            venv.EnvBuilder(with_pip=True, clear=True).create(REF_DIR)
+            venv.EnvBuilder(with_pip=True).create(REF_DIR)
         cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", *REQUIREMENTS]
         if quiet:
             cmd.insert(3, "--quiet")
