@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
@@ -72,7 +73,10 @@ class AsyncConnector:
         except asyncio.TimeoutError:
             raise CommunicationError(f"cannot connect to {where}: timed out") from None
         except OSError as exc:
-            reason = f"unknown host ({exc.strerror})" if isinstance(exc, socket.gaierror) else exc.strerror or exc
+            if isinstance(exc, socket.gaierror):
+                reason = f"unknown host ({exc.strerror})"
+            else:
+                reason = os.strerror(exc.errno) if exc.errno else str(exc)
             raise CommunicationError(f"cannot connect to {where}: {reason}") from exc
         sock = self.writer.get_extra_info("socket")
         if sock is not None:
