@@ -121,6 +121,34 @@ def test_a_flooding_client_affects_only_itself(make_sim):
             assert reply_message(reply).status == 0
 
 
+def test_a_flood_at_a_blocked_custom_attribute_is_pushed_back(make_sim):
+    """Requests queued for a blocking attribute are not read without bound: the flooder is paused."""
+    release = threading.Event()
+
+    class Gate(Attribute):
+        def __getitem__(self, key):
+            release.wait(20)
+            return super().__getitem__(key)
+
+    sim = make_sim("X=DINT", "Y=DINT", attribute_class=Gate)
+    try:
+        with RawClient(sim.address, register=True) as flood, RawClient(sim.address, register=True) as other:
+            batch = b"".join(flood.rr_frame(read_tag(tag("X"))).encode() for _ in range(500))
+            flood.sock.settimeout(0.5)
+            sent = 0
+            try:
+                for _ in range(400):  # 200,000 requests, far more than socket buffers hold
+                    flood.sock.sendall(batch)
+                    sent += 1
+            except TimeoutError:
+                pass
+            assert sent < 400, "the server kept reading requests it could not serve"
+            release.set()
+            assert other.read_values(tag("Y")) == [0]
+    finally:
+        release.set()
+
+
 def _torn_write_check(sim, writers: int = 4, rounds: int = 150) -> None:
     n = len(sim.tag("ARR"))
     bad: list[list[int]] = []

@@ -190,3 +190,16 @@ def test_a_frame_split_byte_by_byte_is_reassembled(plc):
         for i in range(len(raw)):
             c.send(raw[i : i + 1])
         assert values(reply_message(c.recv())) == [1.25]
+
+
+def test_with_a_response_delay_replies_before_unregister_are_still_sent(make_sim):
+    sim = make_sim("X=DINT", delay=(0.05, 0.1))
+    sim["X"] = 3
+    with RawClient(sim.address, register=True) as c:
+        reads = b"".join(c.rr_frame(read_tag(tag("X")), context=bytes([i]) * 8).encode() for i in range(5))
+        c.send(reads + command(Command.UNREGISTER_SESSION, session=c.session).encode())
+        for i in range(5):  # every reply, in order, before the connection closes
+            reply = c.recv()
+            assert reply.context == bytes([i]) * 8
+            assert values(reply_message(reply)) == [3]
+        assert c.closed_by_server()

@@ -30,6 +30,8 @@ __all__ = ["EnipServer"]
 log = logging.getLogger(__name__)
 
 Delay = tuple[float, float] | None
+_QUEUE_HIGH = 256  # requests waiting for the thread pool before a connection's reading pauses
+_QUEUE_LOW = 32  # ... and resumes
 
 
 def _local_ip_for(peer_ip: str, bound_ip: str) -> str:
@@ -55,6 +57,8 @@ class _TcpConnection(asyncio.Protocol):
         self.queue: asyncio.Queue[Encapsulation | None] | None = None
         self.worker: asyncio.Task[None] | None = None
         self.send_at = 0.0
+        self.write_paused = False  # the peer is not reading its replies
+        self.queue_paused = False  # too many requests wait for the thread pool
         self.peer: Any = None
 
     # -- connection lifecycle ---------------------------------------------------------------------
@@ -82,11 +86,13 @@ class _TcpConnection(asyncio.Protocol):
             self.transport.close()
 
     def pause_writing(self) -> None:  # the peer is not reading its replies: stop reading its requests
+        self.write_paused = True
         if self.transport is not None:
             self.transport.pause_reading()
 
     def resume_writing(self) -> None:
-        if self.transport is not None and not self.transport.is_closing():
+        self.write_paused = False
+        if self.transport is not None and not self.transport.is_closing() and not self.queue_paused:
             self.transport.resume_reading()
 
     # -- requests ---------------------------------------------------------------------------------
@@ -106,6 +112,9 @@ class _TcpConnection(asyncio.Protocol):
         if self.queue is not None:
             for frame in frames:
                 self.queue.put_nowait(frame)
+            if self.queue.qsize() >= _QUEUE_HIGH and not self.queue_paused and self.transport is not None:
+                self.queue_paused = True  # a slow attribute: read no more until the backlog drains
+                self.transport.pause_reading()
             return
         out = []
         session = self.session
@@ -115,14 +124,12 @@ class _TcpConnection(asyncio.Protocol):
                 reply, close = session.handle(frame)
             except Exception:  # a bug, not a bad request: lose this connection, not the server
                 log.exception("%s: failed to handle %r; closing", self.peer, frame)
-                self._send(b"".join(out))
-                self.close()
+                self._send(b"".join(out), close=True)
                 return
             if reply is not None:
                 out.append(reply.encode())
             if close:
-                self._send(b"".join(out))
-                self.close()
+                self._send(b"".join(out), close=True)
                 return
         if out:
             self._send(b"".join(out))
@@ -133,33 +140,40 @@ class _TcpConnection(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         while True:
             frame = await self.queue.get()
+            if self.queue_paused and self.queue.qsize() <= _QUEUE_LOW:
+                self.queue_paused = False
+                if self.transport is not None and not self.transport.is_closing() and not self.write_paused:
+                    self.transport.resume_reading()
             if frame is None:
                 return
             try:
                 reply, close = await loop.run_in_executor(self.server.pool, self.session.handle, frame)
             except Exception:
                 log.exception("%s: failed to handle %r; closing", self.peer, frame)
-                self.close()
+                self._send(b"", close=True)
                 return
-            if reply is not None:
-                self._send(reply.encode())
+            if reply is not None or close:
+                self._send(reply.encode() if reply is not None else b"", close=close)
             if close:
-                self.close()
                 return
 
-    def _send(self, payload: bytes) -> None:
+    def _send(self, payload: bytes, close: bool = False) -> None:
+        """Send ``payload`` (after the response delay, if any), then close if ``close``."""
         delay = self.server.response_delay()
-        if not delay:
-            self._send_now(payload)
+        if not delay and not self.send_at:
+            self._send_now(payload, close)
             return
         loop = asyncio.get_running_loop()
-        at = max(loop.time() + delay, self.send_at)  # never reorder replies on the stream
+        # never reorder the stream: each send (and a close) goes strictly after the one before
+        at = max(loop.time() + delay, self.send_at + 1e-6)
         self.send_at = at
-        loop.call_at(at, self._send_now, payload)
+        loop.call_at(at, self._send_now, payload, close)
 
-    def _send_now(self, payload: bytes) -> None:
+    def _send_now(self, payload: bytes, close: bool = False) -> None:
         if payload and self.transport is not None and not self.transport.is_closing():
             self.transport.write(payload)
+        if close:
+            self.close()
 
 
 class _UdpEndpoint(asyncio.DatagramProtocol):
@@ -267,10 +281,14 @@ class EnipServer:
             self._udp.close()
         if self._tcp is not None:
             self._tcp.close()
+        workers = [conn.worker for conn in self.connections if conn.worker is not None]
         for conn in list(self.connections):
             conn.close()
         if self._tcp is not None:
             await self._tcp.wait_closed()
+        for worker in workers:  # one may wait on a blocked attribute: do not wait for it
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
         if self.pool is not None:
             self.pool.shutdown(wait=False, cancel_futures=True)
 
