@@ -207,6 +207,26 @@ def _sts(rpy: Reply) -> int | tuple[int, list[int]]:
     return (rpy.status, list(rpy.ext_status)) if rpy.ext_status else rpy.status
 
 
+_DESCRIBED: dict[tuple[Any, ...], tuple[str, bytes]] = {}
+
+
+def _described(op: Mapping[str, Any]) -> tuple[str, bytes]:
+    """(description, encoded request path) of an operation, cached: thruput loops repeat the same tags."""
+    path = op["path"]
+    key = (repr(path), op.get("elements"), op.get("offset"), op.get("method"))
+    found = _DESCRIBED.get(key)
+    if found is None:
+        if isinstance(path, bytes):
+            raw = path
+        else:
+            raw = encode_path(path if isinstance(path, tuple) else path_from_json(path))
+        found = (describe(op), raw)
+        if len(_DESCRIBED) >= 4096:
+            _DESCRIBED.clear()
+        _DESCRIBED[key] = found
+    return found
+
+
 class _Chunk:
     """One CIP request of an operation (the whole of it, or one fragment)."""
 
@@ -248,10 +268,7 @@ class _Op:
         self.size = 0
         self.target: int | None = None
         try:
-            self.dsc = describe(op)
-            path = op["path"]
-            self.path = encode_path(path_from_json(path) if not isinstance(path, (bytes, tuple)) else path) \
-                if not isinstance(path, bytes) else path
+            self.dsc, self.path = _described(op)
             self.elements = int(op.get("elements") or 1)
             self.base = int(op.get("offset") or 0)
             self.tag_type = op.get("tag_type")
@@ -427,7 +444,7 @@ class _Op:
 
 
 class _Txn:
-    __slots__ = ("addressing", "chunks", "frame", "idx", "msp", "peer", "rpy")
+    __slots__ = ("addressing", "chunks", "frame", "idx", "msp", "peer", "reply", "rpy", "send")
 
     def __init__(self, idx: int, chunks: list[_Chunk], msp: bool) -> None:
         self.idx = idx
@@ -436,6 +453,8 @@ class _Txn:
         self.rpy: Any = None
         self.frame: Encapsulation | None = None
         self.peer: Any = None
+        self.send: SendData | None = None
+        self.reply: Reply | None = None
 
 
 class OperationEngine:
@@ -574,10 +593,11 @@ class OperationEngine:
                 c.op.fail(frame.status)
             return True
         try:
-            item = decode_send_data(frame.data).message
+            txn.send = send = decode_send_data(frame.data)
+            item = send.message
             if item is None:
                 raise DecodeError("no data item", 0)
-            rpy = decode_reply(item.data)
+            txn.reply = rpy = decode_reply(item.data)
         except DecodeError:
             for c in chunks:
                 c.op.fail(_BAD_REPLY)
@@ -623,7 +643,7 @@ class OperationEngine:
             rpy = None
             if txn is not None:
                 if txn.rpy is None and txn.frame is not None:
-                    txn.rpy = frame_dotdict(txn.frame, txn.peer)
+                    txn.rpy = frame_dotdict(txn.frame, txn.peer, txn.send, txn.reply)
                 rpy = txn.rpy
             out.append((op.idx, op.dsc, op.op, rpy, op.sts, op.val))
         return out

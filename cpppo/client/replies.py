@@ -23,7 +23,7 @@ Values are decoded with one ``struct`` call per reply (see :mod:`cpppo.cip.types
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..cip.message import Reply, decode_multiple, decode_reply
@@ -37,6 +37,8 @@ from ..enip.cpf import (
     IdentityItem,
     Item,
     LegacyItem,
+    NullAddress,
+    SendData,
     ServiceItem,
     UnconnectedData,
     decode_cpf,
@@ -69,6 +71,13 @@ _COMMAND_KEYS = {
 }
 
 
+def _dd(**fields: Any) -> dotdict:
+    """A dotdict of plain (undotted) keys, built without walking paths (replies are built per frame)."""
+    d = dotdict()
+    dict.update(d, fields)
+    return d
+
+
 def status_text(sts: Any) -> str:
     """``'OK'`` for success, else the status name(s): ``0xFF general error [0x2105]``."""
     if isinstance(sts, int) and sts == 0:
@@ -86,10 +95,10 @@ def status_text(sts: Any) -> str:
 
 def cip_reply_dotdict(rpy: Reply, raw: bytes = b"") -> dotdict:
     """The documented dotdict of one CIP reply (with its decoded values where the type is known)."""
-    d = dotdict()
+    d = _dd()
     d["service"] = rpy.service | 0x80
     d["status"] = rpy.status
-    d["status_ext"] = dotdict(size=len(rpy.ext_status))
+    d["status_ext"] = _dd(size=len(rpy.ext_status))
     if rpy.ext_status:
         d["status_ext"]["data"] = list(rpy.ext_status)
     if raw:
@@ -98,10 +107,10 @@ def cip_reply_dotdict(rpy: Reply, raw: bytes = b"") -> dotdict:
     if rpy.service == CommonService.MULTIPLE_SERVICE_PACKET and rpy.data:
         try:
             spans = decode_multiple(rpy.data)
-            d["multiple"] = dotdict(number=len(spans), request=[
+            d["multiple"] = _dd(number=len(spans), request=[
                 cip_reply_dotdict(decode_reply(rpy.data, a, b)) for a, b in spans])
         except DecodeError:
-            d["multiple"] = dotdict(number=0, input=rpy.data)
+            d["multiple"] = _dd(number=0, input=rpy.data)
         return d
     if name:
         d[name] = True
@@ -126,18 +135,18 @@ def cip_reply_dotdict(rpy: Reply, raw: bytes = b"") -> dotdict:
 
 
 def _item_dotdict(item: Item, raw_len: int) -> dotdict:
-    d = dotdict(type_id=int(item.type_id), length=raw_len)
+    d = _dd(type_id=int(item.type_id), length=raw_len)
     if isinstance(item, IdentityItem):
-        d["identity_object"] = dotdict(
+        d["identity_object"] = _dd(
             version=item.version, sin_family=item.sin_family, sin_port=item.sin_port, sin_addr=item.sin_addr,
             vendor_id=item.vendor_id, device_type=item.device_type, product_code=item.product_code,
             product_revision=item.product_revision, status_word=item.status_word,
             serial_number=item.serial_number, product_name=item.product_name, state=item.state)
     elif isinstance(item, ServiceItem):
-        d["communications_service"] = dotdict(version=item.version, capability=item.capability,
+        d["communications_service"] = _dd(version=item.version, capability=item.capability,
                                               service_name=item.name)
     elif isinstance(item, LegacyItem):
-        d["legacy_CPF_0x0001"] = dotdict(version=item.version, unknown_1=item.unknown_1,
+        d["legacy_CPF_0x0001"] = _dd(version=item.version, unknown_1=item.unknown_1,
                                          sin_family=item.sin_family, sin_port=item.sin_port,
                                          sin_addr=item.sin_addr, ip_address=item.ip_address)
     elif isinstance(item, ConnectedAddress):
@@ -147,38 +156,51 @@ def _item_dotdict(item: Item, raw_len: int) -> dotdict:
     return d
 
 
-def _cpf_dotdict(items: list[Item]) -> dotdict:
-    out = []
-    for item in items:
-        out.append(_item_dotdict(item, len(item.payload())))
-    return dotdict(count=len(items), item=out)
+def _item_length(item: Item) -> int:
+    if isinstance(item, UnconnectedData):
+        return len(item.data)
+    if isinstance(item, NullAddress):
+        return 0
+    if isinstance(item, ConnectedData):
+        return 2 + len(item.data)
+    return len(item.payload())
 
 
-def frame_dotdict(frame: Encapsulation, peer: Any = None) -> dotdict:
-    """The documented dotdict of a whole reply frame (``peer`` as (host, port))."""
-    enip = dotdict(command=frame.command, length=len(frame.data), session_handle=frame.session,
+def _cpf_dotdict(items: Sequence[Item]) -> dotdict:
+    return _dd(count=len(items), item=[_item_dotdict(item, _item_length(item)) for item in items])
+
+
+def frame_dotdict(frame: Encapsulation, peer: Any = None, send: SendData | None = None,
+                  reply: Reply | None = None) -> dotdict:
+    """The documented dotdict of a whole reply frame (``peer`` as (host, port)).
+
+    ``send`` and ``reply`` are the frame's SendData and CIP reply when the caller decoded them already.
+    """
+    enip = _dd(command=frame.command, length=len(frame.data), session_handle=frame.session,
                    status=frame.status, options=frame.options,
-                   sender_context=dotdict(input=frame.context), input=frame.data)
-    d = dotdict(peer=tuple(peer) if peer else peer, enip=enip)
+                   sender_context=_dd(input=frame.context), input=frame.data)
+    d = _dd(peer=tuple(peer) if peer else peer, enip=enip)
     if frame.status or not frame.data:
         return d
-    cip = dotdict()
+    cip = _dd()
     try:
         if frame.command in (Command.SEND_RR_DATA, Command.SEND_UNIT_DATA):
-            send = decode_send_data(frame.data)
-            sd = dotdict(interface=send.interface, timeout=send.timeout, CPF=_cpf_dotdict(list(send.items)))
+            if send is None:
+                send = decode_send_data(frame.data)
+            sd = _dd(interface=send.interface, timeout=send.timeout, CPF=_cpf_dotdict(send.items))
             msg = send.message
             if msg is not None:
                 at = 1 if len(send.items) > 1 else 0
                 key = "unconnected_send" if isinstance(msg, UnconnectedData) else "connected_send"
-                sd["CPF"]["item"][at][key] = dotdict(request=cip_reply_dotdict(decode_reply(msg.data), msg.data))
+                rpy = reply if reply is not None else decode_reply(msg.data)
+                sd["CPF"]["item"][at][key] = _dd(request=cip_reply_dotdict(rpy, msg.data))
             cip["send_data"] = sd
         elif frame.command in _COMMAND_KEYS:
             items, _ = decode_cpf(frame.data, 0, exact=False)
-            cip[_COMMAND_KEYS[Command(frame.command)]] = dotdict(CPF=_cpf_dotdict(items))
+            cip[_COMMAND_KEYS[Command(frame.command)]] = _dd(CPF=_cpf_dotdict(items))
         elif frame.command == Command.REGISTER_SESSION and len(frame.data) == 4:
             version, options = int.from_bytes(frame.data[:2], "little"), int.from_bytes(frame.data[2:], "little")
-            cip["register"] = dotdict(protocol_version=version, options=options)
+            cip["register"] = _dd(protocol_version=version, options=options)
     except DecodeError as exc:
         cip["error"] = str(exc)
     if cip:
