@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import threading
 import time
@@ -78,26 +79,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"modbus_poll: error: {exc}", file=sys.stderr)
         return 2
 
+    # ^C and SIGTERM end the run through an Event, not an exception that could land anywhere
+    # (say, between a lock's acquire and its release).
+    stop = threading.Event()
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     poller = poller_modbus(str(endpoint), host=endpoint.host, port=endpoint.port, unit=args.unit,
                            rate=args.rate, reach=args.reach, timeout=args.timeout, serial=endpoint.serial)
     try:
         try:
             for spec in specs:
-                if spec.values is not None:
+                if spec.values is not None and not stop.is_set():
                     _write(poller, spec, args.byte_order, args.word_order)
         except ModbusError as exc:
             print(f"modbus_poll: {exc}", file=sys.stderr)
             return 1
-        _watch(poller, specs, args)
-    except KeyboardInterrupt:
-        pass
+        _watch(poller, specs, args, stop)
     finally:
         poller.stop()
         poller.join(5.0)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
 
 
-def _watch(poller: poller_modbus, specs: list[RegisterSpec], args: argparse.Namespace) -> None:
+def _watch(poller: poller_modbus, specs: list[RegisterSpec], args: argparse.Namespace,
+           stop: threading.Event) -> None:
     items: dict[str, tuple[RegisterSpec, list[int]]] = {}
     for spec in specs:
         addresses = list(spec.addresses())
@@ -107,8 +115,7 @@ def _watch(poller: poller_modbus, specs: list[RegisterSpec], args: argparse.Name
             items.setdefault(_label(spec, first), (spec, words))
     last: dict[str, object] = dict.fromkeys(items)
     end = time.monotonic() + args.duration if args.duration is not None else None
-    tick = threading.Event()
-    while True:
+    while not stop.is_set():
         for label, (spec, words) in items.items():
             raw = [poller.read(address) for address in words]
             value: object = None
@@ -122,7 +129,7 @@ def _watch(poller: poller_modbus, specs: list[RegisterSpec], args: argparse.Name
         if end is not None and now >= end:
             return
         wait = min(poller.rate / 2, 0.1) if poller.rate else 0.05
-        tick.wait(wait if end is None else max(0.0, min(wait, end - now)))
+        stop.wait(wait if end is None else max(0.0, min(wait, end - now)))
 
 
 def _show(value: object) -> str:

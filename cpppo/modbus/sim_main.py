@@ -80,7 +80,7 @@ def _build(ns: argparse.Namespace) -> tuple[Simulator, str]:
 async def _serve(simulator: Simulator, kind: str) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signum, lambda: asyncio.ensure_future(simulator.shutdown()))
 
     def started(sim: Simulator) -> None:
