@@ -62,9 +62,10 @@ class ReadTag:
             raise EncodeError(f"element count {self.count} or offset {self.offset} out of range") from None
 
 
-def decode_read_tag(data: bytes | memoryview, fragmented: bool) -> ReadTag:
+def decode_read_tag(data: bytes | memoryview, fragmented: bool, *, strict: bool = True) -> ReadTag:
+    """Decode Read Tag [Fragmented] data; ``strict=False`` ignores trailing bytes, as a Logix does."""
     size = 6 if fragmented else 2
-    if len(data) > size:
+    if strict and len(data) > size:
         raise DecodeError(f"{len(data) - size} bytes after the Read Tag request data", size, _TOO_MUCH)
     if fragmented:
         if len(data) < 6:
@@ -139,7 +140,9 @@ class ReadModifyWrite:
         return _UINT.pack(len(self.or_mask)) + self.or_mask + self.and_mask
 
 
-def decode_read_modify_write(data: bytes | memoryview) -> ReadModifyWrite:
+def decode_read_modify_write(data: bytes | memoryview, *, strict: bool = True) -> ReadModifyWrite:
+    """Decode Read-Modify-Write data; ``strict=False`` ignores bytes after the masks (pycomm3 sends
+    an 8-byte AND mask with a 4-byte OR mask), as a Logix does."""
     if len(data) < 2:
         raise DecodeError("Read-Modify-Write mask size truncated", 0, _NEED)
     (size,) = _UINT.unpack_from(data, 0)
@@ -147,7 +150,7 @@ def decode_read_modify_write(data: bytes | memoryview) -> ReadModifyWrite:
         raise DecodeError(f"Read-Modify-Write mask size {size} is not 1..8", 0, GeneralStatus.INVALID_PARAMETER)
     if 2 + 2 * size > len(data):
         raise DecodeError("Read-Modify-Write masks truncated", 2, _NEED)
-    if 2 + 2 * size < len(data):
+    if strict and 2 + 2 * size < len(data):
         raise DecodeError("bytes after the Read-Modify-Write masks", 2 + 2 * size, _TOO_MUCH)
     return ReadModifyWrite(bytes(data[2 : 2 + size]), bytes(data[2 + size : 2 + 2 * size]))
 

@@ -349,7 +349,7 @@ class Controller:
     # -- tag services -------------------------------------------------------------------------------
     def _read_tag(self, req: Request, attribute: Attribute, start: int, name: str, limit: int) -> bytes:
         fragmented = req.service == LogixService.READ_TAG_FRAGMENTED
-        rt = decode_read_tag(req.data, fragmented)
+        rt = decode_read_tag(req.data, fragmented, strict=False)
         count, offset = rt.count, rt.offset or 0
         if start + count > len(attribute):
             raise _Failure(S.GENERAL_ERROR, _ACCESS_BEYOND_END)
@@ -357,13 +357,12 @@ class Controller:
         type_word = _type_word(parser)
         room = limit - 4 - len(type_word)
         size = parser.size
-        if size == 0:  # variable-length strings: all of it must fit in one reply
-            if offset:
+        if size == 0:  # variable-length strings: fragments are byte ranges of their whole encoding
+            whole = attribute.read_bytes(start, count)
+            if offset and offset >= len(whole):
                 raise _Failure(S.GENERAL_ERROR, _OFFSET_BEYOND_END)
-            data = attribute.read_bytes(start, count)
-            if len(data) > room:
-                raise _Failure(S.REPLY_DATA_TOO_LARGE)
-            status = 0
+            data = whole[offset : offset + room]
+            status = S.PARTIAL_TRANSFER if offset + len(data) < len(whole) else 0
             first, n = start, count
         else:
             total = count * size
@@ -422,8 +421,8 @@ class Controller:
     def _check_write_size(data: bytes, total: int, offset: int, fragmented: bool) -> bytes:
         """The bytes of a write that belong to it; status 0x13/0x15/0x2104 when they do not fit.
 
-        One pad byte after an odd-sized (unfragmented) write is tolerated, as a real controller
-        tolerates the padding some clients add.
+        Bytes after a whole (unfragmented) write are ignored, as a Logix ignores them: pycomm3
+        sends its request again after the data.
         """
         if offset and offset >= total:
             raise _Failure(S.GENERAL_ERROR, _OFFSET_BEYOND_END)
@@ -433,8 +432,6 @@ class Controller:
             return data
         if len(data) < total:
             raise _Failure(S.NOT_ENOUGH_DATA)
-        if len(data) > total + (total & 1):
-            raise _Failure(S.TOO_MUCH_DATA)
         return data[:total]
 
     def _member_service(self, req: Request, attribute: Attribute, sub: _Sub, name: str, limit: int) -> bytes:
@@ -442,7 +439,7 @@ class Controller:
         service = req.service
         kind = sub.type
         if service in _READS:
-            rt = decode_read_tag(req.data, service == LogixService.READ_TAG_FRAGMENTED)
+            rt = decode_read_tag(req.data, service == LogixService.READ_TAG_FRAGMENTED, strict=False)
             count, offset = rt.count, rt.offset or 0
             if count > sub.count:
                 raise _Failure(S.GENERAL_ERROR, _ACCESS_BEYOND_END)
@@ -488,7 +485,7 @@ class Controller:
         raise _Failure(S.SERVICE_NOT_SUPPORTED)
 
     def _modify(self, req: Request, attribute: Attribute, sub: _Sub, name: str) -> bytes:
-        rmw = decode_read_modify_write(req.data)
+        rmw = decode_read_modify_write(req.data, strict=False)
         size = len(rmw.or_mask)
         if sub.type.size and size > sub.type.size * sub.count:
             raise _Failure(S.INVALID_PARAMETER)

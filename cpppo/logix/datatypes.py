@@ -179,14 +179,20 @@ class Structure(CIPType):
                 kind = m.type.code
             extra = m.bit if m.bit is not None else m.count
             info += struct.pack("<HHI", extra, kind, m.offset)
-        names = f"{self.template_name};n".encode("ascii") + b"\0"
+        # "NAME;n" and two bytes per member (their access: 0x04 hidden, 0x03 read/write; never NUL)
+        access = b"".join(b"\x01\x04" if m.hidden else b"\x01\x03" for m in self.members)
+        names = f"{self.template_name};n".encode("ascii") + access + b"\0"
         names += b"".join(m.name.encode("ascii") + b"\0" for m in self.members)
-        return bytes(info) + names
+        data = bytes(info) + names
+        return data + bytes(-len(data) % 4)  # padded to whole 32-bit words
 
     @property
     def definition_size(self) -> int:
-        """Template attribute 4: the template's size in 32-bit words, as Logix counts it."""
-        return -(-(len(self.template_data()) + 23) // 4)
+        """Template attribute 4: the template's size in 32-bit words, as Logix counts it.
+
+        Clients read ``definition_size * 4 - 20`` (pylogix) or ``- 21`` (pycomm3) bytes.
+        """
+        return (len(self.template_data()) + 20) // 4
 
     def __repr__(self) -> str:
         return f"<Structure {self.name} {self.size} bytes, handle 0x{self.handle:04X}>"

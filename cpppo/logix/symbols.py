@@ -90,10 +90,11 @@ def instance_attribute_list(symbols: Sequence[Symbol], start: int, attributes: S
 
 
 def template_attributes(template: Structure, attributes: Sequence[int]) -> tuple[int, bytes]:
-    """Get Attribute List on a Template instance: 1 handle, 2 member count, 4 definition size, 5 size."""
+    """Get Attribute List on a Template instance: 1 handle, 2 member count, 4 definition size (words), 5 size."""
     values = {
         1: struct.pack("<H", template.handle),
         2: struct.pack("<H", len(template.members)),
+        3: struct.pack("<H", len(template.members)),  # undocumented; pylogix asks for it as a UINT
         4: _UDINT.pack(template.definition_size),
         5: _UDINT.pack(template.size),
     }

@@ -38,7 +38,6 @@ CASES = {
     "write of a string to a number": (write_tag(tag("FLOAT"), "SSTRING", ["x"]), 0xFF, (0x2107,)),
     "write past the end": (write_tag(tag("COUNTS", 8), "DINT", [1, 2, 3]), 0xFF, (0x2105,)),
     "write with too little data": (write_tag(tag("SCADA"), "INT", [1], count=2), 0x13, ()),
-    "write with too much data": (write_tag(tag("SCADA"), "INT", [1, 2, 3], count=2), 0x15, ()),
     "fragmented write past the count": (write_frag(tag("COUNTS"), "DINT", 2, 4, bytes(8)), 0x15, ()),
     "fragmented write offset past the end": (write_frag(tag("COUNTS"), "DINT", 2, 8, bytes(4)), 0xFF, (0x2104,)),
     "read without a count": (Request(0x4C, tag("SCADA"), b""), 0x13, ()),

@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -162,6 +162,7 @@ class SimulatorConfig:
     tcpip: TcpipInfo
     route_path: Any = ANY_ROUTE
     loaded: tuple[str, ...] = ()
+    udts: list[str] = field(default_factory=list)  # structure declarations, "NAME = MEMBER:TYPE, ..."
 
 
 _IDENTITY_KEYS: dict[str, tuple[str, Any]] = {
@@ -242,6 +243,20 @@ def _apply_tcpip(section: configparser.SectionProxy, tcpip: TcpipInfo, where: st
             tcpip.domain_name = value.strip()
 
 
+def _udt_declarations(path: FsPath) -> list[str]:
+    """The ``[UDT]`` section's ``NAME = MEMBER:TYPE, ...`` lines, with the names' case kept."""
+    raw = configparser.ConfigParser(interpolation=None)
+    raw.optionxform = str  # type: ignore[assignment,method-assign]
+    with open(path, encoding="utf-8") as f:
+        raw.read_file(f, source=str(path))
+    out = []
+    for name in raw.sections():
+        if name.lower() == "udt":
+            out.extend(f"{key} = {' '.join(value.split())}" for key, value in raw[name].items()
+                       if key not in raw.defaults())
+    return out
+
+
 def load_config(extra: Iterable[str | os.PathLike[str]] = (), *, search: bool = True) -> SimulatorConfig:
     """Read the standard configuration files (when ``search``) and then ``extra`` ones."""
     config = SimulatorConfig(IdentityInfo(), TcpipInfo())
@@ -273,6 +288,8 @@ def load_config(extra: Iterable[str | os.PathLike[str]] = (), *, search: bool = 
                     config.route_path = parse_route_path(section["route path"])
                 except EncodeError as exc:
                     raise ConfigError(f"{_at(str(path), name, 'route path')}: [{name}] Route Path: {exc}") from None
+        if any(name.lower() == "udt" for name in parser.sections()):
+            config.udts.extend(_udt_declarations(path))
         loaded.append(str(path))
     config.loaded = tuple(loaded)
     return config

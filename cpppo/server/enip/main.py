@@ -17,7 +17,7 @@ from ...cip.epath import parse_route_path
 from ...errors import CpppoError
 from ...logix.controller import IOEvent
 from ...logix.tags import Attribute
-from .config import ConfigError, load_config, parse_address, parse_delay, parse_tag
+from .config import ConfigError, load_config, parse_address, parse_delay
 from .embedded import Simulator
 
 __all__ = ["main", "run"]
@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--route-path", help="accept only this Unconnected Send route path: 1/0, JSON, or false")
     ap.add_argument("-S", "--simple", action="store_true", help="a simple device: refuse Unconnected Send")
     ap.add_argument("-c", "--config", action="append", default=[], help="another cpppo.cfg file to load")
+    ap.add_argument("-U", "--udt", action="append", default=[], metavar="NAME=MEMBER:TYPE,...",
+                    help="declare a structure (UDT), e.g. 'Motor=Speed:REAL,Count:DINT,Running:BOOL,Hist:DINT[10]'")
     ap.add_argument("--idle-timeout", type=float, default=600.0, help="close connections silent this long (s)")
     ap.add_argument("tags", nargs="*", help="tags to serve (at least one)")
     return ap
@@ -79,7 +81,6 @@ def main(argv: Sequence[str] | None = None, attribute_class: type[Attribute] = A
     try:
         if not args.tags:
             raise ConfigError("at least one tag is required, e.g. SCADA=INT[1000]")
-        specs = [parse_tag(t) for t in args.tags]
         host, port = parse_address(args.address)
         delay = parse_delay(args.delay)
         _logging(args.verbose, args.log)
@@ -89,7 +90,7 @@ def main(argv: Sequence[str] | None = None, attribute_class: type[Attribute] = A
         route_path = config.route_path
         if args.route_path is not None:
             route_path = parse_route_path(args.route_path)
-        sim = Simulator(specs, identity=config.identity, tcpip=config.tcpip, address=(host, port),
+        sim = Simulator(args.tags, udts=[*config.udts, *args.udt], identity=config.identity, tcpip=config.tcpip, address=(host, port),
                         route_path=route_path, simple=args.simple, delay=delay, attribute_class=attribute_class,
                         idle_timeout=args.idle_timeout or None, io_log=0, **kwds)
     except (CpppoError, OSError) as exc:
@@ -103,9 +104,12 @@ def main(argv: Sequence[str] | None = None, attribute_class: type[Attribute] = A
 
     def listening(address: tuple[str, int]) -> None:
         shown = host or "localhost"
-        tags = ", ".join(str(s).split("=", 1)[0] + "=" + str(s).split("=", 1)[1] for s in specs)
-        first = specs[0]
-        example = f"{first.name}[0-{min(first.elements, 10) - 1}]" if first.length else first.name
+        served = list(sim.controller.tags.values())
+        tags = ", ".join(f"{t.name}={t.attribute.parser.name}" + (f"[{','.join(map(str, t.dims))}]" if t.dims else "")
+                         for t in served)
+        first = served[0]
+        n = len(first.attribute)
+        example = f"{first.name}[0-{min(n, 10) - 1}]" if first.dims else first.name
         target = f"[{shown}]" if ":" in shown else shown
         print(f"{sim.controller.identity.product_name} simulator listening on {host or '*'}:{address[1]} "
               f"(TCP and UDP); tags: {tags}", flush=True)
