@@ -125,6 +125,25 @@ def test_read_tag_fragmented_reassembles_a_large_array(plc):
         assert list(struct.unpack("<1000h", data)) == list(range(1000))
 
 
+def test_read_tag_fragmented_of_a_large_sstring_array(make_sim):
+    words = [f"word number {i:03d}" for i in range(100)]  # 100 x 16 bytes: more than one reply
+    sim = make_sim("TEXT=SSTRING[100]")
+    sim["TEXT"] = words
+    with RawClient(sim.address, register=True) as c:
+        data, offset = b"", 0
+        for _ in range(20):
+            reply = c.cip(read_frag(tag("TEXT"), 100, offset))
+            assert reply.status in (0, 0x06)
+            chunk = reply.data[2:]
+            data += chunk
+            offset += len(chunk)
+            if reply.status == 0:
+                break
+        assert offset > 504 and reply.status == 0
+        assert TYPES["SSTRING"].decode(data) == words
+        assert c.cip(read_frag(tag("TEXT"), 100, offset)).ext_status == (0x2104,)
+
+
 def test_read_tag_too_large_answers_partial_with_the_first_part(plc):
     plc["SCADA"] = list(range(1000))
     with RawClient(plc.address, register=True) as c:
