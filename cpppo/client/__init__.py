@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 from .blocking import await_response, client, connector
-from .core import Addressing, ClientCore, OperationEngine, Result
+from .core import Addressing, ClientCore
+from .engine import OperationEngine, Result
 from .operations import OperationError, describe, parse_operations
 from .replies import enip_format
 

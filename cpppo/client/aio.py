@@ -28,7 +28,8 @@ from ..cip.types import type_by_name
 from ..dotdict import dotdict
 from ..enip.encapsulation import Command, Encapsulation, decode_frame
 from ..errors import CommunicationError, CpppoError, DecodeError
-from .core import MISSING, Addressing, ClientCore, OperationEngine, Result, validate
+from .core import MISSING, Addressing, ClientCore
+from .engine import OperationEngine, Result, validate
 from .operations import parse_operation, parse_path
 from .replies import frame_dotdict, status_text
 

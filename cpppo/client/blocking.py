@@ -21,17 +21,8 @@ from ..cip.services import ConnectionManagerService
 from ..dotdict import dotdict
 from ..enip.encapsulation import Command, Encapsulation, decode_frame
 from ..errors import CommunicationError, DecodeError
-from .core import (
-    MISSING,
-    Addressing,
-    ClientCore,
-    OperationEngine,
-    Result,
-    _Op,
-    context_bytes,
-    request_dotdict,
-    validate,
-)
+from .core import MISSING, Addressing, ClientCore, context_bytes
+from .engine import OperationEngine, Result, operation_messages, request_dotdict, validate
 from .operations import parse_path
 from .replies import frame_dotdict
 
@@ -235,9 +226,8 @@ class client:  # the documented (lower-case) name
     def _issue(self, op: dict[str, Any], fragment: bool, send: bool, sender_context: Any,
                options: dict[str, Any]) -> dotdict:
         addressing = self.core.addressing.with_options(**{k: v for k, v in options.items() if v is not _MISSING})
-        started = _Op(0, op, addressing, fragment)
         context = context_bytes(sender_context)
-        frames = b"".join(self.core.send_frame(addressing.wrap(c.message), context) for c in started.chunks)
+        frames = b"".join(self.core.send_frame(m, context) for m in operation_messages(op, addressing, fragment))
         if send:
             self.send(frames)
         return request_dotdict(frames, op)

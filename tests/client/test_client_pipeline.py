@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from cpppo.client.core import ClientCore, OperationEngine
+from cpppo.client.core import ClientCore
+from cpppo.client.engine import OperationEngine
 from cpppo.enip.encapsulation import decode_frame
 from cpppo.server.enip import Simulator, client
 from cpppo.server.enip.client import parse_operations

@@ -9,7 +9,8 @@ from __future__ import annotations
 from ...client.blocking import await_response, client, connector
 from ...client.cli import client_main as main
 from ...client.cli import run
-from ...client.core import Addressing, OperationEngine
+from ...client.core import Addressing
+from ...client.engine import OperationEngine
 from ...client.operations import OperationError, parse_operations
 from ...client.replies import enip_format
 

@@ -1,0 +1,541 @@
+"""The sans-I/O operation engine: operations in, request frames out; reply frames in, results out.
+
+Both the blocking and the asyncio client are thin loops around :class:`OperationEngine`::
+
+    operations -> chunks -> [Multiple Service Packet] -> Unconnected Send -> SendRRData frame
+                                                               | up to ``depth`` in flight,
+    results <- reassembled fragments <- replies matched by sender context <-+
+
+Reads that answer 0x06 (partial transfer) continue with Read Tag Fragmented at the next byte
+offset; once the first fragment shows the element size and the device's chunk size, the rest of
+the array is requested at once (pipelined up to ``depth``).  Writes too large for one request
+are split into Write Tag Fragmented chunks.  Chunks are packed into Multiple Service Packets
+while the request stays within ``multiple`` bytes and the estimated reply within the 504 bytes
+an unconnected reply may carry.  Results come out in operation order, each exactly once, as the
+documented ``(idx, dsc, req, rpy, sts, val)`` 6-tuples.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import struct
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from ..cip.epath import Logical, encode_path, path_from_json
+from ..cip.logix import ReadTag, WriteTag
+from ..cip.message import Reply, decode_multiple, decode_reply, encode_multiple, encode_request
+from ..cip.services import CommonService, LogixService
+from ..cip.status import GeneralStatus
+from ..cip.types import STRUCTURE, TypeCode, decode_type_word, type_by_code
+from ..dotdict import dotdict
+from ..enip.cpf import SendData, decode_send_data
+from ..enip.encapsulation import Encapsulation
+from ..errors import DecodeError, EncodeError
+from .core import MISSING, REPLY_LIMIT, REQUEST_LIMIT, Addressing, ClientCore
+from .operations import OperationError, describe
+from .replies import frame_dotdict
+from .values import _LOGIX_STRING, LOGIX_STRING_HANDLE, decode_value, encode_logix_strings
+
+__all__ = ["OperationEngine", "Result", "operation_messages", "request_dotdict", "validate"]
+
+_CONTEXT = struct.Struct("<Q")
+_MR_PATH = encode_path((Logical("class", 0x02), Logical("instance", 1)))
+_MSP = CommonService.MULTIPLE_SERVICE_PACKET
+_PARTIAL = GeneralStatus.PARTIAL_TRANSFER
+_BAD_REPLY = GeneralStatus.INVALID_REPLY_RECEIVED
+_MISSING = MISSING
+
+Result = tuple[int, str, dict[str, Any], Any, Any, Any]
+"""(idx, dsc, req, rpy, sts, val): the documented 6-tuple."""
+
+
+def _sts(rpy: Reply) -> int | tuple[int, list[int]]:
+    return (rpy.status, list(rpy.ext_status)) if rpy.ext_status else rpy.status
+
+
+_DESCRIBED: dict[tuple[Any, ...], tuple[str, bytes]] = {}
+
+
+def _described(op: Mapping[str, Any]) -> tuple[str, bytes]:
+    """(description, encoded request path) of an operation, cached: thruput loops repeat the same tags."""
+    path = op["path"]
+    key = (repr(path), op.get("elements"), op.get("offset"), op.get("method"))
+    found = _DESCRIBED.get(key)
+    if found is None:
+        if isinstance(path, bytes):
+            raw = path
+        else:
+            raw = encode_path(path if isinstance(path, tuple) else path_from_json(path))
+        found = (describe(op), raw)
+        if len(_DESCRIBED) >= 4096:
+            _DESCRIBED.clear()
+        _DESCRIBED[key] = found
+    return found
+
+
+class _Chunk:
+    """One CIP request of an operation (the whole of it, or one fragment)."""
+
+    __slots__ = ("message", "offset", "op", "reply_size", "service")
+
+    def __init__(self, op: _Op, service: int, message: bytes, offset: int | None, reply_size: int) -> None:
+        self.op = op
+        self.service = service
+        self.message = message
+        self.offset = offset
+        self.reply_size = reply_size
+
+
+class _Op:
+    """An operation in progress: its requests, the fragments received, and finally its result."""
+
+    __slots__ = ("acked", "addressing", "base", "chunks", "done", "dsc", "elements", "final", "frame",
+                 "handle", "idx", "method", "op", "path", "peer", "pieces", "requested", "seq", "size",
+                 "sts", "tag_type", "target", "txn", "type_code", "val")
+
+    def __init__(self, seq: int, op: dict[str, Any], addressing: Addressing, fragment: bool) -> None:
+        self.seq = seq
+        self.op = op
+        self.method = op.get("method", "read")
+        self.addressing = addressing
+        self.done = False
+        self.sts: Any = None
+        self.val: Any = None
+        self.frame: Encapsulation | None = None
+        self.txn: Any = None
+        self.peer: Any = None
+        self.idx = -1
+        self.acked = 0
+        self.pieces: dict[int, bytes] = {}
+        self.requested: set[int] = set()
+        self.final: int | None = None
+        self.type_code: int | None = None
+        self.handle: int | None = None
+        self.size = 0
+        self.target: int | None = None
+        try:
+            self.dsc, self.path = _described(op)
+            self.elements = int(op.get("elements") or 1)
+            self.base = int(op.get("offset") or 0)
+            self.tag_type = op.get("tag_type")
+            self.chunks = self._requests(fragment)
+        except (EncodeError, KeyError, TypeError, ValueError) as exc:
+            raise OperationError(f"operation {op!r} cannot be sent: {exc}") from None
+
+    def _payload(self) -> bytes:
+        data = self.op.get("data", b"")
+        if isinstance(data, (bytes, bytearray)):
+            return bytes(data)
+        ctype = type_by_code(self.tag_type) if self.tag_type is not None else None
+        if ctype is None:
+            if self.tag_type is None:  # Set Attribute Single without a type: raw USINT/SINT bytes
+                return bytes(v & 0xFF for v in data)
+            raise EncodeError(f"no encoder for type 0x{self.tag_type:04X}; give the data as bytes")
+        return ctype.encode(list(data))
+
+    def _requests(self, fragment: bool) -> list[_Chunk]:
+        m = self.method
+        if m == "read":
+            frag = fragment or self.base > 0
+            service = LogixService.READ_TAG_FRAGMENTED if frag else LogixService.READ_TAG
+            ctype = type_by_code(self.tag_type) if self.tag_type else None
+            estimate = self.elements * ctype.size if ctype is not None and ctype.size else self.elements * 4
+            self.requested.add(self.base)
+            return [_Chunk(self, service, encode_request(service, self.path, ReadTag(
+                self.elements, self.base if frag else None).encode()), self.base, 6 + min(estimate, 500))]
+        if m == "write":
+            if self.tag_type is None:
+                raise EncodeError("a write needs a tag_type")
+            code, handle = self.tag_type, None
+            if code == TypeCode.STRING:  # a Logix controller's STRING is a structure, not the CIP STRING
+                code, handle = STRUCTURE, LOGIX_STRING_HANDLE
+                payload = encode_logix_strings(self.op.get("data", ()))
+                size = _LOGIX_STRING.size
+            else:
+                payload = self._payload()
+                ctype = type_by_code(code)
+                size = ctype.size if ctype is not None else 0
+            room = REQUEST_LIMIT - len(self.path) - 16
+            if not fragment and not self.base and len(payload) <= room:
+                service = LogixService.WRITE_TAG
+                msg = encode_request(service, self.path, WriteTag(code, self.elements, payload, None, handle).encode())
+                return [_Chunk(self, service, msg, None, 4)]
+            service = LogixService.WRITE_TAG_FRAGMENTED
+            step = room - room % size if size else len(payload) or 1
+            out = []
+            for at in range(0, max(len(payload), 1), step):
+                part = payload[at : at + step]
+                msg = encode_request(service, self.path, WriteTag(code, self.elements, part, self.base + at,
+                                                                  handle).encode())
+                out.append(_Chunk(self, service, msg, self.base + at, 4))
+            return out
+        if m == "get_attribute_single":
+            service = CommonService.GET_ATTRIBUTE_SINGLE
+            return [_Chunk(self, service, encode_request(service, self.path), None, 64)]
+        if m == "get_attributes_all":
+            service = CommonService.GET_ATTRIBUTES_ALL
+            return [_Chunk(self, service, encode_request(service, self.path), None, 200)]
+        if m == "set_attribute_single":
+            service = CommonService.SET_ATTRIBUTE_SINGLE
+            return [_Chunk(self, service, encode_request(service, self.path, self._payload()), None, 4)]
+        if m == "service":  # any other service: op['service'] with raw op['data']
+            service = int(self.op["service"])
+            return [_Chunk(self, service, encode_request(service, self.path, bytes(self.op.get("data", b""))),
+                           None, 500)]
+        raise EncodeError(f"unknown method {m!r}")
+
+    # -- replies ------------------------------------------------------------------------------
+    def fail(self, sts: Any) -> None:
+        if not self.done:
+            self.done = True
+            self.sts = sts
+            self.val = None
+
+    def on_reply(self, engine: OperationEngine, chunk: _Chunk, rpy: Reply) -> None:
+        if self.done:
+            return
+        m = self.method
+        if m == "read":
+            self._on_read(engine, chunk, rpy)
+        elif rpy.status:
+            self.fail(_sts(rpy))
+        elif m in {"write", "set_attribute_single"}:
+            self.acked += 1
+            if self.acked >= len(self.chunks):
+                self.done, self.sts, self.val = True, 0, True
+        else:
+            ctype = type_by_code(self.tag_type) if self.tag_type else None
+            val: Any = list(rpy.data)
+            if ctype is not None:
+                with contextlib.suppress(DecodeError):
+                    val = ctype.decode(rpy.data)
+            self.done, self.sts, self.val = True, 0, val
+
+    def _on_read(self, engine: OperationEngine, chunk: _Chunk, rpy: Reply) -> None:
+        if rpy.status not in (0, _PARTIAL):
+            self.fail(_sts(rpy))
+            return
+        try:
+            code, handle, at = decode_type_word(rpy.data)
+        except DecodeError:
+            self.fail(_BAD_REPLY)
+            return
+        data = rpy.data[at:]
+        if self.type_code is None:
+            self.type_code, self.handle = code, handle
+            ctype = type_by_code(code)
+            self.size = ctype.size if ctype is not None else 0
+            if code == STRUCTURE and handle == LOGIX_STRING_HANDLE:
+                self.size = _LOGIX_STRING.size
+            self.target = self.elements * self.size if self.size else None
+        off = chunk.offset or 0
+        self.pieces[off] = data
+        end = off + len(data)
+        if rpy.status == 0:
+            self.final = end if self.final is None else max(self.final, end)
+        elif not data:
+            self.fail(_sts(rpy))  # partial transfer that transfers nothing: never finishes
+            return
+        else:
+            self._continue(engine, off, end, len(data))
+        target = self.target if self.target is not None else self.final
+        if target is not None and self._covered() >= target:
+            self._finish(target)
+
+    def _continue(self, engine: OperationEngine, off: int, end: int, step: int) -> None:
+        """Request what follows a partial transfer ending at byte ``end``."""
+        target = self.target
+        if target is not None and end >= target:
+            return
+        if any(off < s <= end for s in self.requested):
+            return
+        offsets = [end]
+        if target is not None and len(self.requested) == 1:  # first fragment: ask for all the rest now
+            offsets = list(range(end, target, step))
+        chunks = []
+        for o in offsets:
+            self.requested.add(o)
+            size = min(step, target - o) if target is not None else step
+            msg = encode_request(LogixService.READ_TAG_FRAGMENTED, self.path, ReadTag(self.elements, o).encode())
+            chunks.append(_Chunk(self, LogixService.READ_TAG_FRAGMENTED, msg, o, 6 + size))
+        engine.follow_up(chunks)
+
+    def _covered(self) -> int:
+        at = self.base
+        pieces = self.pieces
+        for off in sorted(pieces):
+            if off > at:
+                break
+            at = max(at, off + len(pieces[off]))
+        return at
+
+    def _assemble(self, target: int) -> bytes:
+        if len(self.pieces) == 1:
+            (data,) = self.pieces.values()
+            return data[: target - self.base]
+        buf = bytearray()
+        at = self.base
+        for off in sorted(self.pieces):
+            piece = self.pieces[off]
+            if off + len(piece) > at:
+                buf += piece[at - off :]
+                at = off + len(piece)
+        return bytes(buf[: target - self.base])
+
+    def _finish(self, target: int) -> None:
+        data = self._assemble(target)
+        self.pieces = {}
+        self.done, self.sts = True, 0
+        self.val = decode_value(self.type_code, self.handle, data)
+
+
+class _Txn:
+    __slots__ = ("addressing", "chunks", "frame", "idx", "msp", "peer", "reply", "rpy", "send")
+
+    def __init__(self, idx: int, chunks: list[_Chunk], msp: bool) -> None:
+        self.idx = idx
+        self.chunks = chunks
+        self.msp = msp
+        self.rpy: Any = None
+        self.frame: Encapsulation | None = None
+        self.peer: Any = None
+        self.send: SendData | None = None
+        self.reply: Reply | None = None
+
+
+class OperationEngine:
+    """Pipelined, packed, fragment-following execution of operations over one session (no I/O).
+
+    A driver loop calls :meth:`outgoing` and sends what it returns, feeds every reply frame to
+    :meth:`receive`, and takes finished results from :meth:`results` until :attr:`finished`.
+    """
+
+    def __init__(self, core: ClientCore, operations: Iterable[Mapping[str, Any]], *, depth: int = 1,
+                 multiple: int = 0, fragment: bool = False, index: int | None = None,
+                 addressing: Addressing | None = None, lookahead: int = 512) -> None:
+        self.core = core
+        self.addressing = addressing or core.addressing
+        self.depth = max(1, int(depth or 1))
+        self.multiple = max(0, int(multiple or 0))
+        self.fragment = bool(fragment)
+        self._index = core._context if index is None else int(index)
+        self._ops: Iterator[Mapping[str, Any]] = iter(operations)
+        self._exhausted = False
+        self._seq = 0
+        self._queue: collections.deque[_Chunk] = collections.deque()
+        self._order: collections.deque[_Op] = collections.deque()
+        self.inflight: dict[bytes, _Txn] = {}
+        self.lookahead = max(lookahead, self.depth * 4)
+        self.requests = 0
+        self.stray = 0
+        self._addr_cache: dict[Any, Addressing] = {}
+
+    # -- scheduling ------------------------------------------------------------------------------
+    def _op_addressing(self, op: Mapping[str, Any]) -> Addressing:
+        keys = ("route_path", "send_path", "priority_time_tick", "timeout_ticks")
+        if not any(op.get(k) is not None for k in keys):
+            return self.addressing
+        key = repr([op.get(k, _MISSING) for k in keys])
+        found = self._addr_cache.get(key)
+        if found is None:
+            try:
+                found = self.addressing.with_options(**{k: op[k] for k in keys if op.get(k) is not None})
+            except EncodeError as exc:
+                raise OperationError(f"operation {dict(op)!r}: {exc}") from None
+            self._addr_cache[key] = found
+        return found
+
+    def _pull(self) -> bool:
+        """Start the next operation; False when there are none (or too many are unfinished)."""
+        if self._exhausted or len(self._order) >= self.lookahead:
+            return False
+        try:
+            op = next(self._ops)
+        except StopIteration:
+            self._exhausted = True
+            return False
+        if not isinstance(op, dict):
+            op = dict(op)
+        started = _Op(self._seq, op, self._op_addressing(op), self.fragment)
+        self._seq += 1
+        self._order.append(started)
+        self._queue.extend(started.chunks)
+        return True
+
+    def _peek(self) -> _Chunk | None:
+        queue = self._queue
+        while True:
+            while queue and queue[0].op.done:
+                queue.popleft()
+            if queue:
+                return queue[0]
+            if not self._pull():
+                return None
+
+    def follow_up(self, chunks: list[_Chunk]) -> None:
+        """Queue an operation's next requests ahead of operations not yet started."""
+        self._queue.extendleft(reversed(chunks))
+
+    def _next_transaction(self) -> list[_Chunk]:
+        first = self._peek()
+        if first is None:
+            return []
+        self._queue.popleft()
+        chunks = [first]
+        if self.multiple:
+            addressing = first.op.addressing
+            req = 8 + len(first.message)
+            rpy = 8 + first.reply_size
+            while True:
+                nxt = self._peek()
+                if nxt is None or nxt.op.addressing is not addressing:
+                    break
+                if req + 2 + len(nxt.message) > self.multiple or rpy + 2 + nxt.reply_size > REPLY_LIMIT:
+                    break
+                self._queue.popleft()
+                chunks.append(nxt)
+                req += 2 + len(nxt.message)
+                rpy += 2 + nxt.reply_size
+        return chunks
+
+    def outgoing(self) -> list[bytes]:
+        """Frames to send now, keeping up to ``depth`` transactions in flight."""
+        frames = []
+        while len(self.inflight) < self.depth:
+            chunks = self._next_transaction()
+            if not chunks:
+                break
+            idx = self._index
+            self._index += 1
+            msp = len(chunks) > 1
+            if msp:
+                message = encode_request(_MSP, _MR_PATH, encode_multiple([c.message for c in chunks]))
+            else:
+                message = chunks[0].message
+            context = _CONTEXT.pack(idx & 0xFFFFFFFFFFFFFFFF)
+            self.inflight[context] = _Txn(idx, chunks, msp)
+            for c in chunks:
+                if c.op.idx < 0:
+                    c.op.idx = idx
+            frames.append(self.core.send_frame(chunks[0].op.addressing.wrap(message), context))
+            self.requests += 1
+            self.core.requests += 1
+            self.core._context = max(self.core._context, self._index)
+        return frames
+
+    # -- replies ---------------------------------------------------------------------------------
+    def receive(self, frame: Encapsulation, peer: Any = None) -> bool:
+        """Take one reply frame; False if it answers no request of this engine."""
+        txn = self.inflight.pop(frame.context, None)
+        if txn is None:
+            self.stray += 1
+            return False
+        txn.frame, txn.peer = frame, peer
+        chunks = txn.chunks
+        for c in chunks:
+            c.op.frame, c.op.txn = frame, txn
+        if frame.status:
+            for c in chunks:
+                c.op.fail(frame.status)
+            return True
+        try:
+            txn.send = send = decode_send_data(frame.data)
+            item = send.message
+            if item is None:
+                raise DecodeError("no data item", 0)
+            txn.reply = rpy = decode_reply(item.data)
+        except DecodeError:
+            for c in chunks:
+                c.op.fail(_BAD_REPLY)
+            return True
+        expected = _MSP if txn.msp else chunks[0].service
+        if rpy.service != expected:  # eg. the Unconnected Send itself failed (route path refused)
+            for c in chunks:
+                c.op.fail(_sts(rpy) if rpy.status else _BAD_REPLY)
+            return True
+        if not txn.msp:
+            chunks[0].op.on_reply(self, chunks[0], rpy)
+            return True
+        try:
+            spans = decode_multiple(rpy.data) if rpy.data else []
+            if len(spans) != len(chunks):
+                raise DecodeError("Multiple Service Packet reply count differs", 0)
+            replies = [decode_reply(rpy.data, a, b) for a, b in spans]
+        except DecodeError:
+            for c in chunks:
+                c.op.fail(_sts(rpy) if rpy.status else _BAD_REPLY)
+            return True
+        for c, r in zip(chunks, replies):
+            c.op.on_reply(self, c, r)
+        return True
+
+    def fail_all(self, sts: Any) -> None:
+        """Fail everything in flight or queued (the transport is gone)."""
+        for txn in self.inflight.values():
+            for c in txn.chunks:
+                c.op.fail(sts)
+        self.inflight.clear()
+        for op in self._order:
+            op.fail(sts)
+        self._queue.clear()
+
+    def results(self) -> list[Result]:
+        """Finished results, in operation order (each exactly once)."""
+        out: list[Result] = []
+        order = self._order
+        while order and order[0].done:
+            op = order.popleft()
+            txn = op.txn
+            rpy = None
+            if txn is not None:
+                if txn.rpy is None and txn.frame is not None:
+                    txn.rpy = frame_dotdict(txn.frame, txn.peer, txn.send, txn.reply)
+                rpy = txn.rpy
+            out.append((op.idx, op.dsc, op.op, rpy, op.sts, op.val))
+        return out
+
+    @property
+    def finished(self) -> bool:
+        """True once every operation has been answered and its result taken."""
+        return not self.inflight and not self._order and self._peek() is None
+
+    @property
+    def waiting(self) -> bool:
+        """True while replies are still expected."""
+        return bool(self.inflight)
+
+
+def operation_messages(op: dict[str, Any], addressing: Addressing, fragment: bool = False) -> list[bytes]:
+    """The CIP request(s) one operation starts with, wrapped per ``addressing`` (for the low-level methods)."""
+    return [addressing.wrap(c.message) for c in _Op(0, op, addressing, fragment).chunks]
+
+
+def validate(results: Iterable[Result], *, validating: bool = False, printing: bool = False,
+             log: Any = None, out: Any = None) -> Iterator[Result]:
+    """Log/print each result as the documents show (``SCADA[1-1] == [0]: 'OK'``); with
+    ``validating``, a successful write yields the data written instead of True."""
+    from .replies import result_line
+
+    for idx, dsc, req, rpy, sts, value in results:
+        val = value
+        if validating and val is True and req.get("method") in ("write", "set_attribute_single"):
+            val = req.get("data", val)
+        if printing or log is not None:
+            line = result_line(dsc, req, sts, val)
+            if printing:
+                print(line, file=out, flush=True)
+            if log is not None:
+                (log.info if val is not None else log.warning)(line)
+        yield idx, dsc, req, rpy, sts, val
+
+
+def request_dotdict(frame: bytes, op: Mapping[str, Any] | None = None) -> dotdict:
+    """What the low-level methods return: the request as sent, and its operation."""
+    d = dotdict(enip=dotdict(input=frame, length=len(frame) - 24,
+                             sender_context=dotdict(input=frame[12:20])))
+    if op is not None:
+        for key, value in op.items():
+            d[key] = value
+    return d
