@@ -24,8 +24,8 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 
 from cpppo.modbus import Faults, Table
 
-SLOW = 0.3  # server delay per read
-IMPATIENT = 0.2  # client timeout, shorter than SLOW
+SLOW = 0.75  # server delay per read: lands in the middle of the second read's wait
+IMPATIENT = 0.5  # client timeout, shorter than SLOW
 
 
 class _PymodbusTcpServer:
@@ -61,9 +61,9 @@ def test_tcp_client_receive_timeout_is_honoured():
             client.close()
 
 
-def _second_read_after_a_timeout(port: int) -> list[int] | None:
+def _second_read_after_a_timeout(port: int, timeout: float = IMPATIENT) -> list[int] | None:
     """Read 40001 (times out), then at once 40002; return what the client got for 40002."""
-    client = ModbusTcpClient("127.0.0.1", port=port, timeout=IMPATIENT, retries=0)
+    client = ModbusTcpClient("127.0.0.1", port=port, timeout=timeout, retries=0)
     try:
         with pytest.raises(ModbusIOException):
             client.read_holding_registers(0, count=1)
@@ -76,13 +76,20 @@ def _second_read_after_a_timeout(port: int) -> list[int] | None:
 
 
 def test_pymodbus_server_labels_a_late_reply_with_the_next_transaction_id():
-    async def slow(*_args):
-        await asyncio.sleep(SLOW)
+    second_arrived = asyncio.Event()
 
-    device = SimDevice(0, simdata=[SimData(0, values=[100, 101], datatype=DataType.REGISTERS)], action=slow)
+    async def hold(_function, _start, address, *_rest):
+        # No clocks: 40001 is answered only once the request for 40002 is in; 40002 after that.
+        if address == 0:
+            await second_arrived.wait()
+        else:
+            second_arrived.set()
+            await asyncio.sleep(5)
+
+    device = SimDevice(0, simdata=[SimData(0, values=[100, 101], datatype=DataType.REGISTERS)], action=hold)
     server = _PymodbusTcpServer(device)
     try:
-        assert _second_read_after_a_timeout(server.port) == [100]  # 40001's value, given for 40002
+        assert _second_read_after_a_timeout(server.port, timeout=1.0) == [100]  # 40001's, given for 40002
     finally:
         server.stop()
 

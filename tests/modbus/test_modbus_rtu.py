@@ -71,7 +71,7 @@ def test_pymodbus_client_against_our_rtu_simulator(rtu_simulator, rtu_client):
 
 def test_other_units_on_the_line_get_silence(rtu_simulator, rtu_client):
     rtu_simulator("40001=1")
-    client = rtu_client(timeout=0.2)
+    client = rtu_client(timeout=1.0)
     with pytest.raises(ModbusIOException):
         client.read_holding_registers(0, count=1, device_id=7)
     assert client.read_holding_registers(0, count=1, device_id=1).registers == [1]  # line still fine
@@ -95,7 +95,7 @@ def test_noise_before_requests_our_simulator_finds_the_frame(pty_line, rtu_simul
 def test_noise_before_requests_defeats_pymodbus_serial_server(pty_line, rtu_client):
     device = SimDevice(1, simdata=[SimData(0, count=4, values=5, datatype=DataType.REGISTERS)])
     with _PymodbusSerialServer(device, pty_line.server_port):
-        client = rtu_client(timeout=0.3)
+        client = rtu_client(timeout=1.0)
         assert client.read_holding_registers(0, count=1, device_id=1).registers == [5]  # clean line
         pty_line.noise_to_server = NOISE
         with pytest.raises(ModbusIOException):
