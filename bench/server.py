@@ -11,9 +11,11 @@ connection carrying a registered session:
 Every request is a plain SendRRData Read Tag of one DINT, built once with :mod:`cpppo.enip.frames`.
 Each load gets a warm-up, then several timed runs; the table shows the median requests/s with the
 min and max, and the server's CPU time per request (user+system from /proc/<pid>/stat, Linux).
-No figure is asserted.  Usage::
+When the reference implementation (cpppo 5.2.5, see ``bench/_refvenv.py``) is available, its
+``python -m cpppo.server.enip`` is measured the same way for comparison.  No figure is asserted.
+Usage::
 
-    .venv/bin/python bench/server.py [--quick] [--seconds S] [--runs N]
+    .venv/bin/python bench/server.py [--quick] [--seconds S] [--runs N] [--no-reference]
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import statistics
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,10 +52,30 @@ _CIP_STATUS_AT = 18
 class Server:
     """The simulator in its own process; ``cpu()`` is its user+system CPU seconds so far."""
 
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "cpppo.server.enip", "-a", "127.0.0.1:0", f"{TAG}=DINT", "OTHER=INT[100]"],
-            stdout=subprocess.PIPE, text=True)
+    def __init__(self, python: str | None = None) -> None:
+        self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        tags = [f"{TAG}=DINT", "OTHER=INT[100]"]
+        if python is not None:  # the reference: a port picked here, run away from our source tree
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            self.proc = subprocess.Popen([python, "-m", "cpppo.server.enip", "-a", f"127.0.0.1:{port}", *tags],
+                                         cwd=tempfile.gettempdir(), stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL)
+            self.address = ("127.0.0.1", port)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    socket.create_connection(self.address, timeout=1).close()
+                    return
+                except OSError:
+                    if self.proc.poll() is not None:
+                        raise RuntimeError("the reference simulator exited") from None
+                    time.sleep(0.1)
+            self.stop()
+            raise RuntimeError("the reference simulator did not listen")
+        self.proc = subprocess.Popen([sys.executable, "-m", "cpppo.server.enip", "-a", "127.0.0.1:0", *tags],
+                                     stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         deadline = time.monotonic() + 30
         port = None
@@ -66,7 +89,6 @@ class Server:
         if port is None:
             raise RuntimeError("the simulator did not say where it listens")
         self.address = ("127.0.0.1", port)
-        self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
     def cpu(self) -> float | None:
         try:
@@ -214,27 +236,43 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="short runs (a smoke test of the benchmark)")
     ap.add_argument("--seconds", type=float, help="length of each timed run")
     ap.add_argument("--runs", type=int, help="timed runs per load")
+    ap.add_argument("--no-reference", action="store_true", help="skip the reference implementation")
     args = ap.parse_args(argv)
     seconds = args.seconds or (0.3 if args.quick else 2.0)
     runs = args.runs or (3 if args.quick else 5)
     warmup = 0.2 if args.quick else 1.0
 
-    server = Server()
-    try:
-        print(f"cpppo simulator (pid {server.proc.pid}) at {server.address[0]}:{server.address[1]}; "
-              f"single-tag Read Tag of a DINT; {runs} runs of {seconds:g} s after {warmup:g} s warm-up")
-        print()
-        print(f"{'in flight':>9}  {'requests/s median':>18}  {'(min - max)':>19}  {'server CPU us/request':>22}")
-        for depth in (1, 20):
-            result = measure(server, depth, seconds, runs, warmup)
-            rates = result["rates"]
-            cpu = f"{statistics.median(result['cpu']):.1f}" if result["cpu"] else "n/a"
-            spread = f"({min(rates):,.0f} - {max(rates):,.0f})"
-            print(f"{depth:>9}  {statistics.median(rates):>18,.0f}  {spread:>19}  {cpu:>22}")
-            if result["failures"]:
-                print(f"           {result['failures']} replies carried an error status!")
-    finally:
-        server.stop()
+    servers: list[tuple[str, str | None]] = [("cpppo", None)]
+    if not args.no_reference:
+        try:
+            sys.path.insert(0, str(Path(__file__).resolve().parent))
+            from _refvenv import ref_python
+
+            servers.append(("cpppo 5.2.5", str(ref_python())))
+        except Exception as exc:  # no network, no PyPI: skip the comparison
+            print(f"(reference unavailable: {exc})", file=sys.stderr)
+
+    print(f"single-tag Read Tag of a DINT over loopback; {runs} runs of {seconds:g} s after {warmup:g} s warm-up")
+    print()
+    print(f"{'server':<12} {'in flight':>9}  {'requests/s median':>18}  {'(min - max)':>19}  "
+          f"{'server CPU us/request':>22}")
+    for label, python in servers:
+        try:
+            server = Server(python)
+        except RuntimeError as exc:
+            print(f"{label:<12} ({exc})")
+            continue
+        try:
+            for depth in (1, 20):
+                result = measure(server, depth, seconds, runs, warmup)
+                rates = result["rates"]
+                cpu = f"{statistics.median(result['cpu']):.1f}" if result["cpu"] else "n/a"
+                spread = f"({min(rates):,.0f} - {max(rates):,.0f})"
+                print(f"{label:<12} {depth:>9}  {statistics.median(rates):>18,.0f}  {spread:>19}  {cpu:>22}")
+                if result["failures"]:
+                    print(f"{'':<12} {result['failures']} replies carried an error status!")
+        finally:
+            server.stop()
     return 0
 
 
