@@ -16,7 +16,7 @@ import socket
 import threading
 
 import pytest
-from conftest import make_store
+from modbus_support import make_store
 from pymodbus.client import ModbusTcpClient
 from pymodbus.exceptions import ModbusIOException
 from pymodbus.server import ModbusTcpServer

@@ -8,7 +8,7 @@ import socket
 import threading
 
 import pytest
-from conftest import wait_for
+from modbus_support import wait_for
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 

@@ -13,7 +13,7 @@ import asyncio
 import threading
 
 import pytest
-from conftest import make_store, wait_for
+from modbus_support import make_store, wait_for
 from pymodbus.client import ModbusSerialClient
 from pymodbus.exceptions import ModbusIOException
 from pymodbus.framer import FramerType

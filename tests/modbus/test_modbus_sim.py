@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_store
+from modbus_support import make_store
 from pymodbus.client import ModbusTcpClient
 from pymodbus.exceptions import ModbusIOException
 
