@@ -2,7 +2,7 @@
 
 Each test states the pymodbus behaviour and, where it is still wrong, that ours is right:
 
-* TCP client timeouts on receive: fixed in pymodbus 3 (a silent server raises, no hang).
+* TCP client timeouts on connect and receive: fixed in pymodbus 3 (no hang).
 * Replies to overlapping requests: still wrong in pymodbus's server (a late reply goes out with
   the next request's transaction id); our simulator's request handler answers each correctly.
 * Sparse data: pymodbus's bit blocks answer for bits nobody configured; our store refuses them.
@@ -22,7 +22,7 @@ from pymodbus.exceptions import ModbusIOException
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from cpppo.modbus import Faults, Table
+from cpppo.modbus import Faults, ModbusOffline, Table, poller_modbus
 
 SLOW = 0.75  # server delay per read: lands in the middle of the second read's wait
 IMPATIENT = 0.5  # client timeout, shorter than SLOW
@@ -59,6 +59,38 @@ def test_tcp_client_receive_timeout_is_honoured():
                 client.read_holding_registers(0, count=1)
         finally:
             client.close()
+
+
+def test_tcp_connect_timeout_is_honoured():
+    """A listener whose accept queue is full drops SYNs: connect can only end by timing out."""
+    with socket.socket() as full:
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        port = full.getsockname()[1]
+        queued = []
+        try:
+            for _ in range(8):  # fill the accept queue until a connect blocks
+                probe = socket.socket()
+                probe.settimeout(0.2)
+                queued.append(probe)
+                try:
+                    probe.connect(("127.0.0.1", port))
+                except TimeoutError:
+                    break
+            else:
+                raise AssertionError("accept queue never filled")
+            client = ModbusTcpClient("127.0.0.1", port=port, timeout=0.3, retries=0)
+            assert client.connect() is False
+            poller = poller_modbus("full", host="127.0.0.1", port=port, timeout=0.3)
+            try:
+                with pytest.raises(ModbusOffline, match="cannot connect"):
+                    poller.write(40001, 1)
+            finally:
+                poller.stop()
+                poller.join(5)
+        finally:
+            for probe in queued:
+                probe.close()
 
 
 def _second_read_after_a_timeout(port: int, timeout: float = IMPATIENT) -> list[int] | None:
