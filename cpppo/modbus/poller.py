@@ -270,7 +270,7 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
         with self._state:
             if self._plan is None:
                 self._plan = self._make_plan()
-            plan = self._plan
+            plan = list(self._plan)  # _refused may split entries of self._plan meanwhile
         for read in plan:
             if self._stopping.is_set():
                 return

@@ -252,6 +252,7 @@ class Simulator:
         if self._thread is not None:
             raise RuntimeError("simulator already started")
         self._ready.clear()
+        self._error = None
 
         def run() -> None:
             try:
