@@ -130,3 +130,17 @@ def test_generic_messages_connected_and_unconnected_and_list_identity(plc):
     identity = CIPDriver.list_identity(f"{host}:{port}")
     assert identity["product_name"] == "1756-L61/B LOGIX5561"
     assert identity["serial"] == "006c061a"
+
+
+def test_nested_structures_and_string_members():
+    udts = ["Motor = Speed:REAL, Label:STRING", "Line = Name:STRING, Motors:Motor[4], Total:LINT"]
+    with Simulator(["NAME=STRING", "L1=Line"], udts=udts) as plc:
+        plc["NAME"] = "abc"
+        with driver(plc) as d:
+            assert d.read("NAME.LEN").value == 3
+            assert d.read("NAME.DATA[0]{3}").value == [97, 98, 99]
+            assert d.write("NAME.LEN", 2).error is None
+            assert d.write("L1.Motors[2].Label", "deep").error is None
+            assert d.read("L1.Motors[2]").value == {"Speed": 0.0, "Label": "deep"}
+        assert plc["NAME"] == "ab"
+        assert plc["L1"]["Motors"][2]["Label"] == "deep"
