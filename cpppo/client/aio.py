@@ -28,7 +28,8 @@ from ..cip.types import type_by_name
 from ..dotdict import dotdict
 from ..enip.encapsulation import Command, Encapsulation, decode_frame
 from ..errors import CommunicationError, CpppoError, DecodeError
-from .core import MISSING, Addressing, ClientCore
+from .connection import Connection, closed, forward_close_message, forward_open_message, opened
+from .core import MISSING, Addressing, ClientCore, context_bytes
 from .engine import OperationEngine, Result, validate
 from .operations import parse_operation, parse_path
 from .replies import frame_dotdict, status_text
@@ -53,8 +54,11 @@ class AsyncConnector:
     def __init__(self, host: str = "localhost", port: int = 44818, timeout: float | None = None, *,
                  route_path: Any = MISSING, send_path: Any = MISSING, simple: bool = False,
                  priority_time_tick: int | None = None, timeout_ticks: int | None = None,
-                 source_address: tuple[str, int] | None = None) -> None:
+                 source_address: tuple[str, int] | None = None, connected: bool = False,
+                 connection_size: int = 4002) -> None:
         self.addr = (host, int(port))
+        self.connected = connected
+        self.connection_size = connection_size
         self.timeout = timeout
         self.source_address = source_address
         self.core = ClientCore(Addressing.of(route_path, send_path, simple=simple,
@@ -88,6 +92,8 @@ class AsyncConnector:
             self._send(self.core.register_frame())
             frame = await self._frame(self.timeout, "RegisterSession")
             self.core.registered(frame)
+            if self.connected:
+                await self.forward_open(self.connection_size)
         except BaseException:
             await self.close()
             raise
@@ -97,6 +103,11 @@ class AsyncConnector:
         writer, self.writer = self.writer, None
         if writer is None:
             return
+        if self.core.connection is not None:
+            self.writer = writer
+            with contextlib.suppress(CpppoError, OSError):
+                await self.forward_close(timeout=1.0)
+            self.writer = None
         if self.core.session:
             with contextlib.suppress(OSError):
                 writer.write(self.core.unregister_frame())
@@ -141,6 +152,30 @@ class AsyncConnector:
         while not self._pending:
             self._pending.extend(await self._receive(timeout, waiting))
         return self._pending.pop(0)
+
+    # -- connected messaging ---------------------------------------------------------------------
+    async def _request(self, message: bytes, timeout: float | None, what: str) -> Encapsulation:
+        context = context_bytes(self.core.next_context())
+        self._send(self.core.send_frame(message, context))
+        for _ in range(1000):
+            frame = await self._frame(self.timeout if timeout is None else timeout, what)
+            if frame.context == context:
+                return frame
+        raise CommunicationError(f"no reply to {what}")  # pragma: no cover - 1000 unrelated frames
+
+    async def forward_open(self, size: int = 4002, *, large: bool | None = None,
+                           timeout: float | None = None) -> Connection:
+        """Open a class 3 connection; later operations travel connected (SendUnitData)."""
+        async with self._lock:
+            message, fo = forward_open_message(self.core.addressing.route_path, size, large)
+            self.core.connection = opened(await self._request(message, timeout, "Forward Open"), fo)
+            return self.core.connection
+
+    async def forward_close(self, timeout: float | None = None) -> None:
+        async with self._lock:
+            conn, self.core.connection = self.core.connection, None
+            if conn is not None:
+                closed(await self._request(forward_close_message(conn), timeout, "Forward Close"))
 
     # -- operations ------------------------------------------------------------------------------
     async def pipeline(self, operations: Iterable[Mapping[str, Any]], *, depth: int = 1, multiple: int = 0,

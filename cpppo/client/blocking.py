@@ -21,6 +21,7 @@ from ..cip.services import ConnectionManagerService
 from ..dotdict import dotdict
 from ..enip.encapsulation import Command, Encapsulation, decode_frame
 from ..errors import CommunicationError, DecodeError
+from .connection import Connection, closed, forward_close_message, forward_open_message, opened
 from .core import MISSING, Addressing, ClientCore, context_bytes
 from .engine import OperationEngine, Result, operation_messages, request_dotdict, validate
 from .operations import parse_path
@@ -298,20 +299,60 @@ class client:  # the documented (lower-case) name
 
 
 class connector(client):  # the documented (lower-case) name
-    """A registered session (TCP) or a UDP channel, with the documented operation methods."""
+    """A registered session (TCP) or a UDP channel, with the documented operation methods.
+
+    With ``connected=True`` it also opens a class 3 connection (a Large Forward Open of
+    ``connection_size`` bytes), and operations then travel as connected SendUnitData requests.
+    """
 
     def __init__(self, host: str | None = None, port: int | None = None, timeout: float | None = None,  # noqa: PLR0917 - documented signature
                  dialect: Any = None, udp: bool = False, broadcast: bool = False, source_address: Any = None,
-                 profiler: Any = None, **kwds: Any) -> None:
+                 profiler: Any = None, *, connected: bool = False, connection_size: int = 4002,
+                 **kwds: Any) -> None:
         super().__init__(host, port, timeout, dialect, udp, broadcast, source_address, profiler, **kwds)
         if not self.udp:
             try:
                 self.register(timeout)
+                if connected:
+                    self.forward_open(connection_size, timeout=timeout)
             except BaseException:
                 self.close()
                 raise
 
+    def _request(self, message: bytes, timeout: float | None, what: str) -> Encapsulation:
+        context = context_bytes(self.core.next_context())
+        self.send(self.core.send_frame(message, context))
+        wait = self.timeout if timeout is None else timeout
+        deadline = None if wait is None else time.monotonic() + wait
+        for _ in range(1000):
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            got = self.next_frame(left)
+            if got is None:
+                break
+            if got[0].context == context:
+                return got[0]
+        raise CommunicationError(f"no reply to {what} from {self.addr[0]}:{self.addr[1]}"
+                                 + (f" within {wait}s" if wait is not None else ""))
+
+    def forward_open(self, size: int = 4002, *, large: bool | None = None, timeout: float | None = None,
+                     route_path: Any = MISSING) -> Connection:
+        """Open a class 3 connection to the Message Router (along the route path); later operations use it."""
+        route = self.core.addressing.route_path if route_path is MISSING else \
+            self.core.addressing.with_options(route_path=route_path).route_path
+        message, fo = forward_open_message(route, size, large)
+        self.core.connection = opened(self._request(message, timeout, "Forward Open"), fo)
+        return self.core.connection
+
+    def forward_close(self, timeout: float | None = None) -> None:
+        """Close the connection (operations go unconnected again)."""
+        conn, self.core.connection = self.core.connection, None
+        if conn is not None and self.conn is not None and not self.eof:
+            closed(self._request(forward_close_message(conn), timeout, "Forward Close"))
+
     def close(self) -> None:
+        if self.core.connection is not None:
+            with contextlib.suppress(CommunicationError):
+                self.forward_close(timeout=1.0 if self.timeout is None else min(self.timeout, 1.0))
         self.unregister()
         super().close()
 

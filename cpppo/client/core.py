@@ -24,10 +24,11 @@ from ..cip.epath import Logical, Path, Port, encode_path, parse_route_path, path
 from ..cip.message import encode_request
 from ..cip.services import CommonService, ConnectionManagerService
 from ..cip.status import GeneralStatus
-from ..enip.cpf import NullAddress, SendData, UnconnectedData
+from ..enip.cpf import ConnectedAddress, ConnectedData, NullAddress, SendData, UnconnectedData
 from ..enip.encapsulation import MAX_LENGTH, Command, Encapsulation, RegisterSession
 from ..enip.framer import Framer
 from ..errors import CommunicationError, EncodeError
+from .connection import Connection
 from .operations import parse_path
 
 __all__ = [
@@ -146,7 +147,9 @@ class ClientCore:
         self.session = 0
         self.framer = Framer(max_frame)
         self._context = 0
+        self._sequence = 0
         self.requests = 0  # CIP requests sent by operation engines on this session
+        self.connection: Connection | None = None  # an open class 3 connection (Forward Open)
 
     def next_context(self) -> int:
         self._context += 1
@@ -177,6 +180,15 @@ class ClientCore:
         """A SendRRData frame carrying ``message`` (already wrapped in an Unconnected Send if wanted)."""
         data = SendData((NullAddress(), UnconnectedData(message)), 0, timeout).encode()
         return Encapsulation(Command.SEND_RR_DATA, self.session, 0, context_bytes(context), 0, data).encode()
+
+    def unit_frame(self, message: bytes, context: int | bytes = 0) -> tuple[int, bytes]:
+        """A SendUnitData frame carrying ``message`` on the open connection: (sequence count, frame)."""
+        if self.connection is None:
+            raise CommunicationError("no connection is open (Forward Open first)")
+        self._sequence = (self._sequence + 1) & 0xFFFF
+        data = SendData((ConnectedAddress(self.connection.o_t_id), ConnectedData(self._sequence, message))).encode()
+        frame = Encapsulation(Command.SEND_UNIT_DATA, self.session, 0, context_bytes(context), 0, data).encode()
+        return self._sequence, frame
 
     def receive_data(self, data: bytes) -> list[Encapsulation]:
         """Feed received TCP bytes; return the frames they completed."""

@@ -30,9 +30,9 @@ from ..cip.services import CommonService, LogixService
 from ..cip.status import GeneralStatus
 from ..cip.types import STRUCTURE, TypeCode, decode_type_word, type_by_code
 from ..dotdict import dotdict
-from ..enip.cpf import SendData, decode_send_data
-from ..enip.encapsulation import Encapsulation
-from ..errors import DecodeError, EncodeError
+from ..enip.cpf import ConnectedData, SendData, decode_send_data
+from ..enip.encapsulation import Command, Encapsulation
+from ..errors import CommunicationError, DecodeError, EncodeError
 from .core import MISSING, REPLY_LIMIT, REQUEST_LIMIT, Addressing, ClientCore
 from .operations import OperationError, describe
 from .replies import frame_dotdict
@@ -41,6 +41,7 @@ from .values import _LOGIX_STRING, LOGIX_STRING_HANDLE, decode_value, encode_log
 __all__ = ["OperationEngine", "Result", "operation_messages", "request_dotdict", "validate"]
 
 _CONTEXT = struct.Struct("<Q")
+_SEQUENCE = struct.Struct("<H")
 _MR_PATH = encode_path((Logical("class", 0x02), Logical("instance", 1)))
 _MSP = CommonService.MULTIPLE_SERVICE_PACKET
 _PARTIAL = GeneralStatus.PARTIAL_TRANSFER
@@ -91,12 +92,42 @@ class _Chunk:
 class _Op:
     """An operation in progress: its requests, the fragments received, and finally its result."""
 
-    __slots__ = ("acked", "addressing", "base", "chunks", "done", "dsc", "elements", "final", "frame",
-                 "handle", "idx", "method", "op", "path", "peer", "pieces", "requested", "seq", "size",
-                 "sts", "tag_type", "target", "txn", "type_code", "val")
+    __slots__ = (
+        "acked",
+        "addressing",
+        "base",
+        "chunks",
+        "connected",
+        "done",
+        "dsc",
+        "elements",
+        "final",
+        "frame",
+        "handle",
+        "idx",
+        "method",
+        "op",
+        "path",
+        "peer",
+        "pieces",
+        "reply_limit",
+        "request_limit",
+        "requested",
+        "seq",
+        "size",
+        "sts",
+        "tag_type",
+        "target",
+        "txn",
+        "type_code",
+        "val",
+    )
 
-    def __init__(self, seq: int, op: dict[str, Any], addressing: Addressing, fragment: bool) -> None:
+    def __init__(self, seq: int, op: dict[str, Any], addressing: Addressing, fragment: bool, *,
+                 connected: bool = False, limits: tuple[int, int] = (REQUEST_LIMIT, REPLY_LIMIT)) -> None:
         self.seq = seq
+        self.connected = connected
+        self.request_limit, self.reply_limit = limits
         self.op = op
         self.method = op.get("method", "read")
         self.addressing = addressing
@@ -144,7 +175,7 @@ class _Op:
             estimate = self.elements * ctype.size if ctype is not None and ctype.size else self.elements * 4
             self.requested.add(self.base)
             return [_Chunk(self, service, encode_request(service, self.path, ReadTag(
-                self.elements, self.base if frag else None).encode()), self.base, 6 + min(estimate, 500))]
+                self.elements, self.base if frag else None).encode()), self.base, 6 + min(estimate, self.reply_limit - 6))]
         if m == "write":
             if self.tag_type is None:
                 raise EncodeError("a write needs a tag_type")
@@ -157,7 +188,7 @@ class _Op:
                 payload = self._payload()
                 ctype = type_by_code(code)
                 size = ctype.size if ctype is not None else 0
-            room = REQUEST_LIMIT - len(self.path) - 16
+            room = self.request_limit - len(self.path) - 16
             if not fragment and not self.base and len(payload) <= room:
                 service = LogixService.WRITE_TAG
                 msg = encode_request(service, self.path, WriteTag(code, self.elements, payload, None, handle).encode())
@@ -292,10 +323,11 @@ class _Op:
 
 
 class _Txn:
-    __slots__ = ("addressing", "chunks", "frame", "idx", "msp", "peer", "reply", "rpy", "send")
+    __slots__ = ("addressing", "chunks", "context", "frame", "idx", "msp", "peer", "reply", "rpy", "send")
 
-    def __init__(self, idx: int, chunks: list[_Chunk], msp: bool) -> None:
+    def __init__(self, idx: int, chunks: list[_Chunk], msp: bool, context: bytes = b"") -> None:
         self.idx = idx
+        self.context = context
         self.chunks = chunks
         self.msp = msp
         self.rpy: Any = None
@@ -314,8 +346,11 @@ class OperationEngine:
 
     def __init__(self, core: ClientCore, operations: Iterable[Mapping[str, Any]], *, depth: int = 1,
                  multiple: int = 0, fragment: bool = False, index: int | None = None,
-                 addressing: Addressing | None = None, lookahead: int = 512) -> None:
+                 addressing: Addressing | None = None, lookahead: int = 512, connected: bool | None = None) -> None:
         self.core = core
+        if connected and core.connection is None:
+            raise CommunicationError("no connection is open (Forward Open first)")
+        self.connection = core.connection if connected is not False else None
         self.addressing = addressing or core.addressing
         self.depth = max(1, int(depth or 1))
         self.multiple = max(0, int(multiple or 0))
@@ -327,6 +362,7 @@ class OperationEngine:
         self._queue: collections.deque[_Chunk] = collections.deque()
         self._order: collections.deque[_Op] = collections.deque()
         self.inflight: dict[bytes, _Txn] = {}
+        self._aliases: dict[bytes, bytes] = {}  # sender context -> sequence key, for connected requests
         self.lookahead = max(lookahead, self.depth * 4)
         self.requests = 0
         self.stray = 0
@@ -358,7 +394,10 @@ class OperationEngine:
             return False
         if not isinstance(op, dict):
             op = dict(op)
-        started = _Op(self._seq, op, self._op_addressing(op), self.fragment)
+        addressing = self._op_addressing(op)
+        conn = self.connection if addressing is self.addressing else None
+        limits = (conn.request_limit, conn.reply_limit) if conn is not None else (REQUEST_LIMIT, REPLY_LIMIT)
+        started = _Op(self._seq, op, addressing, self.fragment, connected=conn is not None, limits=limits)
         self._seq += 1
         self._order.append(started)
         self._queue.extend(started.chunks)
@@ -386,13 +425,15 @@ class OperationEngine:
         chunks = [first]
         if self.multiple:
             addressing = first.op.addressing
+            limit = min(self.multiple, first.op.request_limit)
+            reply_limit = first.op.reply_limit
             req = 8 + len(first.message)
             rpy = 8 + first.reply_size
             while True:
                 nxt = self._peek()
                 if nxt is None or nxt.op.addressing is not addressing:
                     break
-                if req + 2 + len(nxt.message) > self.multiple or rpy + 2 + nxt.reply_size > REPLY_LIMIT:
+                if req + 2 + len(nxt.message) > limit or rpy + 2 + nxt.reply_size > reply_limit:
                     break
                 self._queue.popleft()
                 chunks.append(nxt)
@@ -415,11 +456,19 @@ class OperationEngine:
             else:
                 message = chunks[0].message
             context = _CONTEXT.pack(idx & 0xFFFFFFFFFFFFFFFF)
-            self.inflight[context] = _Txn(idx, chunks, msp)
+            txn = _Txn(idx, chunks, msp, context)
+            if chunks[0].op.connected:  # SendUnitData: the reply echoes the sequence count
+                sequence, frame = self.core.unit_frame(message, context)
+                key = _SEQUENCE.pack(sequence)
+                self._aliases[context] = key
+            else:
+                key = context
+                frame = self.core.send_frame(chunks[0].op.addressing.wrap(message), context)
+            self.inflight[key] = txn
             for c in chunks:
                 if c.op.idx < 0:
                     c.op.idx = idx
-            frames.append(self.core.send_frame(chunks[0].op.addressing.wrap(message), context))
+            frames.append(frame)
             self.requests += 1
             self.core.requests += 1
             self.core._context = max(self.core._context, self._index)
@@ -428,7 +477,17 @@ class OperationEngine:
     # -- replies ---------------------------------------------------------------------------------
     def receive(self, frame: Encapsulation, peer: Any = None) -> bool:
         """Take one reply frame; False if it answers no request of this engine."""
-        txn = self.inflight.pop(frame.context, None)
+        send: SendData | None = None
+        txn = None
+        if frame.command == Command.SEND_UNIT_DATA and not frame.status:
+            with contextlib.suppress(DecodeError):
+                send = decode_send_data(frame.data)
+                if isinstance(send.message, ConnectedData):
+                    txn = self.inflight.pop(_SEQUENCE.pack(send.message.sequence), None)
+        if txn is None:  # unconnected, or an encapsulation error that carries only the sender context
+            txn = self.inflight.pop(self._aliases.get(frame.context, frame.context), None)
+        if txn is not None:
+            self._aliases.pop(txn.context, None)
         if txn is None:
             self.stray += 1
             return False
@@ -441,7 +500,7 @@ class OperationEngine:
                 c.op.fail(frame.status)
             return True
         try:
-            txn.send = send = decode_send_data(frame.data)
+            txn.send = send = decode_send_data(frame.data) if send is None else send
             item = send.message
             if item is None:
                 raise DecodeError("no data item", 0)
@@ -527,7 +586,7 @@ def validate(results: Iterable[Result], *, validating: bool = False, printing: b
             if printing:
                 print(line, file=out, flush=True)
             if log is not None:
-                (log.info if val is not None else log.warning)(line)
+                log.info(line)
         yield idx, dsc, req, rpy, sts, val
 
 
