@@ -145,13 +145,13 @@ class RegisterSpec:
         """Number of registers (or bits) the spec covers."""
         return self.count * self.kind.width
 
-    def addresses(self) -> range:
-        """Every PLC-style address the spec covers."""
-        return range(self.address, self.address + self.width)
+    def addresses(self) -> list[int]:
+        """Every PLC-style address the spec covers (5 digits where they reach, else 6)."""
+        return [make_address(self.table, self.offset + i) for i in range(self.width)]
 
-    def item_addresses(self) -> range:
+    def item_addresses(self) -> list[int]:
         """The first address of each item."""
-        return range(self.address, self.address + self.width, self.kind.width)
+        return self.addresses()[:: self.kind.width]
 
     def raw_values(self, byte_order: str = "big", word_order: str = "big") -> list[int]:
         """The values as raw 16-bit words (or 0/1 bits), ready to write."""

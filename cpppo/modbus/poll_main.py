@@ -68,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.verbose)
     try:
         specs = [parse_register_spec(text) for text in args.registers]
+        for spec in specs:
+            if spec.values is not None and not spec.table.writable:
+                raise ModbusUsageError(f"{spec.address}: {spec.table.name.lower().replace('_', ' ')} "
+                                       "are read-only; they cannot be assigned")
         endpoint = parse_endpoint(args.address, args, default_host="localhost")
         if args.rate <= 0 or (args.timeout is not None and args.timeout <= 0) or args.reach < 0:
             raise ModbusUsageError("--rate and --timeout must be positive, --reach not negative")

@@ -125,3 +125,10 @@ def test_word_order_swaps_registers():
     assert kind.encode(0x12345678, byte_order="little") == [0x3412, 0x7856]
     with pytest.raises(ModbusUsageError):
         kind.encode(-1)
+
+
+def test_spec_addresses_cross_from_5_to_6_digits():
+    spec = parse_register_spec("99999:int32")
+    assert spec.addresses() == [99999, 460000]
+    assert split_address(460000) == (Table.HOLDING_REGISTERS, 59999)
+    assert parse_register_spec("40001-40004:float32").item_addresses() == [40001, 40003]
