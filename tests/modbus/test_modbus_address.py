@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import pytest
@@ -132,3 +133,30 @@ def test_spec_addresses_cross_from_5_to_6_digits():
     assert spec.addresses() == [99999, 460000]
     assert split_address(460000) == (Table.HOLDING_REGISTERS, 59999)
     assert parse_register_spec("40001-40004:float32").item_addresses() == [40001, 40003]
+
+
+_SPEC_ALPHABET = st.sampled_from([*list("0123456789-=:,.[]xabefilnorstu "), "float32", "str[", "int", "40001"])
+
+
+@given(st.one_of(st.text(max_size=40), st.lists(_SPEC_ALPHABET, max_size=20).map("".join)))
+def test_fuzz_register_spec_only_raises_usage_errors(text):
+    try:
+        spec = parse_register_spec(text)
+    except ModbusUsageError:
+        return
+    assert spec.count >= 1 and len(spec.addresses()) == spec.width
+    if spec.values is not None:
+        assert len(spec.raw_values()) == spec.width
+
+
+@given(st.text(max_size=30))
+def test_fuzz_fault_and_address_options_only_raise_usage_errors(text):
+    import argparse
+
+    from cpppo.modbus.cli import parse_endpoint
+    from cpppo.modbus.faults import parse_delay, parse_exception_spec
+
+    args = argparse.Namespace(serial=False, baudrate=19200, parity="N", stopbits=1, bytesize=8)
+    for parse in (parse_delay, parse_exception_spec, lambda t: parse_endpoint(t, args)):
+        with contextlib.suppress(ModbusUsageError):
+            parse(text)
