@@ -8,6 +8,7 @@ session through ``cpppo.server.enip.client.connector``:
   (Multiple Service Packets of up to 250 and 500 bytes);
 * a 1000-element DINT array (``ARRAY[0-999]``, 4000 bytes: several Read Tag Fragmented
   replies each) at depth 1 and 20, reported as elements (tags) per second;
+* the same over a connected session (Large Forward Open, 4002-byte replies);
 * the same single reads over a simulated 50 ms link (``--delay 0.05``), where pipelining pays;
 * when the reference implementation (cpppo 5.2.5, see ``bench/_refvenv.py``) is available, its
   own ``thruput`` tool against the same simulator, for comparison.
@@ -122,6 +123,12 @@ def main(argv: list[str] | None = None) -> int:
             for depth in (1, 20):
                 figure = measure(runs, lambda d=depth: rate(conn, ["ARRAY[0-999]"], arrays, 1000, depth=d))
                 rows.append((f"ARRAY[0-999] (DINT[1000]) reads, depth {depth:2d}", "tags/s", figure))
+        with client.connector(*server.address, timeout=10, connected=True) as conn:
+            figure = measure(runs, lambda: rate(conn, ["BENCH"], singles, 1, depth=20))
+            rows.append(("single DINT reads, connected (Large Forward Open), depth 20", "TPS", figure))
+            for depth in (1, 20):
+                figure = measure(runs, lambda d=depth: rate(conn, ["ARRAY[0-999]"], arrays, 1000, depth=d))
+                rows.append((f"ARRAY[0-999] reads, connected, depth {depth:2d}", "tags/s", figure))
         if not args.no_reference:
             for depth, multiple in ((1, 0), (20, 0), (20, 250)):
                 rows.append((f"reference cpppo 5.2.5 thruput, depth {depth:2d}, multiple {multiple:3d}", "TPS",

@@ -114,6 +114,8 @@ def test_udp_and_broadcast_list_identity(make_sim, capsys):
 def test_errors_are_one_line_and_nonzero(plc, capsys):
     status, out, err = run(capsys, "-a", "127.0.0.1:1", "SCADA")
     assert (status, out) == (1, []) and err == ["enip_client: cannot connect to 127.0.0.1:1: Connection refused"]
+    status, _, err = run(capsys, "-a", "10.255.255.1", "-t", "0.3", "SCADA")  # unreachable (or refused)
+    assert status == 1 and len(err) == 1 and err[0].startswith("enip_client: cannot connect to 10.255.255.1:44818: ")
     status, _, err = run(capsys, "-a", "nonexistent.invalid", "SCADA")
     assert status == 1 and len(err) == 1 and "unknown host" in err[0]
     with silent_server(register=False) as (host, port):
