@@ -355,7 +355,7 @@ class OperationEngine:
         self.depth = max(1, int(depth or 1))
         self.multiple = max(0, int(multiple or 0))
         self.fragment = bool(fragment)
-        self._index = core._context if index is None else int(index)
+        self._index = core._context + 1 if index is None else int(index)  # 0 is the low-level default context
         self._ops: Iterator[Mapping[str, Any]] = iter(operations)
         self._exhausted = False
         self._seq = 0

@@ -270,3 +270,11 @@ def test_closed_connection_mid_pipeline(make_sim):
     with pytest.raises(CommunicationError):
         list(c.pipeline(parse_operations(["X"] * 3)))
     c.close()
+
+
+def test_unharvested_low_level_reply_does_not_confuse_a_pipeline(plc, conn):
+    plc["SCADA"] = list(range(1000))
+    conn.read("SCADA[7]")  # its reply (sender context 0) is never harvested
+    results = list(conn.pipeline(parse_operations(["SCADA[1]", "SCADA[2]"]), depth=2))
+    assert [r[5] for r in results] == [[1], [2]]
+    assert all(r[0] > 0 for r in results)
