@@ -89,6 +89,7 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
         self._plan: list[_Read] | None = None
         self._refusals: set[_Read] = set()
         self._online = False
+        self._was_offline = False
         self._client: ModbusTcpClient | ModbusSerialClient | None = None
         self._busy = 0.0  # seconds of I/O since the load was last updated
         self._load = [0.0, 0.0, 0.0]
@@ -222,7 +223,10 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
             finally:
                 with self._state:
                     self._busy += time.monotonic() - start
-            self._online = True
+            if not self._online:
+                # first contact is routine; coming back after an outage is news
+                log.log(logging.WARNING if self._was_offline else logging.INFO, "%s: online", self)
+                self._online = True
             if getattr(response, "isError", lambda: True)():
                 self.counters.errors += 1
                 raise ModbusDeviceError(f"{self}: {what}", int(getattr(response, "exception_code", 0) or 0))
@@ -232,6 +236,7 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
     def _went_offline(self) -> None:
         if self._online:
             log.warning("%s: offline", self)
+            self._was_offline = True
         self._online = False
         with self._state:
             self._values.clear()
