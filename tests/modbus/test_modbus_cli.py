@@ -38,9 +38,10 @@ class Proc:
         for line in stream:
             self.lines.put((name, line.rstrip("\n")))
 
-    def expect(self, pattern: str, timeout: float = 10.0) -> re.Match:
+    def expect(self, pattern: str, timeout: float = 10.0, fresh: bool = False) -> re.Match:
+        """The first line matching ``pattern``; with ``fresh``, only among lines not yet seen."""
         deadline = time.monotonic() + timeout
-        for _, line in self.seen:
+        for _, line in [] if fresh else self.seen:
             if match := re.search(pattern, line):
                 return match
         while (left := deadline - time.monotonic()) > 0:
@@ -233,3 +234,16 @@ def test_modbus_poll_duration_ends_the_run(procs):
     _, match = start_sim(procs, "-a", "127.0.0.1:0", "40001=3")
     poll = procs([*POLL, "-a", f"127.0.0.1:{port_of(match)}", "-d", "0", "40001"])
     assert poll.finish() == 0
+
+
+def test_modbus_poll_shows_the_plc_going_away_and_coming_back(procs):
+    sim, match = start_sim(procs, "-a", "127.0.0.1:0", "40001=5")
+    port = port_of(match)
+    watcher = procs([*POLL, "-a", f"127.0.0.1:{port}", "-r", "0.05", "-t", "0.5", "40001"])
+    watcher.expect(r" 40001 == 5 \(was: None\)$")
+    assert sim.finish(signal.SIGINT) == 0
+    watcher.expect(r" 40001 == None \(was: 5\)$", fresh=True)
+    start_sim(procs, "-a", f"127.0.0.1:{port}", "40001=6")
+    watcher.expect(r" 40001 == 6 \(was: None\)$", fresh=True)
+    watcher.expect(r"online$")
+    assert watcher.finish(signal.SIGINT) == 0
