@@ -372,3 +372,43 @@ def decode_send_data(data: bytes | memoryview) -> SendData:
     interface, timeout = _SEND_HEAD.unpack_from(data, 0)
     items, _ = decode_cpf(data, _SEND_HEAD.size)
     return SendData(tuple(items), interface, timeout)
+
+
+# -- the two layouts nearly every request has, without building item objects ----------------------
+_UNCONNECTED = struct.Struct("<IHHHHHH")  # interface, timeout, count=2, null (type, len), 0xB2, length
+_CONNECTED = struct.Struct("<IHHHHIHHH")  # ..., 0xA1, 4, connection id, 0xB1, length, sequence
+
+
+def unconnected_message(data: bytes) -> tuple[int, bytes] | None:
+    """(timeout, CIP message) of SendRRData data in the usual null-address + unconnected layout.
+
+    None when the data has any other layout; :func:`decode_send_data` then says what it holds.
+    """
+    if len(data) < _UNCONNECTED.size:
+        return None
+    _, timeout, count, null, null_len, kind, length = _UNCONNECTED.unpack_from(data, 0)
+    if count != 2 or null or null_len or kind != ItemType.UNCONNECTED_DATA or length != len(data) - 16:
+        return None
+    return timeout, data[16:]
+
+
+def encode_unconnected(timeout: int, message: bytes) -> bytes:
+    """SendRRData data carrying ``message``: the inverse of :func:`unconnected_message`."""
+    return _UNCONNECTED.pack(0, timeout, 2, 0, 0, ItemType.UNCONNECTED_DATA, len(message)) + message
+
+
+def connected_message(data: bytes) -> tuple[int, int, int, bytes] | None:
+    """(timeout, connection id, sequence, CIP message) of SendUnitData data in the usual layout."""
+    if len(data) < _CONNECTED.size:
+        return None
+    _, timeout, count, kind, alen, conn, dkind, length, sequence = _CONNECTED.unpack_from(data, 0)
+    if (count != 2 or kind != ItemType.CONNECTED_ADDRESS or alen != 4 or dkind != ItemType.CONNECTED_DATA
+            or length != len(data) - 20 or length < 2):
+        return None
+    return timeout, conn, sequence, data[_CONNECTED.size:]
+
+
+def encode_connected(timeout: int, connection_id: int, sequence: int, message: bytes) -> bytes:
+    """SendUnitData data carrying ``message``: the inverse of :func:`connected_message`."""
+    return _CONNECTED.pack(0, timeout, 2, ItemType.CONNECTED_ADDRESS, 4, connection_id, ItemType.CONNECTED_DATA,
+                           len(message) + 2, sequence & 0xFFFF) + message

@@ -70,6 +70,8 @@ class Simulator:
         self.io: collections.deque[IOEvent] = collections.deque(maxlen=io_log or 1)
         if io_log:  # recording costs a decode per access; enip_server turns it off
             self.controller.observers.append(self.io.append)
+        if attribute_class._custom_io:  # requests run in a thread pool: no shared reply plans
+            self.controller.disable_plans()
         self.server = EnipServer(self.controller, address[0], address[1], delay=delay,
                                  offload=attribute_class._custom_io, idle_timeout=idle_timeout,
                                  frame_timeout=frame_timeout, max_frame=max_frame)

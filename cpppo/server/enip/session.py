@@ -24,8 +24,12 @@ from ...enip.cpf import (
     SendData,
     ServiceItem,
     UnconnectedData,
+    connected_message,
     decode_send_data,
+    encode_connected,
     encode_cpf,
+    encode_unconnected,
+    unconnected_message,
 )
 from ...enip.encapsulation import Command, EncapStatus, Encapsulation, decode_register_session
 from ...errors import DecodeError
@@ -128,6 +132,11 @@ class Session:
         return Encapsulation(frame.command, self.handle_id, 0, frame.context, frame.options, frame.data)
 
     def _send_rr_data(self, frame: Encapsulation) -> Encapsulation:
+        fast = unconnected_message(frame.data)
+        if fast is not None and fast[1]:
+            timeout, request = fast
+            reply = self.controller.process(request, origin=self.handle_id)
+            return frame.reply(encode_unconnected(timeout, reply))
         try:
             send = decode_send_data(frame.data)
         except DecodeError as exc:
@@ -146,6 +155,16 @@ class Session:
 
         A frame for a connection this session does not own gets no reply, as from a real device.
         """
+        fast = connected_message(frame.data)
+        if fast is not None and fast[3]:
+            timeout, conn_id, sequence, request = fast
+            conn = self.controller.connections.get(conn_id)
+            if conn is None or conn.owner != self.handle_id:
+                log.info("SendUnitData on unknown connection 0x%08X: dropped", conn_id)
+                return None
+            conn.last = time.monotonic()
+            reply = self.controller.process(request, conn.reply_limit, self.handle_id)
+            return frame.reply(encode_connected(timeout, conn.t_o_id, sequence, reply))
         try:
             send = decode_send_data(frame.data)
         except DecodeError as exc:
