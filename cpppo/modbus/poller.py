@@ -33,6 +33,7 @@ from .address import Table, make_address, merge_ranges, split_address
 from .errors import ModbusDeviceError, ModbusOffline, ModbusUsageError
 from .rtu import install_rtu_framer
 from .server import SerialSettings
+from .typed import parse_type
 
 __all__ = ["PollerCounters", "poller_modbus"]
 
@@ -149,6 +150,25 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
             return client.write_registers(offset, [int(w) for w in words], device_id=self.unit)
 
         self._transact(request, f"write {address}")
+
+    def read_as(self, address: int, kind: str, byte_order: str = "big",
+                word_order: str = "big") -> int | float | str | None:
+        """A typed view (``"float32"``, ``"int32"``, ``"str[10]"``, ...) of polled registers
+        from ``address``; None unless every register it covers has been polled."""
+        view = parse_type(kind)
+        table, offset = split_address(address)
+        if table.is_bits:
+            raise ModbusUsageError(f"{address}: bits have no typed views")
+        with self._state:
+            words = [self._values.get((table, offset + i)) for i in range(view.width)]
+        if any(word is None for word in words):
+            return None
+        return view.decode([int(w) for w in words if w is not None], byte_order, word_order)
+
+    def write_as(self, address: int, kind: str, value: int | float | str, byte_order: str = "big",
+                 word_order: str = "big") -> None:
+        """Write ``value`` as a typed view over the registers from ``address``; see :meth:`write`."""
+        self.write(address, parse_type(kind).encode(value, byte_order, word_order))
 
     @property
     def online(self) -> bool:

@@ -211,3 +211,18 @@ def test_five_and_six_digit_addresses_name_the_same_register(simulator, poller):
     assert wait_for(lambda: p.read(40001) == 10)
     with pytest.raises(ModbusUsageError):
         p.write(40001, 1.5)
+
+
+def test_typed_views_of_polled_registers(simulator, poller):
+    p = poller(simulator("40001-40020").address[1])
+    p.write_as(40001, "float32", 1.5)
+    p.write_as(40003, "int32", -70000, word_order="little")
+    p.write_as(40010, "str[10]", "hello")
+    assert p.read_as(40001, "float32") is None  # not polled yet
+    p.poll(range(40001, 40016))
+    wait_for(lambda: p.read(40015) is not None)
+    assert p.read_as(40001, "float32") == 1.5
+    assert p.read_as(40003, "int32", word_order="little") == -70000
+    assert p.read_as(40010, "str[10]") == "hello"
+    with pytest.raises(ModbusUsageError):
+        p.read_as(40001, "float99")
