@@ -126,8 +126,8 @@ def test_console_scripts_run(procs):
 
 
 def test_modbus_poll_writes_then_logs_changes_as_documented(procs):
-    _, match = start_sim(procs, "-a", "127.0.0.1:0", "40001-40100=99")
-    address = f"127.0.0.1:{port_of(match)}"
+    _, match = start_sim(procs, "-a", ":0", "40001-40100=99")
+    address = f":{port_of(match)}"  # as documented: ':PORT' is this host
     watcher = procs([*POLL, "-a", address, "-r", "0.05", "40001-40010=0", "40001-40100"])
     watcher.expect(r" 40001 == 0 \(was: None\)$")
     watcher.expect(r" 40011 == 99 \(was: None\)$")

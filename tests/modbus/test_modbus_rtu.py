@@ -20,7 +20,7 @@ from pymodbus.framer import FramerType
 from pymodbus.server import ModbusSerialServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from cpppo.modbus import SerialSettings, Simulator, install_rtu_framer
+from cpppo.modbus import Faults, SerialSettings, Simulator, install_rtu_framer
 from cpppo.remote.plc_modbus import ModbusOffline, poller_modbus
 
 NOISE = b"\x55"
@@ -30,9 +30,10 @@ NOISE = b"\x55"
 def rtu_simulator(pty_line):
     sims = []
 
-    def start(*specs, units=None):
+    def start(*specs, units=None, faults=None):
         store = make_store(*specs)
-        sim = Simulator(units or {1: store}, serial=SerialSettings(pty_line.server_port, baudrate=115200))
+        sim = Simulator(units or {1: store}, serial=SerialSettings(pty_line.server_port, baudrate=115200),
+                        faults=faults)
         sims.append(sim.start())
         return sim
 
@@ -165,3 +166,11 @@ class _PymodbusSerialServer:
     def __exit__(self, *exc):
         asyncio.run_coroutine_threadsafe(self.server.shutdown(), self.loop).result(5)
         self._thread.join(5)
+
+
+@pytest.mark.parametrize("fault", ["corrupt", "truncate", "drop"])
+def test_rtu_faults_make_replies_unusable(rtu_simulator, rtu_client, fault):
+    rtu_simulator("40001=1", faults=Faults(**{fault: 1.0}))
+    client = rtu_client(hunting=True, timeout=0.3)  # even the hunting framer finds no valid frame
+    with pytest.raises(ModbusIOException):
+        client.read_holding_registers(0, count=1, device_id=1)
