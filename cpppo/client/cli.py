@@ -8,12 +8,13 @@ on stderr says why), 2 for a command line that cannot be understood.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import logging
 import logging.handlers
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
 from ..enip.encapsulation import Command
@@ -57,7 +58,9 @@ def _address(text: str | None, default_port: int = 44818) -> tuple[str, int]:
     return host.strip() or "localhost", number
 
 
-def _logging(verbose: int, logfile: str | None) -> None:
+@contextlib.contextmanager
+def _logging(verbose: int, logfile: str | None) -> Iterator[None]:
+    """Log to stderr (or a rotated file) while a command runs; put the logger back afterwards."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     fmt = logging.Formatter("%(asctime)s.%(msecs)03d %(levelname)-8s %(message)s", "%m-%d %H:%M:%S")
     handler: logging.Handler
@@ -67,8 +70,17 @@ def _logging(verbose: int, logfile: str | None) -> None:
         handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(fmt)
     root = logging.getLogger("cpppo")
+    saved = root.level, root.handlers[:], root.propagate
     root.setLevel(level)
     root.handlers[:] = [handler]
+    root.propagate = False
+    try:
+        yield
+    finally:
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
+        root.propagate = saved[2]
+        handler.close()
 
 
 def _number(text: str) -> int:
@@ -175,7 +187,11 @@ def client_main(argv: Sequence[str] | None = None) -> int:
                ([Command.LIST_INTERFACES] if args.list_interfaces else []) + list(args.legacy)
     if not args.tags and not commands:
         ap.error("at least one tag, or a list request (-i, -s, -I, -L), is required")
-    _logging(args.verbose, args.log)
+    with _logging(args.verbose, args.log):
+        return _client(args, commands, prog)
+
+
+def _client(args: argparse.Namespace, commands: list[int], prog: str) -> int:
     try:
         host, port = _address(args.address)
         operations = list(parse_operations(list(args.tags) * max(args.repeat, 1)))
@@ -238,7 +254,11 @@ def list_services_main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("-I", "--list-interfaces", "--interfaces", dest="interfaces", action="store_true",
                     default=False, help="List Interfaces (default: False)")
     args = ap.parse_args(argv)
-    _logging(args.verbose, None)
+    with _logging(args.verbose, None):
+        return _list_services(ap, args)
+
+
+def _list_services(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     commands = [Command.LIST_SERVICES] + ([Command.LIST_IDENTITY] if args.identity else []) + \
                ([Command.LIST_INTERFACES] if args.interfaces else [])
     try:
