@@ -32,7 +32,11 @@ class Framer:
         return len(self._buf)
 
     def feed(self, chunk: bytes | bytearray | memoryview) -> list[Encapsulation]:
-        """Add ``chunk``; return the frames it completed (possibly none)."""
+        """Add ``chunk``; return the frames it completed (possibly none).
+
+        Raises :class:`FrameTooLarge` for an oversized frame; when whole frames came before it in
+        the same chunk they are returned first, :attr:`error` is set, and the next call raises.
+        """
         if self.error is not None:
             raise self.error
         buf = self._buf
@@ -48,6 +52,8 @@ class Framer:
                     f"frame length {length} exceeds the maximum of {self.max_length}", at + 2,
                     EncapStatus.INVALID_LENGTH)
                 buf.clear()
+                if frames:  # the whole frames before it still count; the error comes next time
+                    return frames
                 raise self.error
             stop = at + _HEADER_SIZE + length
             if stop > end:

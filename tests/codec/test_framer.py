@@ -108,12 +108,15 @@ def test_error_is_sticky():
     assert framer.error is first.value
 
 
-def test_oversized_frame_after_a_good_one_reports_its_own_length_field():
+def test_oversized_frame_after_a_good_one_delivers_the_good_one_first():
     framer = Framer(max_length=10)
     good = Encapsulation(Command.NOP, data=b"ok").encode()
-    with pytest.raises(FrameTooLarge) as info:
-        framer.feed(good + Encapsulation(Command.NOP, data=bytes(11)).encode())
-    assert info.value.offset == len(good) + 2
+    assert framer.feed(good + Encapsulation(Command.NOP, data=bytes(11)).encode()) == [
+        Encapsulation(Command.NOP, data=b"ok")]
+    assert isinstance(framer.error, FrameTooLarge)
+    assert framer.error.offset == len(good) + 2  # it reports its own length field
+    with pytest.raises(FrameTooLarge):
+        framer.feed(b"")
 
 
 def test_buffer_is_bounded_by_one_frame_plus_the_chunk():

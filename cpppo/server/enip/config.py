@@ -9,6 +9,7 @@ Tags are ``NAME[@class/instance/attribute]=TYPE[length]`` (numbers in decimal, 0
 from __future__ import annotations
 
 import configparser
+import ipaddress
 import json
 import os
 import re
@@ -131,8 +132,27 @@ def parse_address(text: str | None, default_port: int = 44818) -> tuple[str, int
         number = _number(port, "port")
         if number > 0xFFFF:
             raise ConfigError(f"port {number} is not 0..65535")
-        return host.strip(), number
-    return host.strip(), default_port
+        return _check_host(host.strip()), number
+    return _check_host(host.strip()), default_port
+
+
+def _check_host(host: str) -> str:
+    """``host`` if it can name an interface: an IP address, or a host name (resolved at bind)."""
+    if not host:
+        return host
+    if re.fullmatch(r"[0-9.]+", host):  # all digits and dots: it must be an IPv4 address
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            raise ConfigError(f"address {host!r} is not a valid IPv4 address") from None
+    elif ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ConfigError(f"address {host!r} is not a valid IPv6 address") from None
+    elif not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", host):
+        raise ConfigError(f"address {host!r} is not a host name or IP address")
+    return host
 
 
 def parse_delay(text: str | None) -> tuple[float, float] | None:

@@ -111,7 +111,8 @@ def main(argv: Sequence[str] | None = None, attribute_class: type[Attribute] = A
         n = len(first.attribute)
         example = f"{first.name}[0-{min(n, 10) - 1}]" if first.dims else first.name
         target = f"[{shown}]" if ":" in shown else shown
-        print(f"{sim.controller.identity.product_name} simulator listening on {host or '*'}:{address[1]} "
+        bound = f"[{host}]" if ":" in host else host or "*"
+        print(f"{sim.controller.identity.product_name} simulator listening on {bound}:{address[1]} "
               f"(TCP and UDP); tags: {tags}", flush=True)
         print(f"Read a tag: {sys.executable} -m cpppo.server.enip.client -a {target}:{address[1]} '{example}'", flush=True)
         if ready is not None:

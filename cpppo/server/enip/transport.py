@@ -102,9 +102,7 @@ class _TcpConnection(asyncio.Protocol):
         try:
             frames = self.framer.feed(data)
         except DecodeError as exc:
-            log.warning("%s: %s; closing", self.peer, exc)
-            self._send_now(Encapsulation(0, 0, exc.status or EncapStatus.INVALID_LENGTH).encode())
-            self.close()
+            self._refuse([], exc)
             return
         self.partial_since = (self.partial_since or now) if self.framer.buffered else None
         if not frames:
@@ -112,6 +110,8 @@ class _TcpConnection(asyncio.Protocol):
         if self.queue is not None:
             for frame in frames:
                 self.queue.put_nowait(frame)
+            if self.framer.error is not None:
+                self.queue.put_nowait(None)  # the worker answers the error after these frames
             if self.queue.qsize() >= _QUEUE_HIGH and not self.queue_paused and self.transport is not None:
                 self.queue_paused = True  # a slow attribute: read no more until the backlog drains
                 self.transport.pause_reading()
@@ -131,8 +131,17 @@ class _TcpConnection(asyncio.Protocol):
             if close:
                 self._send(b"".join(out), close=True)
                 return
+        if self.framer.error is not None:  # whole frames came before an oversized one
+            self._refuse(out, self.framer.error)
+            return
         if out:
             self._send(b"".join(out))
+
+    def _refuse(self, out: list[bytes], exc: DecodeError) -> None:
+        """Answer a frame that cannot be read (after ``out``) and close: its stream has no boundaries."""
+        log.warning("%s: %s; closing", self.peer, exc)
+        out.append(Encapsulation(0, 0, exc.status or EncapStatus.INVALID_LENGTH).encode())
+        self._send(b"".join(out), close=True)
 
     async def _work(self) -> None:
         """Serve frames one at a time in the thread pool (devices whose attributes may block)."""
@@ -145,6 +154,8 @@ class _TcpConnection(asyncio.Protocol):
                 if self.transport is not None and not self.transport.is_closing() and not self.write_paused:
                     self.transport.resume_reading()
             if frame is None:
+                if self.framer.error is not None:
+                    self._refuse([], self.framer.error)
                 return
             try:
                 reply, close = await loop.run_in_executor(self.server.pool, self.session.handle, frame)

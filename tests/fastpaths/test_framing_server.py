@@ -1,0 +1,27 @@
+"""A frame the server cannot take closes the connection, but only after the whole frames before it."""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+from cpppo.enip.encapsulation import Command, EncapStatus, Encapsulation
+from cpppo.enip.framer import Framer
+from cpppo.server.enip import Simulator
+
+
+def test_good_frames_before_an_oversized_one_are_answered_first():
+    with Simulator(["X=DINT"], max_frame=1000) as plc, socket.create_connection(plc.address, timeout=10) as s:
+        good = Encapsulation(Command.LIST_SERVICES, context=b"goodreq!").encode()
+        huge = struct.pack("<HHII8sI", Command.SEND_RR_DATA, 5000, 0, 0, b"too big!", 0)
+        s.sendall(good + huge)
+        framer = Framer()
+        replies: list[Encapsulation] = []
+        for _ in range(100):  # until the server closes the connection
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            replies.extend(framer.feed(chunk))
+        assert [r.context for r in replies[:1]] == [b"goodreq!"]
+        assert replies[-1].status == EncapStatus.INVALID_LENGTH
+        assert len(replies) == 2
