@@ -24,7 +24,7 @@ from .core import MISSING, Addressing
 from .operations import OperationError, parse_number, parse_operations
 from .replies import enip_format
 
-__all__ = ["client_main", "list_services_main", "run", "thruput_main"]
+__all__ = ["client_main", "list_services_main", "parse_address", "run", "thruput_main"]
 
 log = logging.getLogger("cpppo.client")
 
@@ -40,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _address(text: str | None, default_port: int = 44818) -> tuple[str, int]:
+def parse_address(text: str | None, default_port: int = 44818) -> tuple[str, int]:
     """``[host][:port]`` (IPv6 in brackets); an empty host is localhost."""
     text = (text or "").strip()
     host, port = text, ""
@@ -193,7 +193,7 @@ def client_main(argv: Sequence[str] | None = None) -> int:
 
 def _client(args: argparse.Namespace, commands: list[int], prog: str) -> int:
     try:
-        host, port = _address(args.address)
+        host, port = parse_address(args.address)
         operations = list(parse_operations(list(args.tags) * max(args.repeat, 1)))
         routing = {} if args.simple else {k: v for k, v in (("route_path", args.route_path),
                                                             ("send_path", args.send_path)) if v is not None}
@@ -262,7 +262,7 @@ def _list_services(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int
     commands = [Command.LIST_SERVICES] + ([Command.LIST_IDENTITY] if args.identity else []) + \
                ([Command.LIST_INTERFACES] if args.interfaces else [])
     try:
-        host, port = _address(args.address)
+        host, port = parse_address(args.address)
         udp = args.udp or args.broadcast
         conn = client(host, port, timeout=args.timeout, udp=udp, broadcast=args.broadcast)
         try:
@@ -301,7 +301,7 @@ def thruput_main(argv: Sequence[str] | None = None, out: Any = None) -> int:
     ap.add_argument("tags", nargs="+", help="Tags to read/write")
     args = ap.parse_args(argv)
     try:
-        host, port = _address(args.address)
+        host, port = parse_address(args.address)
         operations = list(parse_operations(args.tags * max(args.repeat, 1)))
         failures = 0
         with connector(host, port, timeout=args.timeout) as conn:

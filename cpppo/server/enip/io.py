@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ...client.cli import _address
+from ...client.cli import parse_address
 from ...errors import CpppoError
 from . import client
 
@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("-a", "--address", default="localhost", help="Controller host[:port] (default: localhost)")
     ap.add_argument("tags", nargs="*", default=TAGS, help=f"operations (default: {' '.join(TAGS)})")
     args = ap.parse_args(argv)
-    host, port = _address(args.address)  # Controller IP address, and port (default 44818)
+    host, port = parse_address(args.address)  # Controller IP address, and port (default 44818)
     depth = 1  # Allow 1 transaction in-flight
     multiple = 0  # Don't use Multiple Service Packet
     fragment = False  # Don't force Read/Write Tag Fragmented
