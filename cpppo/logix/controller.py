@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import struct
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,10 +41,12 @@ from ..cip.services import ClassCode, CommonService, ConnectionManagerService, L
 from ..cip.status import GeneralStatus as S
 from ..cip.types import STRUCTURE, CIPType, encode_type_word
 from ..errors import DecodeError, EncodeError
+from .clock import WallClock
 from .connections import ConnectionRefused, ConnectionTable
 from .datatypes import Structure, TypeRegistry
+from .failure import Failure
 from .objects import CIPClass, CIPInstance, IdentityInfo, TcpipInfo, standard_objects
-from .symbols import Symbol, instance_attribute_list, read_template, template_attributes
+from .symbols import Symbol, instance_attribute_list, template_request
 from .tags import Attribute
 
 log = logging.getLogger(__name__)
@@ -101,14 +102,6 @@ class _Sub:
     bit: int | None = None
 
 
-class _Failure(Exception):
-    """Internal: a request fails with this CIP status."""
-
-    def __init__(self, status: int, ext: tuple[int, ...] = ()) -> None:
-        self.status = status
-        self.ext = ext
-
-
 class Controller:
     """The CIP side of a simulated controller: objects, tags, and request processing."""
 
@@ -128,8 +121,7 @@ class Controller:
         self._plans: dict[bytes, tuple[int, Callable[[], bytes | None]]] | None = {}
         self._plan: Callable[[], bytes | None] | None = None
         self.connections = ConnectionTable()
-        self.clock_offset_us = 0  # wall clock: microseconds added to this host's time
-        self.clock_dst = 0
+        self.clock = WallClock()
         self._by_address: dict[tuple[int, int, int], Tag] = {}
         self._by_symbol: dict[int, Tag] = {}
         self._scopes: dict[str | None, list[Symbol]] = {None: []}
@@ -227,7 +219,7 @@ class Controller:
             return encode_reply(service, exc.status or S.PATH_SEGMENT_ERROR)
         try:
             return self._dispatch(req, limit, origin)
-        except _Failure as f:
+        except Failure as f:
             return encode_reply(req.service, f.status, f.ext)
         except DecodeError as exc:
             return encode_reply(req.service, exc.status or S.INVALID_PARAMETER)
@@ -242,7 +234,7 @@ class Controller:
         if path == _CM_PATH:
             if service == ConnectionManagerService.UNCONNECTED_SEND:
                 if self.simple:
-                    raise _Failure(S.SERVICE_NOT_SUPPORTED)
+                    raise Failure(S.SERVICE_NOT_SUPPORTED)
                 return self._unconnected_send(req, limit, origin)
             if service in _CONNECTION_SERVICES:
                 return self._connection(req, origin)
@@ -257,17 +249,17 @@ class Controller:
                 return self._reply_fit(service, target.attributes_all(), limit)
             if service == CommonService.GET_ATTRIBUTE_LIST:
                 return self._get_attribute_list(target, req, limit)
-            raise _Failure(S.SERVICE_NOT_SUPPORTED)
+            raise Failure(S.SERVICE_NOT_SUPPORTED)
         attribute, start, name, settable, sub = target
         if attribute.error:
-            raise _Failure(attribute.error)
+            raise Failure(attribute.error)
         if sub is not None:
             return self._member_service(req, attribute, sub, name, limit)
         if service in _READS:
             return self._read_tag(req, attribute, start, name, limit)
         if service in _WRITES:
             if not settable:
-                raise _Failure(S.ATTRIBUTE_NOT_SETTABLE)
+                raise Failure(S.ATTRIBUTE_NOT_SETTABLE)
             return self._write_tag(req, attribute, start, name)
         if service == LogixService.READ_MODIFY_WRITE and settable:
             size = attribute.parser.size
@@ -276,15 +268,15 @@ class Controller:
             return self._reply_fit(service, attribute.read_bytes(0, len(attribute)), limit)
         if service == CommonService.SET_ATTRIBUTE_SINGLE:
             if not settable:
-                raise _Failure(S.ATTRIBUTE_NOT_SETTABLE)
+                raise Failure(S.ATTRIBUTE_NOT_SETTABLE)
             return self._set_attribute(req, attribute, name)
-        raise _Failure(S.SERVICE_NOT_SUPPORTED)
+        raise Failure(S.SERVICE_NOT_SUPPORTED)
 
     # -- path resolution --------------------------------------------------------------------------
     def _resolve(self, path: Path) -> CIPInstance | tuple[Attribute, int, str, bool, _Sub | None]:
         """The instance, or (attribute, start element, tag name, settable, member) a path names."""
         if not path:
-            raise _Failure(S.PATH_DESTINATION_UNKNOWN)
+            raise Failure(S.PATH_DESTINATION_UNKNOWN)
         first = path[0]
         if isinstance(first, Symbolic):
             rest = path[1:]
@@ -294,33 +286,33 @@ class Controller:
                 rest = rest[1:]
             tag = self.tags.get(key)
             if tag is None:
-                raise _Failure(S.PATH_SEGMENT_ERROR, (0,))
+                raise Failure(S.PATH_SEGMENT_ERROR, (0,))
             return self._walk(tag, rest)
         kinds = [s.kind if isinstance(s, Logical) else None for s in path]
         if kinds[:1] != ["class"] or (len(kinds) > 1 and kinds[1] != "instance"):
-            raise _Failure(S.PATH_SEGMENT_ERROR)
+            raise Failure(S.PATH_SEGMENT_ERROR)
         if path[0].value == ClassCode.SYMBOL and len(path) > 1:  # symbol instance addressing
             tag = self._by_symbol.get(path[1].value)  # type: ignore[union-attr]
             if tag is None:
-                raise _Failure(S.PATH_DESTINATION_UNKNOWN)
+                raise Failure(S.PATH_DESTINATION_UNKNOWN)
             return self._walk(tag, path[2:])
         cls = self.objects.get(path[0].value)  # type: ignore[union-attr]
         if cls is None or len(path) == 1:
-            raise _Failure(S.PATH_DESTINATION_UNKNOWN)
+            raise Failure(S.PATH_DESTINATION_UNKNOWN)
         inst = cls.instance(path[1].value)  # type: ignore[union-attr]
         if inst is None:
-            raise _Failure(S.PATH_DESTINATION_UNKNOWN)
+            raise Failure(S.PATH_DESTINATION_UNKNOWN)
         if len(path) == 2:
             return inst
         if kinds[2] != "attribute" or len(path) > 4 or (len(path) == 4 and kinds[3] != "element"):
-            raise _Failure(S.PATH_SEGMENT_ERROR)
+            raise Failure(S.PATH_SEGMENT_ERROR)
         att_id = path[2].value  # type: ignore[union-attr]
         attribute = inst.attributes.get(att_id)
         if attribute is None:
-            raise _Failure(S.ATTRIBUTE_NOT_SUPPORTED)
+            raise Failure(S.ATTRIBUTE_NOT_SUPPORTED)
         start = path[3].value if len(path) == 4 else 0  # type: ignore[union-attr]
         if start >= len(attribute):
-            raise _Failure(S.PATH_DESTINATION_UNKNOWN)
+            raise Failure(S.PATH_DESTINATION_UNKNOWN)
         tag = self._by_address.get((cls.class_id, inst.instance_id, att_id))
         name = tag.name if tag else f"@0x{cls.class_id:02X}/{inst.instance_id}/{att_id}"
         return attribute, start, name, att_id in inst.settable, None
@@ -333,13 +325,13 @@ class Controller:
         if index:
             dims = tag.dims or (len(attribute),)
             if len(index) > len(dims):
-                raise _Failure(S.PATH_SEGMENT_ERROR, (0,))
+                raise Failure(S.PATH_SEGMENT_ERROR, (0,))
             for i, (n, d) in enumerate(zip(index, dims)):
                 if n >= d:
-                    raise _Failure(S.PATH_DESTINATION_UNKNOWN)
+                    raise Failure(S.PATH_DESTINATION_UNKNOWN)
                 start += n * _product(dims[i + 1 : len(index)]) * _product(dims[len(index):])
         if start >= len(attribute):
-            raise _Failure(S.PATH_DESTINATION_UNKNOWN)
+            raise Failure(S.PATH_DESTINATION_UNKNOWN)
         if not rest:
             return attribute, start, tag.name, True, None
         kind = attribute.parser
@@ -350,19 +342,19 @@ class Controller:
         while rest:
             seg = rest[0]
             if not isinstance(seg, Symbolic) or not isinstance(kind, Structure) or bit is not None:
-                raise _Failure(S.PATH_SEGMENT_ERROR, (0,))
+                raise Failure(S.PATH_SEGMENT_ERROR, (0,))
             member = kind.by_name.get(seg.name.lower())
             if member is None:
-                raise _Failure(S.PATH_SEGMENT_ERROR, (0,))
+                raise Failure(S.PATH_SEGMENT_ERROR, (0,))
             name += "." + member.name
             offset += member.offset
             kind, count, bit = member.type, max(member.count, 1), member.bit
             index, rest = _elements(rest[1:])
             if index:
                 if len(index) > 1 or not member.count:
-                    raise _Failure(S.PATH_SEGMENT_ERROR, (0,))
+                    raise Failure(S.PATH_SEGMENT_ERROR, (0,))
                 if index[0] >= member.count:
-                    raise _Failure(S.PATH_DESTINATION_UNKNOWN)
+                    raise Failure(S.PATH_DESTINATION_UNKNOWN)
                 offset += index[0] * kind.size
                 count -= index[0]
         return attribute, start, name, True, _Sub(offset, kind, count, bit)
@@ -370,7 +362,7 @@ class Controller:
     @staticmethod
     def _reply_fit(service: int, data: bytes, limit: int) -> bytes:
         if 4 + len(data) > limit:
-            raise _Failure(S.REPLY_DATA_TOO_LARGE)
+            raise Failure(S.REPLY_DATA_TOO_LARGE)
         return encode_reply(service, 0, (), data)
 
     # -- tag services -------------------------------------------------------------------------------
@@ -379,7 +371,7 @@ class Controller:
         rt = decode_read_tag(req.data, fragmented, strict=False)
         count, offset = rt.count, rt.offset or 0
         if start + count > len(attribute):
-            raise _Failure(S.GENERAL_ERROR, _ACCESS_BEYOND_END)
+            raise Failure(S.GENERAL_ERROR, _ACCESS_BEYOND_END)
         parser = attribute.parser
         type_word = _type_word(parser)
         room = limit - 4 - len(type_word)
@@ -387,14 +379,14 @@ class Controller:
         if size == 0:  # variable-length strings: fragments are byte ranges of their whole encoding
             whole = attribute.read_bytes(start, count)
             if offset and offset >= len(whole):
-                raise _Failure(S.GENERAL_ERROR, _OFFSET_BEYOND_END)
+                raise Failure(S.GENERAL_ERROR, _OFFSET_BEYOND_END)
             data = whole[offset : offset + room]
             status = S.PARTIAL_TRANSFER if offset + len(data) < len(whole) else 0
             first, n = start, count
         else:
             total = count * size
             if offset and offset >= total:
-                raise _Failure(S.GENERAL_ERROR, _OFFSET_BEYOND_END)
+                raise Failure(S.GENERAL_ERROR, _OFFSET_BEYOND_END)
             chunk = _chunk(total - offset, room, size)
             lo = offset // size
             hi = -(-(offset + chunk) // size)
@@ -416,21 +408,21 @@ class Controller:
         wt = decode_write_tag(req.data, fragmented)
         parser = attribute.parser
         if wt.type_code != parser.code or wt.handle != getattr(parser, "handle", None):
-            raise _Failure(S.GENERAL_ERROR, _TYPE_MISMATCH)
+            raise Failure(S.GENERAL_ERROR, _TYPE_MISMATCH)
         count = wt.count
         if start + count > len(attribute):
-            raise _Failure(S.GENERAL_ERROR, _ACCESS_BEYOND_END)
+            raise Failure(S.GENERAL_ERROR, _ACCESS_BEYOND_END)
         size = parser.size
         data = wt.data
         if size == 0:
             if wt.offset:
-                raise _Failure(S.GENERAL_ERROR, _OFFSET_BEYOND_END)
+                raise Failure(S.GENERAL_ERROR, _OFFSET_BEYOND_END)
             try:
                 values = parser.decode(data, 0, count)
             except DecodeError:
-                raise _Failure(S.NOT_ENOUGH_DATA) from None
+                raise Failure(S.NOT_ENOUGH_DATA) from None
             if len(parser.encode(values)) != len(data):
-                raise _Failure(S.TOO_MUCH_DATA)
+                raise Failure(S.TOO_MUCH_DATA)
             attribute.write_bytes(start, count, data)
             first, n = start, count
         else:
@@ -438,7 +430,7 @@ class Controller:
             data = self._check_write_size(data, count * size, offset, fragmented)
             if offset % size or len(data) % size:
                 if attribute._custom_io:
-                    raise _Failure(S.INVALID_PARAMETER)
+                    raise Failure(S.INVALID_PARAMETER)
                 attribute.write_raw_at(start * size + offset, data)
             else:
                 attribute.write_bytes(start + offset // size, len(data) // size, data)
@@ -455,13 +447,13 @@ class Controller:
         sends its request again after the data.
         """
         if offset and offset >= total:
-            raise _Failure(S.GENERAL_ERROR, _OFFSET_BEYOND_END)
+            raise Failure(S.GENERAL_ERROR, _OFFSET_BEYOND_END)
         if fragmented:
             if offset + len(data) > total:
-                raise _Failure(S.TOO_MUCH_DATA)
+                raise Failure(S.TOO_MUCH_DATA)
             return data
         if len(data) < total:
-            raise _Failure(S.NOT_ENOUGH_DATA)
+            raise Failure(S.NOT_ENOUGH_DATA)
         return data[:total]
 
     def _member_service(self, req: Request, attribute: Attribute, sub: _Sub, name: str, limit: int) -> bytes:
@@ -472,7 +464,7 @@ class Controller:
             rt = decode_read_tag(req.data, service == LogixService.READ_TAG_FRAGMENTED, strict=False)
             count, offset = rt.count, rt.offset or 0
             if count > sub.count:
-                raise _Failure(S.GENERAL_ERROR, _ACCESS_BEYOND_END)
+                raise Failure(S.GENERAL_ERROR, _ACCESS_BEYOND_END)
             type_word = _type_word(kind)
             if sub.bit is not None:
                 data = b"\x01" if attribute.read_raw_at(sub.offset, 1)[0] >> sub.bit & 1 else b"\x00"
@@ -480,7 +472,7 @@ class Controller:
             else:
                 total = count * kind.size
                 if offset and offset >= total:
-                    raise _Failure(S.GENERAL_ERROR, _OFFSET_BEYOND_END)
+                    raise Failure(S.GENERAL_ERROR, _OFFSET_BEYOND_END)
                 chunk = _chunk(total - offset, limit - 4 - len(type_word), kind.size)
                 data = attribute.read_raw_at(sub.offset + offset, chunk)
                 status = S.PARTIAL_TRANSFER if offset + chunk < total else 0
@@ -491,12 +483,12 @@ class Controller:
             fragmented = service == LogixService.WRITE_TAG_FRAGMENTED
             wt = decode_write_tag(req.data, fragmented)
             if wt.type_code != kind.code or wt.handle != getattr(kind, "handle", None):
-                raise _Failure(S.GENERAL_ERROR, _TYPE_MISMATCH)
+                raise Failure(S.GENERAL_ERROR, _TYPE_MISMATCH)
             if wt.count > sub.count:
-                raise _Failure(S.GENERAL_ERROR, _ACCESS_BEYOND_END)
+                raise Failure(S.GENERAL_ERROR, _ACCESS_BEYOND_END)
             if sub.bit is not None:
                 if not wt.data:
-                    raise _Failure(S.NOT_ENOUGH_DATA)
+                    raise Failure(S.NOT_ENOUGH_DATA)
                 mask = bytes((1 << sub.bit,))
                 if wt.data[0]:
                     attribute.modify_raw_at(sub.offset, mask, b"\xff")
@@ -512,13 +504,13 @@ class Controller:
             return encode_reply(service)
         if service == LogixService.READ_MODIFY_WRITE and sub.bit is None:
             return self._modify(req, attribute, sub, name)
-        raise _Failure(S.SERVICE_NOT_SUPPORTED)
+        raise Failure(S.SERVICE_NOT_SUPPORTED)
 
     def _modify(self, req: Request, attribute: Attribute, sub: _Sub, name: str) -> bytes:
         rmw = decode_read_modify_write(req.data, strict=False)
         size = len(rmw.or_mask)
         if sub.type.size and size > sub.type.size * sub.count:
-            raise _Failure(S.INVALID_PARAMETER)
+            raise Failure(S.INVALID_PARAMETER)
         attribute.modify_raw_at(sub.offset, rmw.or_mask, rmw.and_mask)
         if self.observers:
             raw = attribute.read_raw_at(sub.offset, max(sub.type.size, 1))
@@ -531,16 +523,16 @@ class Controller:
         parser = attribute.parser
         if parser.size:
             if len(data) < n * parser.size:
-                raise _Failure(S.NOT_ENOUGH_DATA)
+                raise Failure(S.NOT_ENOUGH_DATA)
             if len(data) > n * parser.size:
-                raise _Failure(S.TOO_MUCH_DATA)
+                raise Failure(S.TOO_MUCH_DATA)
         else:
             try:
                 values = parser.decode(data, 0, n)
             except DecodeError:
-                raise _Failure(S.NOT_ENOUGH_DATA) from None
+                raise Failure(S.NOT_ENOUGH_DATA) from None
             if len(parser.encode(values)) != len(data):
-                raise _Failure(S.TOO_MUCH_DATA)
+                raise Failure(S.TOO_MUCH_DATA)
         attribute.write_bytes(0, n, data)
         if self.observers:
             self._notify("write", name, 0, n, attribute[0:n])
@@ -559,7 +551,7 @@ class Controller:
                 entries.append(AttributeValue(att_id, 0, a.read_bytes(0, len(a))))
         data = encode_attribute_list_reply(entries)
         if 4 + len(data) > limit:
-            raise _Failure(S.REPLY_DATA_TOO_LARGE)
+            raise Failure(S.REPLY_DATA_TOO_LARGE)
         return encode_reply(req.service, S.ATTRIBUTE_LIST_ERROR if failed else 0, (), data)
 
     # -- the Logix objects: symbols, templates, program name, wall clock ------------------------------
@@ -575,81 +567,34 @@ class Controller:
         cls_id, ins_id = path[0].value, path[1].value
         if program is not None or (cls_id == ClassCode.SYMBOL and service == LogixService.GET_INSTANCE_ATTRIBUTE_LIST):
             if cls_id != ClassCode.SYMBOL or service != LogixService.GET_INSTANCE_ATTRIBUTE_LIST or len(path) != 2:
-                raise _Failure(S.PATH_SEGMENT_ERROR)
+                raise Failure(S.PATH_SEGMENT_ERROR)
             scope = None
             if program is not None:
                 scope = next((p for p in self._scopes if p is not None and p.lower() == program.lower()), "")
                 if scope == "":
-                    raise _Failure(S.PATH_SEGMENT_ERROR, (0,))
+                    raise Failure(S.PATH_SEGMENT_ERROR, (0,))
             ids = decode_attribute_list_request(req.data)
             status, data = instance_attribute_list(self._scopes[scope], ins_id, ids, limit)
             return encode_reply(service, status, (), data)
         if cls_id == ClassCode.TEMPLATE and len(path) == 2:
             template = self.types.structures.get(ins_id)
             if template is None:
-                raise _Failure(S.PATH_DESTINATION_UNKNOWN)
-            if service == CommonService.GET_ATTRIBUTE_LIST:
-                status, data = template_attributes(template, decode_attribute_list_request(req.data))
-                return encode_reply(service, status, (), data)
-            if service == LogixService.READ_TAG:
-                if len(req.data) < 6:
-                    raise _Failure(S.NOT_ENOUGH_DATA)
-                offset, count = struct.unpack_from("<IH", req.data, 0)
-                status, data = read_template(template, offset, count, limit)
-                return encode_reply(service, status, (), data)
-            raise _Failure(S.SERVICE_NOT_SUPPORTED)
+                raise Failure(S.PATH_DESTINATION_UNKNOWN)
+            return template_request(template, req, limit)
         if cls_id == ClassCode.PROGRAM_NAME and ins_id == 1 and len(path) == 2:
             if service != CommonService.GET_ATTRIBUTES_ALL:
-                raise _Failure(S.SERVICE_NOT_SUPPORTED)
+                raise Failure(S.SERVICE_NOT_SUPPORTED)
             raw = self.name.encode("iso-8859-1")
             return encode_reply(service, 0, (), struct.pack("<H", len(raw)) + raw)
         if cls_id == ClassCode.WALL_CLOCK_TIME and ins_id == 1 and len(path) == 2:
-            return self._wall_clock(req)
+            return self.clock.request(req)
         return None
-
-    def _wall_clock(self, req: Request) -> bytes:
-        """Wall Clock Time: attributes 6 (local) and 11 (UTC) microseconds since 1970, 10 DST."""
-        now = int(time.time() * 1_000_000) + self.clock_offset_us
-        values = {6: struct.pack("<Q", now), 11: struct.pack("<Q", now), 10: bytes((self.clock_dst,))}
-        service = req.service
-        if service == CommonService.GET_ATTRIBUTE_LIST:
-            entries = [AttributeValue(a, 0, values[a]) if a in values else AttributeValue(a, S.ATTRIBUTE_NOT_SUPPORTED)
-                       for a in decode_attribute_list_request(req.data)]
-            failed = any(e.status for e in entries)
-            return encode_reply(service, S.ATTRIBUTE_LIST_ERROR if failed else 0, (),
-                                encode_attribute_list_reply(entries))
-        if service == CommonService.SET_ATTRIBUTE_LIST:
-            data = req.data
-            if len(data) < 2:
-                raise _Failure(S.NOT_ENOUGH_DATA)
-            (count,) = struct.unpack_from("<H", data, 0)
-            at, out = 2, [struct.pack("<H", count)]
-            for _ in range(count):
-                if at + 2 > len(data):
-                    raise _Failure(S.NOT_ENOUGH_DATA)
-                (attr,) = struct.unpack_from("<H", data, at)
-                at += 2
-                size = len(values.get(attr, b""))
-                if not size or attr == 11:
-                    out.append(struct.pack("<HH", attr, S.ATTRIBUTE_NOT_SETTABLE if size else S.ATTRIBUTE_NOT_SUPPORTED))
-                    break
-                if at + size > len(data):
-                    raise _Failure(S.NOT_ENOUGH_DATA)
-                if attr == 6:
-                    (wanted,) = struct.unpack_from("<Q", data, at)
-                    self.clock_offset_us = wanted - int(time.time() * 1_000_000)
-                else:
-                    self.clock_dst = data[at]
-                at += size
-                out.append(struct.pack("<HH", attr, 0))
-            return encode_reply(service, 0, (), b"".join(out))
-        raise _Failure(S.SERVICE_NOT_SUPPORTED)
 
     # -- connections, routing and bundling --------------------------------------------------------
     def _connection(self, req: Request, origin: int) -> bytes:
         """Forward Open, Large Forward Open and Forward Close."""
         if not origin:
-            raise _Failure(S.SERVICE_NOT_SUPPORTED)
+            raise Failure(S.SERVICE_NOT_SUPPORTED)
         service = req.service
         if service == ConnectionManagerService.FORWARD_CLOSE:
             fc = decode_forward_close(req.data)
@@ -752,11 +697,11 @@ def _elements(path: Path) -> tuple[list[int], Path]:
 def _chunk(remaining: int, room: int, size: int) -> int:
     """How many of ``remaining`` bytes to send in ``room``: whole elements when one fits."""
     if room <= 0:
-        raise _Failure(S.REPLY_DATA_TOO_LARGE)
+        raise Failure(S.REPLY_DATA_TOO_LARGE)
     step = size if 0 < size <= room else 4
     fit = room - room % step if room >= step else room
     if fit <= 0:
-        raise _Failure(S.REPLY_DATA_TOO_LARGE)
+        raise Failure(S.REPLY_DATA_TOO_LARGE)
     return min(remaining, fit)
 
 

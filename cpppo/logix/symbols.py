@@ -16,16 +16,21 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..cip.logix import decode_attribute_list_request
+from ..cip.message import Request, encode_reply
+from ..cip.services import CommonService, LogixService
 from ..cip.status import GeneralStatus as S
 from .datatypes import Structure
+from .failure import Failure
 from .tags import Attribute
 
-__all__ = ["PROGRAM_TYPE", "Symbol", "instance_attribute_list", "read_template", "template_attributes"]
+__all__ = ["PROGRAM_TYPE", "Symbol", "instance_attribute_list", "read_template", "template_attributes", "template_request"]
 
 PROGRAM_TYPE = 0x1068
 """The type word real controllers give ``Program:NAME`` symbols."""
 BASE_TAG = 1 << 26  # software control: a base tag, not an alias
 _UDINT = struct.Struct("<I")
+_READ_TEMPLATE = struct.Struct("<IH")
 
 
 @dataclass(eq=False)
@@ -120,3 +125,17 @@ def read_template(template: Structure, offset: int, count: int, limit: int) -> t
     if end - offset > room:
         return S.PARTIAL_TRANSFER, data[offset : offset + room]
     return S.SUCCESS, data[offset:end]
+
+
+def template_request(template: Structure, req: Request, limit: int) -> bytes:
+    """Get Attribute List and Read Template (0x4C: offset UDINT, size UINT) on a Template instance."""
+    if req.service == CommonService.GET_ATTRIBUTE_LIST:
+        status, data = template_attributes(template, decode_attribute_list_request(req.data))
+        return encode_reply(req.service, status, (), data)
+    if req.service == LogixService.READ_TAG:
+        if len(req.data) < 6:
+            raise Failure(S.NOT_ENOUGH_DATA)
+        offset, count = _READ_TEMPLATE.unpack_from(req.data, 0)
+        status, data = read_template(template, offset, count, limit)
+        return encode_reply(req.service, status, (), data)
+    raise Failure(S.SERVICE_NOT_SUPPORTED)
