@@ -180,7 +180,7 @@ class AsyncConnector:
     # -- operations ------------------------------------------------------------------------------
     async def pipeline(self, operations: Iterable[Mapping[str, Any]], *, depth: int = 1, multiple: int = 0,
                        fragment: bool = False, timeout: float | None = None, index: int | None = None,
-                       **addressing: Any) -> AsyncIterator[Result]:
+                       replies: bool = True, **addressing: Any) -> AsyncIterator[Result]:
         """Issue ``operations`` with up to ``depth`` requests in flight; yield 6-tuples in order."""
         wait = self.timeout if timeout is None else timeout
         addr = self.core.addressing
@@ -189,7 +189,7 @@ class AsyncConnector:
             addr = addr.with_options(**options)
         async with self._lock:
             engine = OperationEngine(self.core, operations, depth=depth, multiple=multiple, fragment=fragment,
-                                     index=index, addressing=addr)
+                                     index=index, addressing=addr, replies=replies)
             while True:
                 out = engine.outgoing()
                 if out:
@@ -216,6 +216,7 @@ class AsyncConnector:
                 yield result
 
     async def results(self, operations: Iterable[Mapping[str, Any]], **kwds: Any) -> list[Any]:
+        kwds.setdefault("replies", False)  # values only: skip building reply dotdicts
         return [val async for *_, val in self.operate(operations, **kwds)]
 
     async def process(self, operations: Iterable[Mapping[str, Any]], **kwds: Any) -> tuple[int, list[Any]]:

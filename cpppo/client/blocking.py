@@ -387,13 +387,14 @@ class connector(client):  # the documented (lower-case) name
                 engine.receive(frame, peer)
 
     def engine(self, operations: Iterable[Mapping[str, Any]], *, depth: int = 1, multiple: int = 0,
-               fragment: bool = False, index: int | None = None, **addressing: Any) -> OperationEngine:
+               fragment: bool = False, index: int | None = None, replies: bool = True,
+               **addressing: Any) -> OperationEngine:
         addr = self.core.addressing
         options = {k: v for k, v in addressing.items() if v is not None and v is not _MISSING}
         if options:
             addr = addr.with_options(**options)
         return OperationEngine(self.core, operations, depth=depth, multiple=multiple, fragment=fragment,
-                               index=index, addressing=addr)
+                               index=index, addressing=addr, replies=replies)
 
     def pipeline(self, operations: Iterable[Mapping[str, Any]], index: int | None = None, fragment: bool = False,  # noqa: PLR0917 - documented signature
                  multiple: int = 0, timeout: float | None = None, depth: int = 1,
@@ -423,6 +424,7 @@ class connector(client):  # the documented (lower-case) name
 
     def results(self, operations: Iterable[Mapping[str, Any]], **kwds: Any) -> Iterator[Any]:
         """Just the values, in order (None for each failure)."""
+        kwds.setdefault("replies", False)  # values only: skip building reply dotdicts
         for _, _, _, _, _, val in self.operate(operations, **kwds):
             yield val
 

@@ -346,8 +346,10 @@ class OperationEngine:
 
     def __init__(self, core: ClientCore, operations: Iterable[Mapping[str, Any]], *, depth: int = 1,
                  multiple: int = 0, fragment: bool = False, index: int | None = None,
-                 addressing: Addressing | None = None, lookahead: int = 512, connected: bool | None = None) -> None:
+                 addressing: Addressing | None = None, lookahead: int = 512, connected: bool | None = None,
+                 replies: bool = True) -> None:
         self.core = core
+        self.replies = replies  # False: results carry no reply dotdict (for callers that want only values)
         if connected and core.connection is None:
             raise CommunicationError("no connection is open (Forward Open first)")
         self.connection = core.connection if connected is not False else None
@@ -548,7 +550,7 @@ class OperationEngine:
             op = order.popleft()
             txn = op.txn
             rpy = None
-            if txn is not None:
+            if txn is not None and self.replies:
                 if txn.rpy is None and txn.frame is not None:
                     txn.rpy = frame_dotdict(txn.frame, txn.peer, txn.send, txn.reply)
                 rpy = txn.rpy

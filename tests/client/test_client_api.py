@@ -278,3 +278,10 @@ def test_unharvested_low_level_reply_does_not_confuse_a_pipeline(plc, conn):
     results = list(conn.pipeline(parse_operations(["SCADA[1]", "SCADA[2]"]), depth=2))
     assert [r[5] for r in results] == [[1], [2]]
     assert all(r[0] > 0 for r in results)
+
+
+def test_values_only_callers_get_no_reply_dotdicts(plc, conn):
+    (result,) = conn.pipeline(parse_operations(["SCADA[0]"]), replies=False)
+    assert result[3] is None and result[5] is not None
+    (result,) = conn.pipeline(parse_operations(["SCADA[0]"]))
+    assert result[3].enip.status == 0
