@@ -29,6 +29,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -85,15 +86,18 @@ def measure(runs: int, fn: Callable[[], float]) -> tuple[float, float, float]:
     return statistics.median(figures), min(figures), max(figures)
 
 
-def reference(address: tuple[str, int], count: int, depth: int, multiple: int) -> float | None:
-    """The reference cpppo 5.2.5 thruput tool's TPS against our simulator, or None if unavailable."""
-    try:
-        from _refvenv import ref_python
+def thruput_tool(address: tuple[str, int], count: int, depth: int, multiple: int, ours: bool) -> float | None:
+    """TPS printed by a ``thruput`` tool run as a command against our simulator: ours, or the
+    reference cpppo 5.2.5's (None if that cannot be installed)."""
+    python: Any = sys.executable
+    if not ours:
+        try:
+            from _refvenv import ref_python
 
-        python = ref_python()
-    except Exception as exc:  # no network, no PyPI: skip the comparison
-        print(f"(reference unavailable: {exc})", file=sys.stderr)
-        return None
+            python = ref_python()
+        except Exception as exc:  # no network, no PyPI: skip the comparison
+            print(f"(reference unavailable: {exc})", file=sys.stderr)
+            return None
     cmd = [str(python), "-m", "cpppo.server.enip.thruput", "-a", f"{address[0]}:{address[1]}",
            "--repeat", str(count), "--depth", str(depth), "--multiple", str(multiple), "BENCH"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
@@ -129,10 +133,12 @@ def main(argv: list[str] | None = None) -> int:
             for depth in (1, 20):
                 figure = measure(runs, lambda d=depth: rate(conn, ["ARRAY[0-999]"], arrays, 1000, depth=d))
                 rows.append((f"ARRAY[0-999] reads, connected, depth {depth:2d}", "tags/s", figure))
-        if not args.no_reference:
-            for depth, multiple in ((1, 0), (20, 0), (20, 250)):
+        for depth, multiple in ((1, 0), (20, 0), (20, 250)):
+            rows.append((f"thruput tool (6-tuples with replies), depth {depth:2d}, multiple {multiple:3d}", "TPS",
+                         thruput_tool(server.address, singles, depth, multiple, True)))
+            if not args.no_reference:
                 rows.append((f"reference cpppo 5.2.5 thruput, depth {depth:2d}, multiple {multiple:3d}", "TPS",
-                             reference(server.address, singles, depth, multiple)))
+                             thruput_tool(server.address, singles, depth, multiple, False)))
     finally:
         server.stop()
 
