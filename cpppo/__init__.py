@@ -8,6 +8,7 @@ modules over them.
 
 from __future__ import annotations
 
+from time import perf_counter as timer
 from typing import TYPE_CHECKING, Any
 
 from .dotdict import dotdict
@@ -36,6 +37,7 @@ __all__ = [
     "state_drop",
     "state_input",
     "string",
+    "timer",
 ]
 
 if TYPE_CHECKING:
