@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import re
 import signal
@@ -248,6 +249,9 @@ def failed(frame: bytes, status_at: int | None) -> bool:
     return status_at is not None and (len(frame) <= status_at or frame[status_at] not in (0, PARTIAL))
 
 
+_SERIALS = itertools.count(os.getpid() & 0x7FFF)
+
+
 class Link:
     """One blocking TCP connection to a server, with a registered session (unless ``register=False``)."""
 
@@ -285,8 +289,9 @@ class Link:
         """A connected SendUnitData frame carrying ``message`` (after :meth:`forward_open`)."""
         return enip.send_unit_data(self.session, self.o_t_id, sequence, message).encode()
 
-    def forward_open(self, size: int = 4002, serial: int = 1) -> int:
+    def forward_open(self, size: int = 4002) -> int:
         """A Large Forward Open of ``size`` bytes each way to the Message Router; returns the O->T id."""
+        serial = next(_SERIALS)  # each connection its own triad
         params = ConnectionParams(size, True, 0, 2)
         fo = ForwardOpen(0, 0x4200_0000 + serial, serial, 0x1337, 0xB0B, 2_000_000, params, 2_000_000, params,
                          (Port(1, 0), *MESSAGE_ROUTER), 3, 0xA3, large=True)
