@@ -71,6 +71,8 @@ class _TcpConnection(asyncio.Protocol):
         if self.server.offload:
             self.queue = asyncio.Queue()
             self.worker = asyncio.get_running_loop().create_task(self._work())
+            self.server.workers.add(self.worker)  # outlives its connection while an attribute blocks
+            self.worker.add_done_callback(self.server.workers.discard)
         log.info("connection from %s", self.peer)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -231,6 +233,7 @@ class EnipServer:
         self.udp = udp
         self.sessions = SessionTable()
         self.connections: set[_TcpConnection] = set()
+        self.workers: set[asyncio.Task[None]] = set()
         self.address: tuple[str, int] = (host, port)
         self.pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._tcp: asyncio.base_events.Server | None = None
@@ -292,7 +295,7 @@ class EnipServer:
             self._udp.close()
         if self._tcp is not None:
             self._tcp.close()
-        workers = [conn.worker for conn in self.connections if conn.worker is not None]
+        workers = list(self.workers)
         for conn in list(self.connections):
             conn.close()
         if self._tcp is not None:
