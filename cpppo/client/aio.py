@@ -24,14 +24,15 @@ import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
-from ..cip.types import type_by_name
+from ..cip.types import STRUCTURE, TypeCode, type_by_name
 from ..dotdict import dotdict
 from ..enip.encapsulation import Command, Encapsulation, decode_frame
 from ..errors import CommunicationError, CpppoError, DecodeError
 from .connection import Connection, closed, forward_close_message, forward_open_message, opened
 from .core import MISSING, Addressing, ClientCore, context_bytes
 from .engine import OperationEngine, Result, validate
-from .operations import parse_operation, parse_path
+from .logix import LogixTypes, Plan, TagInfo, TagListError, upload
+from .operations import parse_address_text, parse_operation, parse_path
 from .replies import frame_dotdict, status_text
 
 __all__ = ["AsyncConnector", "RequestFailed", "discover"]
@@ -55,9 +56,10 @@ class AsyncConnector:
                  route_path: Any = MISSING, send_path: Any = MISSING, simple: bool = False,
                  priority_time_tick: int | None = None, timeout_ticks: int | None = None,
                  source_address: tuple[str, int] | None = None, connected: bool = False,
-                 connection_size: int = 4002) -> None:
+                 connection_size: int = 4002, logix: bool = False) -> None:
         self.addr = (host, int(port))
         self.connected = connected
+        self.logix_mode = logix
         self.connection_size = connection_size
         self.timeout = timeout
         self.source_address = source_address
@@ -94,6 +96,9 @@ class AsyncConnector:
             self.core.registered(frame)
             if self.connected:
                 await self.forward_open(self.connection_size)
+            if self.logix_mode:
+                self.core.logix.bool_arrays = True
+                await self.tag_list()
         except BaseException:
             await self.close()
             raise
@@ -177,7 +182,51 @@ class AsyncConnector:
             if conn is not None:
                 closed(await self._request(forward_close_message(conn), timeout, "Forward Close"))
 
+    # -- what a Logix controller says about itself -----------------------------------------------
+    @property
+    def logix(self) -> LogixTypes:
+        """The tags and structure templates learned from the controller (so far)."""
+        return self.core.logix
+
+    async def tag_list(self, programs: bool = True, *, refresh: bool = False,
+                       timeout: float | None = None) -> list[TagInfo]:
+        """The controller's tags (and each program's), uploaded once per connection with the templates
+        of every structure they use; TagListError if the device refuses."""
+        async with self._lock:
+            return await self._tag_list(programs, refresh, self.timeout if timeout is None else timeout)
+
+    async def _tag_list(self, programs: bool, refresh: bool, wait: float | None) -> list[TagInfo]:
+        types = self.core.logix
+        if types.loaded and not refresh:
+            return list(types.tags.values())
+        proc = upload(types, programs)
+        try:
+            ops = next(proc)
+            while True:
+                engine = OperationEngine(self.core, ops, addressing=self.core.addressing)
+                ops = proc.send([r async for r in self._drive(engine, wait)])
+        except StopIteration as stop:
+            return stop.value
+
     # -- operations ------------------------------------------------------------------------------
+    async def _drive(self, engine: OperationEngine, wait: float | None) -> AsyncIterator[Result]:
+        """Run one engine to completion (the caller holds the lock)."""
+        while True:
+            out = engine.outgoing()
+            if out:
+                self._send(b"".join(out))
+            for result in engine.results():
+                yield result
+            if engine.finished:
+                return
+            if not engine.waiting:
+                continue
+            frames, self._pending = self._pending, []
+            if not frames:
+                frames = await self._receive(wait, f"{len(engine.inflight)} requests unanswered")
+            for frame in frames:
+                engine.receive(frame, self.peer)
+
     async def pipeline(self, operations: Iterable[Mapping[str, Any]], *, depth: int = 1, multiple: int = 0,
                        fragment: bool = False, timeout: float | None = None, index: int | None = None,
                        replies: bool = True, **addressing: Any) -> AsyncIterator[Result]:
@@ -188,23 +237,23 @@ class AsyncConnector:
         if options:
             addr = addr.with_options(**options)
         async with self._lock:
-            engine = OperationEngine(self.core, operations, depth=depth, multiple=multiple, fragment=fragment,
-                                     index=index, addressing=addr, replies=replies)
+            plan = Plan(self.core.logix, operations)
             while True:
-                out = engine.outgoing()
-                if out:
-                    self._send(b"".join(out))
-                for result in engine.results():
+                engine = OperationEngine(self.core, plan.feed(), depth=depth, multiple=multiple, fragment=fragment,
+                                         index=index, addressing=addr, replies=replies)
+                async for result in self._drive(engine, wait):
+                    if plan.take(result):
+                        yield result
+                index = None
+                if plan.wants_upload:
+                    try:
+                        await self._tag_list(True, False, wait)
+                    except TagListError as exc:
+                        self.core.logix.failed = str(exc)
+                for result in plan.flush():
                     yield result
-                if engine.finished:
+                if plan.finished:
                     return
-                if not engine.waiting:
-                    continue
-                frames, self._pending = self._pending, []
-                if not frames:
-                    frames = await self._receive(wait, f"{len(engine.inflight)} requests unanswered")
-                for frame in frames:
-                    engine.receive(frame, self.peer)
 
     async def operate(self, operations: Iterable[Mapping[str, Any]], *, depth: int = 0, validating: bool = False,
                       printing: bool = False, **kwds: Any) -> AsyncIterator[Result]:
@@ -250,7 +299,8 @@ class AsyncConnector:
 
     async def write(self, tag: str | list[dict[str, Any]], data: Iterable[Any] | None = None,
                     tag_type: str | int | None = None, **kwds: Any) -> bool:
-        """Write ``"Tag[0-2]=(DINT)1,2,3"``, or ``tag`` with ``data`` of ``tag_type`` (default INT)."""
+        """Write ``"Tag[0-2]=(DINT)1,2,3"``, or ``tag`` with ``data`` of ``tag_type`` (default INT; dicts
+        are structures, and a bit address ``"D.3"`` takes bools)."""
         if data is None:
             if not isinstance(tag, str):
                 raise ValueError("write needs data")
@@ -258,10 +308,17 @@ class AsyncConnector:
             if op["method"] != "write":
                 raise ValueError(f"{tag!r} has no '=' values")
         else:
-            values = list(data)
-            code = type_by_name(tag_type).code if isinstance(tag_type, str) else int(tag_type or 0xC3)
-            path, n, off, _ = parse_path(tag) if isinstance(tag, str) else (tag, None, None, False)
+            values = [data] if isinstance(data, Mapping) else list(data)
+            path, n, off, _, bit = parse_address_text(tag) if isinstance(tag, str) else (tag, None, None, False, None)
+            if tag_type is not None:
+                code = type_by_name(tag_type).code if isinstance(tag_type, str) else int(tag_type)
+            elif values and all(isinstance(v, Mapping) for v in values):
+                code = STRUCTURE
+            else:
+                code = TypeCode.BOOL if bit is not None else TypeCode.INT
             op = {"method": "write", "path": path, "elements": n or len(values), "tag_type": code, "data": values}
+            if bit is not None:
+                op.update(bit=bit, elements=1)
             if off:
                 op["offset"] = off
         return bool(await self._one(op, **kwds))

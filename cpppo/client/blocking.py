@@ -4,7 +4,8 @@ All protocol work is done by :mod:`.core`; this module only moves bytes.  ``clie
 low-level object (a TCP or UDP socket, optionally broadcast, and the request methods whose
 replies are harvested with ``readable()`` / ``next(conn)``); ``connector`` adds the registered
 session and the operation methods (``pipeline``, ``synchronous``, ``operate``, ``results``,
-``process``), which run an :class:`~.core.OperationEngine` to completion.
+``process``), which run an :class:`~.core.OperationEngine` to completion, and what a Logix
+controller tells about itself (``tag_list``, the structure templates that decode UDT values).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..errors import CommunicationError, DecodeError
 from .connection import Connection, closed, forward_close_message, forward_open_message, opened
 from .core import MISSING, Addressing, ClientCore, context_bytes
 from .engine import OperationEngine, Result, operation_messages, request_dotdict, validate
+from .logix import LogixTypes, Plan, TagInfo, TagListError, run_procedure, upload
 from .operations import parse_path
 from .replies import frame_dotdict
 
@@ -303,21 +305,46 @@ class connector(client):  # the documented (lower-case) name
 
     With ``connected=True`` it also opens a class 3 connection (a Large Forward Open of
     ``connection_size`` bytes), and operations then travel as connected SendUnitData requests.
+    With ``logix=True`` it uploads the tag list and structure templates at once, and treats the
+    elements of DWORD arrays as the BOOLs a Logix stores in them (``BITS[37]``).
     """
 
     def __init__(self, host: str | None = None, port: int | None = None, timeout: float | None = None,  # noqa: PLR0917 - documented signature
                  dialect: Any = None, udp: bool = False, broadcast: bool = False, source_address: Any = None,
                  profiler: Any = None, *, connected: bool = False, connection_size: int = 4002,
-                 **kwds: Any) -> None:
+                 logix: bool = False, **kwds: Any) -> None:
         super().__init__(host, port, timeout, dialect, udp, broadcast, source_address, profiler, **kwds)
         if not self.udp:
             try:
                 self.register(timeout)
                 if connected:
                     self.forward_open(connection_size, timeout=timeout)
+                if logix:
+                    self.core.logix.bool_arrays = True
+                    self.tag_list()
             except BaseException:
                 self.close()
                 raise
+
+    # -- what a Logix controller says about itself -----------------------------------------------
+    @property
+    def logix(self) -> LogixTypes:
+        """The tags and structure templates learned from the controller (so far)."""
+        return self.core.logix
+
+    def tag_list(self, programs: bool = True, *, refresh: bool = False, timeout: float | None = None) -> list[TagInfo]:
+        """The controller's tags (and each program's, with ``programs``), uploaded once per connection
+        with the templates of every structure they use; TagListError if the device refuses."""
+        types = self.core.logix
+        if types.loaded and not refresh:
+            return list(types.tags.values())
+        return run_procedure(upload(types, programs), lambda ops: list(self.run(self.engine(ops), timeout)))
+
+    def _learn(self, timeout: float | None) -> None:
+        try:
+            self.tag_list(timeout=timeout)
+        except TagListError as exc:
+            self.core.logix.failed = str(exc)
 
     def _request(self, message: bytes, timeout: float | None, what: str) -> Encapsulation:
         context = context_bytes(self.core.next_context())
@@ -400,8 +427,23 @@ class connector(client):  # the documented (lower-case) name
                  multiple: int = 0, timeout: float | None = None, depth: int = 1,
                  **addressing: Any) -> Iterator[Result]:
         """Issue ``operations`` with up to ``depth`` requests in flight; yield 6-tuples in order."""
-        return self.run(self.engine(operations, depth=depth, multiple=multiple, fragment=fragment, index=index,
-                                    **addressing), timeout)
+        return self._planned(operations, timeout, dict(depth=depth, multiple=multiple, fragment=fragment,
+                                                       index=index, **addressing))
+
+    def _planned(self, operations: Iterable[Mapping[str, Any]], timeout: float | None,
+                 options: dict[str, Any]) -> Iterator[Result]:
+        """Engines over the operations, pausing to learn the tag list and templates when one needs them."""
+        plan = Plan(self.core.logix, operations)
+        while True:
+            for result in self.run(self.engine(plan.feed(), **options), timeout):
+                if plan.take(result):
+                    yield result
+            options["index"] = None
+            if plan.wants_upload:
+                self._learn(timeout)
+            yield from plan.flush()
+            if plan.finished:
+                return
 
     def synchronous(self, operations: Iterable[Mapping[str, Any]], index: int | None = None,
                     fragment: bool = False, multiple: int = 0, timeout: float | None = None,

@@ -29,6 +29,7 @@ from ..enip.encapsulation import MAX_LENGTH, Command, Encapsulation, RegisterSes
 from ..enip.framer import Framer
 from ..errors import CommunicationError, EncodeError
 from .connection import Connection
+from .logix import LogixTypes
 from .operations import parse_path
 
 __all__ = [
@@ -150,6 +151,7 @@ class ClientCore:
         self._sequence = 0
         self.requests = 0  # CIP requests sent by operation engines on this session
         self.connection: Connection | None = None  # an open class 3 connection (Forward Open)
+        self.logix = LogixTypes()  # the controller's tags and structure templates, once learned
 
     def next_context(self) -> int:
         self._context += 1

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..cip.epath import Logical, encode_path, path_from_json
-from ..cip.logix import ReadTag, WriteTag
+from ..cip.logix import ReadModifyWrite, ReadTag, WriteTag
 from ..cip.message import Reply, decode_multiple, decode_reply, encode_multiple, encode_request
 from ..cip.services import CommonService, LogixService
 from ..cip.status import GeneralStatus
@@ -62,14 +62,14 @@ _DESCRIBED: dict[tuple[Any, ...], tuple[str, bytes]] = {}
 def _described(op: Mapping[str, Any]) -> tuple[str, bytes]:
     """(description, encoded request path) of an operation, cached: thruput loops repeat the same tags."""
     path = op["path"]
-    key = (repr(path), op.get("elements"), op.get("offset"), op.get("method"))
+    key = (repr(path), op.get("elements"), op.get("offset"), op.get("method"), op.get("bit"), op.get("description"))
     found = _DESCRIBED.get(key)
     if found is None:
         if isinstance(path, bytes):
             raw = path
         else:
             raw = encode_path(path if isinstance(path, tuple) else path_from_json(path))
-        found = (describe(op), raw)
+        found = (op.get("description") or describe(op), raw)
         if len(_DESCRIBED) >= 4096:
             _DESCRIBED.clear()
         _DESCRIBED[key] = found
@@ -96,6 +96,8 @@ class _Op:
         "acked",
         "addressing",
         "base",
+        "bit",
+        "bits",
         "chunks",
         "connected",
         "done",
@@ -151,11 +153,17 @@ class _Op:
             self.elements = int(op.get("elements") or 1)
             self.base = int(op.get("offset") or 0)
             self.tag_type = op.get("tag_type")
+            bit = op.get("bit")
+            self.bit = None if bit is None else int(bit)
+            self.bits = int(op.get("bits") or 1)
             self.chunks = self._requests(fragment)
         except (EncodeError, KeyError, TypeError, ValueError) as exc:
             raise OperationError(f"operation {op!r} cannot be sent: {exc}") from None
 
     def _payload(self) -> bytes:
+        encoded = self.op.get("encoded")  # a structure, encoded from dicts by its template
+        if encoded is not None:
+            return bytes(encoded)
         data = self.op.get("data", b"")
         if isinstance(data, (bytes, bytearray)):
             return bytes(data)
@@ -179,8 +187,16 @@ class _Op:
         if m == "write":
             if self.tag_type is None:
                 raise EncodeError("a write needs a tag_type")
+            if self.bit is not None:
+                return [self._modify()]
             code, handle = self.tag_type, None
-            if code == TypeCode.STRING:  # a Logix controller's STRING is a structure, not the CIP STRING
+            if code == STRUCTURE:
+                if self.op.get("handle") is None:
+                    raise EncodeError("a structure write needs the structure's handle (the connector's templates)")
+                handle = int(self.op["handle"])
+                payload = self._payload()
+                size = len(payload) // max(self.elements, 1)
+            elif code == TypeCode.STRING:  # a Logix controller's STRING is a structure, not the CIP STRING
                 code, handle = STRUCTURE, LOGIX_STRING_HANDLE
                 payload = encode_logix_strings(self.op.get("data", ()))
                 size = _LOGIX_STRING.size
@@ -214,8 +230,24 @@ class _Op:
         if m == "service":  # any other service: op['service'] with raw op['data']
             service = int(self.op["service"])
             return [_Chunk(self, service, encode_request(service, self.path, bytes(self.op.get("data", b""))),
-                           None, 500)]
+                           None, self.reply_limit if self.op.get("raw") else 500)]
         raise EncodeError(f"unknown method {m!r}")
+
+    def _modify(self) -> _Chunk:
+        """A bit write: Read-Modify-Write with OR/AND masks the size of the integer holding the bits."""
+        ctype = type_by_code(self.tag_type) if self.tag_type is not None else None
+        if ctype is None or not ctype.size or ctype.size > 8:
+            raise EncodeError(f"bits of type 0x{self.tag_type or 0:04X} cannot be written")
+        values = list(self.op.get("data") or ())
+        bit = self.bit or 0
+        if not values or bit + len(values) > ctype.size * 8:
+            raise EncodeError(f"bits {bit}..{bit + len(values) - 1} do not fit a {ctype.name}")
+        ones = sum(1 << (bit + i) for i, v in enumerate(values) if v)
+        zeros = sum(1 << (bit + i) for i, v in enumerate(values) if not v)
+        full = (1 << (ctype.size * 8)) - 1
+        rmw = ReadModifyWrite(ones.to_bytes(ctype.size, "little"), (full & ~zeros).to_bytes(ctype.size, "little"))
+        service = LogixService.READ_MODIFY_WRITE
+        return _Chunk(self, service, encode_request(service, self.path, rmw.encode()), None, 4)
 
     # -- replies ------------------------------------------------------------------------------
     def fail(self, sts: Any) -> None:
@@ -230,6 +262,8 @@ class _Op:
         m = self.method
         if m == "read":
             self._on_read(engine, chunk, rpy)
+        elif m == "service" and self.op.get("raw") and rpy.status in (0, _PARTIAL):
+            self.done, self.sts, self.val = True, rpy.status, bytes(rpy.data)  # status 0x06: more to come
         elif rpy.status:
             self.fail(_sts(rpy))
         elif m in {"write", "set_attribute_single"}:
@@ -260,6 +294,9 @@ class _Op:
             self.size = ctype.size if ctype is not None else 0
             if code == STRUCTURE and handle == LOGIX_STRING_HANDLE:
                 self.size = _LOGIX_STRING.size
+            elif code == STRUCTURE and handle is not None:
+                known = engine.core.logix.by_handle.get(handle)
+                self.size = known.size if known is not None else 0
             self.target = self.elements * self.size if self.size else None
         off = chunk.offset or 0
         self.pieces[off] = data
@@ -273,7 +310,7 @@ class _Op:
             self._continue(engine, off, end, len(data))
         target = self.target if self.target is not None else self.final
         if target is not None and self._covered() >= target:
-            self._finish(target)
+            self._finish(target, engine.core.logix)
 
     def _continue(self, engine: OperationEngine, off: int, end: int, step: int) -> None:
         """Request what follows a partial transfer ending at byte ``end``."""
@@ -315,11 +352,15 @@ class _Op:
                 at = off + len(piece)
         return bytes(buf[: target - self.base])
 
-    def _finish(self, target: int) -> None:
+    def _finish(self, target: int, types: Any) -> None:
         data = self._assemble(target)
         self.pieces = {}
         self.done, self.sts = True, 0
-        self.val = decode_value(self.type_code, self.handle, data)
+        if self.bit is not None:  # bits of an integer (D.3), or of a BOOL array's DWORDs
+            word = int.from_bytes(data, "little") >> self.bit
+            self.val = [bool(word >> i & 1) for i in range(self.bits)]
+            return
+        self.val = decode_value(self.type_code, self.handle, data, types)
 
 
 class _Txn:

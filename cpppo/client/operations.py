@@ -4,6 +4,7 @@ Users write operations as short strings on command lines and in scripts::
 
     Tag  Tag[3]  Tag[1-5]  Tag*10  Tag[1].Sub[0-9]  Tag[0-9]+16=(DINT)4,5,6
     'TEXT[1]=(SSTRING)"Hello, world!"'   @0x1FF/01/0x1A[99]=1   @4/5/{"connection":100}
+    GRID[1,2]  Program:Main.Local  D.3=1  'M1={"Speed": 1.5, ...}'
 
 Each becomes the documented dict (``method``, ``path`` as a list of JSON segments, ``elements``,
 ``offset``, ``tag_type``, ``data``), which the client core turns into requests.  Parsing is done
@@ -22,7 +23,8 @@ from ..cip.epath import LOGICAL_KINDS, path_from_json
 from ..cip.types import STRUCTURE, NumericType, TypeCode, type_by_code, type_by_name
 from ..errors import CpppoError, EncodeError
 
-__all__ = ["OperationError", "describe", "parse_number", "parse_operation", "parse_operations", "parse_path"]
+__all__ = ["OperationError", "describe", "parse_address_text", "parse_number", "parse_operation", "parse_operations",
+           "parse_path"]
 
 
 class OperationError(CpppoError, ValueError):
@@ -104,24 +106,35 @@ def _suffixes(text: str, what: str) -> tuple[str, int | None, int | None]:
     return text, offset, count
 
 
-def _symbolic(text: str, what: str) -> tuple[list[dict[str, Any]], tuple[int, int | None] | None]:
-    """``Tag[1].Sub[0-9]`` -> segments, and the last segment's index range (if any)."""
+def _symbolic(text: str, what: str) -> tuple[list[dict[str, Any]], tuple[int, int | None] | None, int | None]:
+    """``Tag[1].Sub[0-9]`` -> segments, the last segment's index range (if any), and a final ``.bit``.
+
+    ``GRID[1,2]`` (or ``GRID[1][2]``) gives one element segment per dimension.
+    """
     segs: list[dict[str, Any]] = []
     last: tuple[int, int | None] | None = None
     names = text.split(".")
+    bit = None
+    if len(names) > 1 and names[-1].strip().isdigit():  # D.3: bit 3 of D
+        bit = int(names.pop().strip())
     for n, part in enumerate(names):
         m = _NAME.match(part.strip())
         if not m:
             raise OperationError(f"{what}: {part.strip()!r} is not a tag name (optionally with [index])")
         segs.append({"symbolic": m.group(1)})
         last = None
-        for idx in _INDEX.findall(m.group(2)):
-            begin, end = _range(idx.strip(), what)
-            if end is not None and n != len(names) - 1:
-                raise OperationError(f"{what}: only the last name may have an index range")
-            segs.append({"element": begin})
-            last = (begin, end)
-    return segs, last
+        groups = _INDEX.findall(m.group(2))
+        for g, group in enumerate(groups):
+            indexes = group.split(",")
+            for i, idx in enumerate(indexes):
+                begin, end = _range(idx.strip(), what)
+                if end is not None and (n != len(names) - 1 or g != len(groups) - 1 or i != len(indexes) - 1):
+                    raise OperationError(f"{what}: only the last index may be a range")
+                segs.append({"element": begin})
+                last = (begin, end)
+    if bit is not None and last is not None and last[1] is not None:
+        raise OperationError(f"{what}: a bit (.{bit}) cannot follow an index range")
+    return segs, last, bit
 
 
 def _numeric(text: str, what: str) -> tuple[list[dict[str, Any]], tuple[int, int | None] | None]:
@@ -161,13 +174,26 @@ def _numeric(text: str, what: str) -> tuple[list[dict[str, Any]], tuple[int, int
 def parse_path(text: str, what: str | None = None) -> tuple[list[dict[str, Any]], int | None, int | None, bool]:
     """Parse an address: (JSON segments, elements from a range or ``*n`` or None, byte offset, indexed?)."""
     what = what or repr(text)
+    segs, elements, offset, indexed, bit = parse_address_text(text, what)
+    if bit is not None:
+        raise OperationError(f"{what}: a bit address (.{bit}) is an operation; use parse_operations or results")
+    return segs, elements, offset, indexed
+
+
+def parse_address_text(text: str, what: str | None = None) -> tuple[list[dict[str, Any]], int | None, int | None,
+                                                                    bool, int | None]:
+    """:func:`parse_path`, and the bit a ``Tag.3`` address ends with (or None)."""
+    what = what or repr(text)
     body, offset, count = _suffixes(text.strip(), what)
     if not body:
         raise OperationError(f"{what}: no tag name or @class/instance/attribute")
+    bit = None
     if body.startswith("@"):
         segs, rng = _numeric(body[1:], what)
     else:
-        segs, rng = _symbolic(body, what)
+        segs, rng, bit = _symbolic(body, what)
+    if bit is not None and (offset is not None or count is not None):
+        raise OperationError(f"{what}: a bit (.{bit}) takes no +offset or *count")
     elements = None
     if rng is not None and rng[1] is not None:
         elements = rng[1] - rng[0] + 1
@@ -177,7 +203,7 @@ def parse_path(text: str, what: str | None = None) -> tuple[list[dict[str, Any]]
         elements = count
     if elements is not None and elements < 1:
         raise OperationError(f"{what}: element count must be at least 1")
-    return segs, elements, offset, rng is not None
+    return segs, elements, offset, rng is not None, bit
 
 
 def _split_values(text: str) -> list[str]:
@@ -235,11 +261,18 @@ def parse_operation(text: str, *, int_type: str | int | None = None, **defaults:
     what = f"operation {text!r}"
     parts = _split_top(text, "=")
     address = parts[0]
-    segs, elements, offset, indexed = parse_path(address, what)
+    segs, elements, offset, indexed, bit = parse_address_text(address, what)
     op: dict[str, Any] = {"path": segs}
+    if bit is not None:
+        op["bit"] = bit
     if len(parts) == 1:
         op["method"] = "read"
         op["elements"] = elements or 1
+    elif _STRUCTS.match("=".join(parts[1:])):
+        data = _structures("=".join(parts[1:]), what)
+        if elements is not None and indexed and elements != len(data):
+            raise OperationError(f"{what}: {len(data)} values for a range of {elements} elements")
+        op.update(method="write", elements=elements or len(data), tag_type=STRUCTURE, data=data)
     else:
         value_text = "=".join(parts[1:])
         cast = _CAST.match(value_text)
@@ -253,6 +286,8 @@ def parse_operation(text: str, *, int_type: str | int | None = None, **defaults:
         else:
             tag_type = 0
         raw_values = _split_values(value_text)
+        if not tag_type and bit is not None:
+            tag_type = TypeCode.BOOL  # the holding integer's type comes from the tag list
         if not tag_type:
             if all(_unquote(v) is not None for v in raw_values):
                 tag_type = TypeCode.SSTRING
@@ -263,6 +298,12 @@ def parse_operation(text: str, *, int_type: str | int | None = None, **defaults:
             else:
                 tag_type = TypeCode.INT
         data = _convert(raw_values, tag_type, what)
+        if bit is not None:
+            if any(v not in (0, 1) for v in data):
+                raise OperationError(f"{what}: a bit is 0 or 1 (true or false)")
+            op.update(method="write", elements=1, tag_type=int(tag_type), data=data)
+            op.update(defaults)
+            return op
         ctype = type_by_code(tag_type)
         size = ctype.size if ctype is not None else 0
         if elements is None:
@@ -278,6 +319,21 @@ def parse_operation(text: str, *, int_type: str | int | None = None, **defaults:
         op["offset"] = offset
     op.update(defaults)
     return op
+
+
+_STRUCTS = re.compile(r"^\s*\[?\s*\{")
+
+
+def _structures(text: str, what: str) -> list[Any]:
+    """``{"Speed": 1.5, ...}`` or ``[{...}, {...}]``: structure values as dicts (JSON)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise OperationError(f"{what}: structure value is not JSON: {exc}") from None
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(v, dict) for v in items):
+        raise OperationError(f"{what}: a structure value is a JSON object (or a list of them)")
+    return items
 
 
 def parse_operations(tags: Iterable[str | Mapping[str, Any]], *, int_type: str | int | None = None,
@@ -313,8 +369,13 @@ def _path_text(path: list[dict[str, Any]] | str) -> tuple[str, int | None]:
         segs = segs[:-1]
     if segs and all(set(s) == {"symbolic"} or set(s) == {"element"} for s in segs) and "symbolic" in segs[0]:
         out = ""
-        for s in segs:
-            out += f"[{s['element']}]" if "element" in s else (("." if out else "") + s["symbolic"])
+        for i, s in enumerate(segs):
+            if "element" in s:
+                out = out[:-1] + f",{s['element']}]" if "element" in segs[i - 1] else out + f"[{s['element']}]"
+            else:
+                out += ("." if out else "") + s["symbolic"]
+        if element is not None and "element" in segs[-1]:  # GRID[1,2]: the last index stays with the others
+            return out[:-1] + f",{element}]", None
         return out, element
     parts = []
     for pos, s in enumerate(segs):
@@ -339,6 +400,8 @@ def describe(op: Mapping[str, Any]) -> str:
         text += f"*{elements}"
     if op.get("offset"):
         text += f"+{op['offset']}"
+    if op.get("bit") is not None:
+        text += f".{op['bit']}"
     method = op.get("method", "read")
     if method not in ("read", "write"):
         text += f" {method}"

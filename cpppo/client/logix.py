@@ -1,0 +1,644 @@
+"""What a client learns from a Logix controller: its tag list and its structures (sans-I/O).
+
+A Logix controller describes itself through two objects, read here without any I/O:
+
+* the Symbol object (class 0x6B), listed page by page with Get Instance Attribute List (0x55):
+  status 0x06 means "more follow from the last instance + 1".  Each entry is the instance, the
+  name (attribute 1), the type word (2: atomic code or 0x8000 | template instance, bits 13-14
+  the number of dimensions) and the dimensions (8).  ``Program:NAME`` entries lead to each
+  program's own list (``Program:NAME`` then ``@6B/instance``);
+* the Template object (class 0x6C): Get Attribute List of attributes 1 (the structure handle a
+  read's type word carries), 2 (member count), 4 (definition size in 32-bit words) and 5 (the
+  structure's size in bytes), then Read Template (0x4C: offset UDINT, size UINT), paged on status
+  0x06, of ``definition size * 4 - 20`` bytes::
+
+      (info UINT | type UINT | offset UDINT) x members     info: array length, or a BOOL's bit
+      "NAME;n...\\0" then each member's name, NUL-terminated
+
+:class:`LogixTypes` holds what one connection learned; :func:`upload` is the procedure that
+learns it, a generator that yields batches of operations and is sent their results, so the
+blocking and asyncio connectors run it with their ordinary engines.  :class:`Plan` passes a
+stream of operations through that knowledge: bits (``D.3``, Read-Modify-Write to write), BOOL
+array elements (``BITS[37]``, when the connector treats DWORD arrays as BOOL arrays), and
+structures written from dicts and read back as dicts.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Generator, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..cip.logix import encode_attribute_list_request
+from ..cip.services import ClassCode, CommonService, LogixService
+from ..cip.status import GeneralStatus
+from ..cip.types import STRUCTURE, CIPType, TypeCode, type_by_code
+from ..errors import CpppoError, EncodeError
+from .operations import OperationError, describe
+from .values import RawStructure
+
+__all__ = [
+    "LogixTypes",
+    "Member",
+    "Plan",
+    "TagInfo",
+    "TagListError",
+    "Template",
+    "parse_symbols",
+    "parse_template",
+    "read_template",
+    "run_procedure",
+    "upload",
+]
+
+Result = tuple[int, str, dict[str, Any], Any, Any, Any]
+Procedure = Generator[list[dict[str, Any]], list[Result], Any]
+
+_PARTIAL = GeneralStatus.PARTIAL_TRANSFER
+_SYMBOL_ATTRIBUTES = (1, 2, 8)
+_TEMPLATE_ATTRIBUTES = (1, 2, 4, 5)
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+_DIMS = struct.Struct("<3I")
+_MEMBER = struct.Struct("<HHI")
+_READ_TEMPLATE = struct.Struct("<IH")
+_TEMPLATE_CHUNK = 0xFFFF  # ask for everything; the controller answers what fits, with status 0x06
+
+
+class TagListError(CpppoError):
+    """The controller refused (or garbled) a tag list or template request."""
+
+
+@dataclass(frozen=True, slots=True)
+class TagInfo:
+    """A tag as the controller lists it."""
+
+    name: str  # "Tag", or "Program:Main.Tag"
+    instance: int
+    type_word: int
+    dims: tuple[int, ...] = ()
+    type_name: str = ""  # atomic type name, or the structure's name once its template is read
+
+    @property
+    def structure(self) -> bool:
+        return bool(self.type_word & 0x8000)
+
+    @property
+    def template(self) -> int | None:
+        """The template instance of a structure tag."""
+        return self.type_word & 0x0FFF if self.structure else None
+
+    @property
+    def type_code(self) -> int:
+        """The atomic type code, or STRUCTURE (0x02A0)."""
+        return STRUCTURE if self.structure else self.type_word & 0xFF
+
+    @property
+    def bool_array(self) -> bool:
+        """A DWORD array: how a Logix stores a BOOL array (32 BOOLs to each DWORD)."""
+        return not self.structure and self.type_word & 0xFF == TypeCode.DWORD and bool(self.dims)
+
+    @property
+    def declaration(self) -> str:
+        """``DINT``, ``DINT[3,4]``, ``Motor[3]``."""
+        shape = f"[{','.join(map(str, self.dims))}]" if self.dims else ""
+        return f"{self.type_name}{shape}"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A structure member, as the template lays it out."""
+
+    name: str
+    type_code: int  # atomic code, or STRUCTURE
+    offset: int
+    count: int = 0  # array length (0: a scalar)
+    bit: int | None = None  # a BOOL member: its bit in the host byte at ``offset``
+    template: int | None = None  # a structure member: its template instance
+    hidden: bool = False
+
+
+@dataclass(eq=False)
+class Template:
+    """A structure type read from the Template object: decodes and encodes its values."""
+
+    instance: int
+    handle: int
+    name: str
+    size: int
+    members: list[Member]
+    types: LogixTypes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        self.by_name = {m.name.lower(): m for m in self.members if not m.hidden}
+        visible = [m for m in self.members if not m.hidden]
+        # The Logix STRING and other string types: DINT LEN and SINT DATA[n]
+        self.string = (len(visible) == 2 and visible[0].name.upper() == "LEN" and visible[0].type_code == TypeCode.DINT
+                       and visible[1].name.upper() == "DATA" and visible[1].type_code == TypeCode.SINT
+                       and visible[1].count > 0)
+        self._data = visible[1] if self.string else None
+
+    @property
+    def type_name(self) -> str:
+        """The name tags of this type show: ``STRING`` for the Logix STRING (template ASCIISTRING82)."""
+        return "STRING" if self.handle == 0x0FCE else self.name
+
+    def member_template(self, m: Member) -> Template:
+        found = self.types.templates.get(m.template or 0)
+        if found is None:
+            raise EncodeError(f"{self.name}.{m.name}: template {m.template} is not known")
+        return found
+
+    # -- values -----------------------------------------------------------------------------------
+    def _decode_one(self, buf: bytes | memoryview, at: int) -> Any:
+        if self._data is not None:
+            (n,) = struct.unpack_from("<i", buf, at)
+            n = max(0, min(n, self._data.count))
+            start = at + self._data.offset
+            return bytes(buf[start : start + n]).decode("iso-8859-1")
+        out: dict[str, Any] = {}
+        for m in self.members:
+            if m.hidden:
+                continue
+            where = at + m.offset
+            if m.bit is not None:
+                out[m.name] = bool(buf[where] >> m.bit & 1)
+            elif m.template is not None:
+                t = self.member_template(m)
+                values = [t._decode_one(buf, where + i * t.size) for i in range(max(m.count, 1))]
+                out[m.name] = values if m.count else values[0]
+            else:
+                ctype = _atomic(m.type_code, self.name, m.name)
+                if m.type_code == TypeCode.DWORD and m.count:  # a BOOL array member
+                    out[m.name] = _bits(bytes(buf[where : where + 4 * m.count]), 0, 32 * m.count)
+                elif m.count:
+                    out[m.name] = ctype.decode(buf, where, m.count)
+                else:
+                    out[m.name] = ctype.decode(buf, where, 1)[0]
+        return out
+
+    def decode(self, data: bytes | memoryview) -> list[Any]:
+        """The values of ``data``: whole structures, as dicts (strings as str)."""
+        if not self.size or len(data) % self.size:
+            raise EncodeError(f"{len(data)} bytes is not a whole number of {self.name} ({self.size} bytes)")
+        return [self._decode_one(data, i * self.size) for i in range(len(data) // self.size)]
+
+    def _encode_into(self, value: Any, out: bytearray, at: int) -> None:
+        if self._data is not None:
+            if not isinstance(value, str):
+                raise EncodeError(f"{self.name} needs a str, not {value!r}")
+            raw = value.encode("iso-8859-1")
+            if len(raw) > self._data.count:
+                raise EncodeError(f"{len(raw)} characters is too long for {self.name} (max {self._data.count})")
+            out[at : at + 4] = struct.pack("<i", len(raw))
+            start = at + self._data.offset
+            out[start : start + len(raw)] = raw
+            return
+        if not isinstance(value, Mapping):
+            raise EncodeError(f"{self.name} needs a dict of member values, not {value!r}")
+        given = {str(k).lower(): v for k, v in value.items()}
+        unknown = [k for k in value if str(k).lower() not in self.by_name]
+        if unknown:
+            raise EncodeError(f"{self.name} has no member {unknown[0]!r}")
+        missing = [m.name for m in self.by_name.values() if m.name.lower() not in given]
+        if missing:
+            raise EncodeError(f"{self.name} needs every member; missing {', '.join(missing)}")
+        for key, v in given.items():
+            m = self.by_name[key]
+            where = at + m.offset
+            n = max(m.count, 1)
+            if m.bit is not None:
+                if v not in (0, 1):
+                    raise EncodeError(f"{self.name}.{m.name} is a BOOL, not {v!r}")
+                if v:
+                    out[where] |= 1 << m.bit
+                else:
+                    out[where] &= ~(1 << m.bit) & 0xFF
+                continue
+            items = list(v) if m.count and not isinstance(v, (str, Mapping)) else [v]
+            if m.template is not None:
+                t = self.member_template(m)
+                if len(items) != n:
+                    raise EncodeError(f"{self.name}.{m.name} needs {n} values")
+                for i, item in enumerate(items):
+                    t._encode_into(item, out, where + i * t.size)
+                continue
+            ctype = _atomic(m.type_code, self.name, m.name)
+            if m.type_code == TypeCode.DWORD and m.count:  # a BOOL array member: a list of bools
+                if len(items) != 32 * m.count:
+                    raise EncodeError(f"{self.name}.{m.name} needs {32 * m.count} BOOLs")
+                data = sum(1 << i for i, b in enumerate(items) if b).to_bytes(4 * m.count, "little")
+            else:
+                if len(items) != n:
+                    raise EncodeError(f"{self.name}.{m.name} needs {n} values")
+                data = ctype.encode(items)
+            out[where : where + len(data)] = data
+
+    def encode(self, values: Iterable[Any]) -> bytes:
+        """Structures (dicts of every member's value; str for string types) as the controller stores them."""
+        items = list(values)
+        out = bytearray(self.size * len(items))
+        for i, v in enumerate(items):
+            self._encode_into(v, out, i * self.size)
+        return bytes(out)
+
+    def declaration(self) -> str:
+        """``Motor = Speed:REAL, Count:DINT, ...``: the simulator's compact form."""
+        parts = []
+        for m in self.members:
+            if m.hidden:
+                continue
+            if m.template is not None:
+                kind = self.member_template(m).type_name
+            elif m.type_code == TypeCode.DWORD and m.count:
+                parts.append(f"{m.name}:BOOL[{32 * m.count}]")
+                continue
+            else:
+                ctype = type_by_code(m.type_code)
+                kind = ctype.name if ctype is not None else f"0x{m.type_code:02X}"
+            parts.append(f"{m.name}:{kind}" + (f"[{m.count}]" if m.count else ""))
+        return f"{self.name} = {', '.join(parts)}"
+
+
+def _atomic(code: int, where: str, name: str) -> CIPType:
+    ctype = type_by_code(code)
+    if ctype is None or not ctype.size:
+        raise EncodeError(f"{where}.{name}: type 0x{code:02X} is not an atomic type")
+    return ctype
+
+
+def _bits(data: bytes, first: int, count: int) -> list[bool]:
+    """``count`` bits of little-endian ``data`` from bit ``first``, as bools."""
+    word = int.from_bytes(data, "little") >> first
+    return [bool(word >> i & 1) for i in range(count)]
+
+
+class LogixTypes:
+    """One connection's knowledge of a Logix controller: its tags and structure templates."""
+
+    def __init__(self) -> None:
+        self.tags: dict[str, TagInfo] = {}  # lower-case full name -> tag
+        self.templates: dict[int, Template] = {}  # template instance -> template
+        self.by_handle: dict[int, Template] = {}  # structure handle -> template
+        self.loaded = False  # the tag list and its templates have been read
+        self.failed: str | None = None  # why they could not be (not a Logix?)
+        self.bool_arrays = False  # DWORD array elements are BOOLs (connector(logix=True))
+
+    @property
+    def available(self) -> bool:
+        return self.loaded or self.failed is not None
+
+    def tag(self, name: str) -> TagInfo | None:
+        return self.tags.get(name.lower())
+
+    def template_named(self, name: str) -> Template | None:
+        return next((t for t in self.templates.values() if t.name.lower() == name.lower()), None)
+
+    def decode(self, type_code: int | None, handle: int | None, data: bytes) -> Any:
+        """Structure values by their handle (None if the structure is not known)."""
+        if type_code == STRUCTURE and handle is not None:
+            t = self.by_handle.get(handle)
+            if t is not None and t.size and len(data) % t.size == 0:
+                return t.decode(data)
+        return None
+
+    def add_template(self, t: Template) -> None:
+        self.templates[t.instance] = t
+        self.by_handle[t.handle] = t
+
+    # -- what a path names ------------------------------------------------------------------------
+    def resolve(self, path: list[dict[str, Any]]) -> tuple[TagInfo, int, Template | None, int]:
+        """(tag, type code, template, indexes) of the value a symbolic path names.
+
+        ``indexes`` counts the element segments right after the tag (0: the tag itself).
+        """
+        segs = list(path)
+        if not segs or "symbolic" not in segs[0]:
+            raise OperationError(f"{describe({'path': path})}: not a symbolic tag path")
+        name = segs.pop(0)["symbolic"]
+        if name.lower().startswith("program:") and segs and "symbolic" in segs[0]:
+            name = f"{name}.{segs.pop(0)['symbolic']}"
+        tag = self.tag(name)
+        if tag is None:
+            why = f" ({self.failed})" if self.failed else ""
+            raise OperationError(f"{describe({'path': path})}: {name!r} is not in the controller's tag list{why}")
+        indexes = 0
+        while segs and "element" in segs[0]:
+            segs.pop(0)
+            indexes += 1
+        code = tag.type_code
+        template = self.templates.get(tag.template) if tag.template is not None else None
+        while segs:
+            seg = segs.pop(0)
+            if "symbolic" not in seg or template is None:
+                raise OperationError(f"{describe({'path': path})}: cannot follow {seg!r}")
+            member = template.by_name.get(seg["symbolic"].lower())
+            if member is None:
+                raise OperationError(f"{describe({'path': path})}: {template.name} has no member {seg['symbolic']!r}")
+            while segs and "element" in segs[0]:
+                segs.pop(0)
+            code = STRUCTURE if member.template is not None else member.type_code
+            template = template.member_template(member) if member.template is not None else None
+            if member.bit is not None:
+                code = TypeCode.BOOL
+        return tag, code, template, indexes
+
+
+# -- the procedures: operations out, results in ---------------------------------------------------
+def _check(result: Result, what: str, partial: bool = False) -> tuple[int, bytes]:
+    sts, val = result[4], result[5]
+    if val is None:
+        from .replies import status_text
+
+        raise TagListError(f"{what}: {status_text(sts)}")
+    if sts not in (0, _PARTIAL) or (sts == _PARTIAL and not partial):
+        from .replies import status_text
+
+        raise TagListError(f"{what}: {status_text(sts)}")
+    return sts, bytes(val)
+
+
+def _service(service: int, path: list[dict[str, Any]], data: bytes) -> dict[str, Any]:
+    return {"method": "service", "service": int(service), "path": path, "data": data, "raw": True}
+
+
+def parse_symbols(data: bytes, prefix: str = "") -> tuple[list[TagInfo], int]:
+    """One Get Instance Attribute List page of attributes 1, 2 and 8: (tags, last instance)."""
+    out: list[TagInfo] = []
+    at, last = 0, -1
+    try:
+        while at < len(data):
+            (instance,) = _U32.unpack_from(data, at)
+            (n,) = _U16.unpack_from(data, at + 4)
+            name = data[at + 6 : at + 6 + n].decode("iso-8859-1")
+            at += 6 + n
+            (word,) = _U16.unpack_from(data, at)
+            dims = _DIMS.unpack_from(data, at + 2)
+            at += 14
+            if at > len(data):
+                raise struct.error("truncated")
+            last = instance
+            ndims = word >> 13 & 3
+            out.append(TagInfo(prefix + name, instance, word, tuple(dims[:ndims])))
+    except struct.error:
+        raise TagListError(f"tag list page truncated at byte {at}") from None
+    return out, last
+
+
+def parse_template(instance: int, attributes: bytes, definition: bytes, types: LogixTypes) -> Template:
+    """A template from its Get Attribute List reply (1, 2, 4, 5) and its Read Template data."""
+    values: dict[int, int] = {}
+    try:
+        (count,) = _U16.unpack_from(attributes, 0)
+        at = 2
+        for _ in range(count):
+            attr, status = struct.unpack_from("<HH", attributes, at)
+            at += 4
+            if status:
+                raise TagListError(f"template {instance}: attribute {attr} status 0x{status:02X}")
+            fmt = "<H" if attr in (1, 2) else "<I"
+            (values[attr],) = struct.unpack_from(fmt, attributes, at)
+            at += struct.calcsize(fmt)
+        handle, members, size = values[1], values[2], values[5]
+        infos = [_MEMBER.unpack_from(definition, i * 8) for i in range(members)]
+    except (struct.error, KeyError):
+        raise TagListError(f"template {instance}: attributes or definition truncated") from None
+    text = definition[members * 8 :]
+    head, _, rest = text.partition(b"\0")
+    name = head.split(b";", 1)[0].decode("iso-8859-1")
+    names = [n.decode("iso-8859-1") for n in rest.split(b"\0")[:members]]
+    if len(names) < members:
+        raise TagListError(f"template {instance} ({name}): {len(names)} member names for {members} members")
+    out = []
+    for mname, (info, kind, offset) in zip(names, infos):
+        hidden = mname.startswith("ZZZZZZZZZZ") or mname.startswith("__")
+        if kind & 0x8000:
+            out.append(Member(mname, STRUCTURE, offset, info, template=kind & 0x0FFF, hidden=hidden))
+        elif kind & 0xFF == TypeCode.BOOL:
+            out.append(Member(mname, TypeCode.BOOL, offset, 0, bit=info, hidden=hidden))
+        else:
+            out.append(Member(mname, kind & 0xFF, offset, info, hidden=hidden))
+    return Template(instance, handle, name, size, out, types)
+
+
+def read_template(instance: int, types: LogixTypes) -> Procedure:
+    """Read one template (its attributes, then its definition page by page)."""
+    path = [{"class": ClassCode.TEMPLATE}, {"instance": instance}]
+    what = f"template {instance}"
+    (res,) = yield [_service(CommonService.GET_ATTRIBUTE_LIST, path, encode_attribute_list_request(
+        _TEMPLATE_ATTRIBUTES))]
+    _, attributes = _check(res, what)
+    try:
+        at, words = 2, None
+        for _ in range(_U16.unpack_from(attributes, 0)[0]):
+            attr, status = struct.unpack_from("<HH", attributes, at)
+            at += 4
+            width = 2 if attr in (1, 2) else 4
+            if attr == 4 and not status:
+                words = int.from_bytes(attributes[at : at + 4], "little")
+            at += width
+    except struct.error:
+        raise TagListError(f"{what}: attributes truncated") from None
+    if words is None:
+        raise TagListError(f"{what}: no definition size")
+    total = max(0, words * 4 - 20)
+    definition = bytearray()
+    while len(definition) < total:
+        want = min(total - len(definition), _TEMPLATE_CHUNK)
+        (res,) = yield [_service(LogixService.READ_TAG, path, _READ_TEMPLATE.pack(len(definition), want))]
+        sts, data = _check(res, what, partial=True)
+        definition += data
+        if sts == 0 or not data:
+            break
+    return parse_template(instance, attributes, bytes(definition), types)
+
+
+def upload(types: LogixTypes, programs: bool = True) -> Procedure:
+    """Learn the tag list (controller scope, and each program's when ``programs``) and every
+    structure template the tags use; store them in ``types`` and return the tags."""
+    scopes: list[str | None] = [None]
+    tags: list[TagInfo] = []
+    request = encode_attribute_list_request(_SYMBOL_ATTRIBUTES)
+    for scope in scopes:
+        base = [{"symbolic": scope}] if scope else []
+        start = 0
+        while True:
+            path = [*base, {"class": ClassCode.SYMBOL}, {"instance": start}]
+            (res,) = yield [_service(LogixService.GET_INSTANCE_ATTRIBUTE_LIST, path, request)]
+            sts, data = _check(res, f"tag list{' of ' + scope if scope else ''}", partial=True)
+            page, last = parse_symbols(data, f"{scope}." if scope else "")
+            for t in page:
+                short = t.name.rsplit(".", 1)[-1] if scope else t.name
+                if short.lower().startswith("program:"):
+                    if programs and scope is None:
+                        scopes.append(short)
+                    continue
+                if t.type_word & 0x1000 or short.startswith("__") or ":" in short:
+                    continue  # system tags, routines, modules' I/O
+                tags.append(t)
+            if sts == 0 or last < start:
+                break
+            start = last + 1
+    wanted = [t.template for t in tags if t.template is not None]
+    seen: set[int] = set(types.templates)
+    while wanted:
+        instance = wanted.pop()
+        if instance in seen:
+            continue
+        seen.add(instance)
+        template = yield from read_template(instance, types)
+        types.add_template(template)
+        wanted.extend(m.template for m in template.members if m.template is not None)
+    named: list[TagInfo] = []
+    for t in tags:
+        if t.template is not None:
+            type_name = types.templates[t.template].type_name
+        else:
+            ctype = type_by_code(t.type_code)
+            type_name = ctype.name if ctype is not None else f"0x{t.type_code:02X}"
+        named.append(TagInfo(t.name, t.instance, t.type_word, t.dims, type_name))
+    types.tags = {t.name.lower(): t for t in named}
+    types.loaded = True
+    types.failed = None
+    return named
+
+
+def run_procedure(proc: Procedure, run: Any) -> Any:
+    """Drive ``proc`` with ``run(operations) -> results`` (blocking); its return value."""
+    try:
+        ops = next(proc)
+        while True:
+            ops = proc.send(run(ops))
+    except StopIteration as stop:
+        return stop.value
+
+
+# -- operations through that knowledge ------------------------------------------------------------
+class Plan:
+    """A stream of operations passed through a connection's :class:`LogixTypes`.
+
+    ``feed()`` gives an engine the operations, rewritten where the knowledge is needed (bits,
+    BOOL array elements, structure writes); it stops early when an operation needs knowledge not
+    yet loaded.  ``take()`` passes results on, decoding structures; a structure of unknown
+    handle stops the feed and holds that and later results.  When an engine has finished,
+    ``wants_upload`` says whether to run :func:`upload` before ``flush()`` and the next feed.
+    """
+
+    def __init__(self, types: LogixTypes, operations: Iterable[Mapping[str, Any]]) -> None:
+        self.types = types
+        self._source: Iterator[Mapping[str, Any]] = iter(operations)
+        self._held: Mapping[str, Any] | None = None
+        self.paused = False
+        self.exhausted = False
+        self.pending: list[Result] = []
+
+    # -- feeding the engine
+    def feed(self) -> Iterator[dict[str, Any]]:
+        self.paused = False
+        while not self.paused:
+            if self._held is not None:
+                op, self._held = self._held, None
+            else:
+                try:
+                    op = next(self._source)
+                except StopIteration:
+                    self.exhausted = True
+                    return
+            if not self.types.available and self._needs(op):
+                self._held, self.paused = op, True
+                return
+            yield self.prepare(op)
+
+    @staticmethod
+    def _needs(op: Mapping[str, Any]) -> bool:
+        if op.get("method", "read") != "write":
+            return False
+        return op.get("tag_type") == STRUCTURE or (op.get("bit") is not None and op.get("tag_type") in (None, TypeCode.BOOL))
+
+    def prepare(self, op: Mapping[str, Any]) -> dict[str, Any]:
+        """The operation as sent: bits, BOOL array elements and structure writes made concrete."""
+        out = op if isinstance(op, dict) else dict(op)
+        types = self.types
+        if not types.bool_arrays and out.get("bit") is None and out.get("tag_type") != STRUCTURE:
+            return out  # the usual case: nothing to do
+        path = out.get("path")
+        method = out.get("method", "read")
+        if not isinstance(path, list) or not path or not isinstance(path[0], Mapping) or "symbolic" not in path[0]:
+            return out
+        if types.bool_arrays and out.get("bit") is None and "element" in path[-1] and types.loaded:
+            head = path[:-1]
+            name = head[0]["symbolic"] + (f".{head[1]['symbolic']}" if len(head) == 2 else "")
+            tag = types.tag(name)
+            if tag is not None and tag.bool_array and len(head) in (1, 2) and all("symbolic" in s for s in head):
+                return self._bool_array(out, head, int(path[-1]["element"]))
+        if method == "write" and out.get("tag_type") == STRUCTURE:
+            tag, code, template, _ = types.resolve(path)
+            if template is None:
+                raise OperationError(f"{describe(out)}: {tag.name} is not a structure")
+            data = out.get("data")
+            items = [data] if isinstance(data, Mapping) else list(data or ())
+            try:
+                encoded = template.encode(items)
+            except EncodeError as exc:
+                raise OperationError(f"{describe(out)}: {exc}") from None
+            out = {**out, "handle": template.handle, "encoded": encoded, "elements": len(items)}
+        elif method == "write" and out.get("bit") is not None and out.get("tag_type") in (None, TypeCode.BOOL):
+            _, code, _, _ = types.resolve(path)
+            ctype = type_by_code(code)
+            if ctype is None or not ctype.size or code in (TypeCode.REAL, TypeCode.LREAL):
+                raise OperationError(f"{describe(out)}: bits of {ctype.name if ctype else 'a structure'} "
+                                     "cannot be written")
+            out = {**out, "tag_type": code}
+        return out
+
+    def _bool_array(self, op: dict[str, Any], head: list[dict[str, Any]], index: int) -> dict[str, Any]:
+        count = int(op.get("elements") or 1)
+        word, bit = divmod(index, 32)
+        words = (bit + count + 31) // 32
+        new = {**op, "path": [*head, {"element": word}], "elements": words, "bit": bit, "bits": count,
+               "description": describe(op)}
+        if new.get("method", "read") == "write":
+            if words != 1:
+                raise OperationError(f"{describe(op)}: a BOOL array write must stay within one DWORD "
+                                     f"(elements {word * 32}..{word * 32 + 31})")
+            new["tag_type"] = TypeCode.DWORD
+            new["elements"] = 1
+        return new
+
+    # -- results
+    def take(self, result: Result) -> bool:
+        """True to pass the result on now; False holds it (a structure's template is awaited, or an
+        earlier result's is): :meth:`flush` gives it later, in order."""
+        if not self.pending and type(result[5]) is not RawStructure:
+            return True
+        if not self.types.available:
+            self.paused = True  # no more operations until the templates are known
+        if self.pending or not self.types.available:
+            self.pending.append(result)
+            return False
+        return True
+
+    @property
+    def wants_upload(self) -> bool:
+        return not self.types.available and (self._held is not None or bool(self.pending))
+
+    def failed(self, why: str) -> None:
+        self.types.failed = why
+
+    def flush(self) -> list[Result]:
+        """The held results, their structures decoded with what is now known."""
+        out = []
+        for idx, dsc, req, rpy, sts, raw in self.pending:
+            val = raw
+            if isinstance(raw, RawStructure):
+                decoded = self.types.decode(STRUCTURE, raw.handle, raw.data)
+                if decoded is not None:
+                    val = decoded
+            out.append((idx, dsc, req, rpy, sts, val))
+        self.pending = []
+        return out
+
+    @property
+    def finished(self) -> bool:
+        return self.exhausted and self._held is None and not self.pending
