@@ -97,7 +97,7 @@ class AsyncConnector:
             if self.connected:
                 await self.forward_open(self.connection_size)
             if self.logix_mode:
-                self.core.logix.bool_arrays = True
+                self.core.logix.logix = True
                 await self.tag_list()
         except BaseException:
             await self.close()

@@ -320,7 +320,7 @@ class connector(client):  # the documented (lower-case) name
                 if connected:
                     self.forward_open(connection_size, timeout=timeout)
                 if logix:
-                    self.core.logix.bool_arrays = True
+                    self.core.logix.logix = True
                     self.tag_list()
             except BaseException:
                 self.close()

@@ -173,7 +173,15 @@ def _client_parser() -> argparse.ArgumentParser:
     ap.add_argument("-n", "--no-fragment", dest="fragment", action="store_false", default=True,
                     help="Use plain Read/Write Tag, not the Fragmented services (default: Fragmented)")
     ap.add_argument("-d", "--depth", type=int, default=0, help="Pipelining depth: requests in flight (default: 0)")
-    ap.add_argument("tags", nargs="*", help="Tags to read/write, eg. SCADA[1]=99 SCADA[0-10]")
+    ap.add_argument("--connected", action="store_true", default=False,
+                    help="Open a class 3 connection (Large Forward Open) and send operations over it")
+    ap.add_argument("--logix", action="store_true", default=False,
+                    help="Upload the Logix tag list first; DWORD arrays are BOOL arrays (BITS[37] is a BOOL)")
+    ap.add_argument("--tags", "--list-tags", dest="list_tags", action="store_true", default=False,
+                    help="Print the Logix controller's tags (and each program's): NAME TYPE[dims]")
+    ap.add_argument("--udts", "--list-udts", dest="list_udts", action="store_true", default=False,
+                    help="Print the structures the tags use, as NAME = MEMBER:TYPE, ... (the --udt form)")
+    ap.add_argument("tags", nargs="*", help="Tags to read/write, eg. SCADA[1]=99 SCADA[0-10] M1.Speed D.3=1")
     return ap
 
 
@@ -185,8 +193,8 @@ def client_main(argv: Sequence[str] | None = None) -> int:
     commands = ([Command.LIST_IDENTITY] if args.list_identity else []) + \
                ([Command.LIST_SERVICES] if args.list_services else []) + \
                ([Command.LIST_INTERFACES] if args.list_interfaces else []) + list(args.legacy)
-    if not args.tags and not commands:
-        ap.error("at least one tag, or a list request (-i, -s, -I, -L), is required")
+    if not args.tags and not commands and not args.list_tags and not args.list_udts:
+        ap.error("at least one tag, or a list request (-i, -s, -I, -L, --tags, --udts), is required")
     with _logging(args.verbose, args.log):
         return _client(args, commands, prog)
 
@@ -194,7 +202,8 @@ def client_main(argv: Sequence[str] | None = None) -> int:
 def _client(args: argparse.Namespace, commands: list[int], prog: str) -> int:
     try:
         host, port = parse_address(args.address)
-        operations = list(parse_operations(list(args.tags) * max(args.repeat, 1)))
+        operations = list(parse_operations(list(args.tags) * max(args.repeat, 1),
+                                           int_type="DINT" if args.logix else None))
         routing = {} if args.simple else {k: v for k, v in (("route_path", args.route_path),
                                                             ("send_path", args.send_path)) if v is not None}
         Addressing.of(**routing, simple=args.simple, priority_time_tick=args.priority_time_tick,
@@ -202,8 +211,8 @@ def _client(args: argparse.Namespace, commands: list[int], prog: str) -> int:
     except (OperationError, CpppoError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
-    if operations and (args.udp or args.broadcast):
-        print(f"{prog}: error: Read/Write operations need a TCP session; drop -u/-b", file=sys.stderr)
+    if (operations or args.list_tags or args.list_udts) and (args.udp or args.broadcast):
+        print(f"{prog}: error: Read/Write operations and tag lists need a TCP session; drop -u/-b", file=sys.stderr)
         return 2
     status = 0
     try:
@@ -215,9 +224,12 @@ def _client(args: argparse.Namespace, commands: list[int], prog: str) -> int:
                 conn.close()
         with connector(host, port, timeout=args.timeout, simple=args.simple,
                        priority_time_tick=args.priority_time_tick, timeout_ticks=args.timeout_ticks,
+                       connected=args.connected, logix=args.logix,
                        **{k: (v if v is not None else MISSING) for k, v in routing.items()}) as conn:
             if commands:
                 status = _print_lists(conn, commands, args.timeout, False)
+            if args.list_tags or args.list_udts:
+                _print_tags(conn, args.list_tags, args.list_udts, args.logix)
             if operations:
                 began = time.monotonic()
                 failures = 0
@@ -238,6 +250,20 @@ def _client(args: argparse.Namespace, commands: list[int], prog: str) -> int:
     except KeyboardInterrupt:
         return 1
     return status
+
+
+def _print_tags(conn: connector, tags: bool, udts: bool, logix: bool) -> None:
+    """``--tags``: NAME TYPE[dims] per tag; ``--udts``: each structure as ``NAME = MEMBER:TYPE, ...``."""
+    listed = conn.tag_list()
+    if tags:
+        width = max((len(t.name) for t in listed), default=0)
+        for t in listed:
+            kind = f"BOOL[{32 * t.dims[0]}]" if logix and t.bool_array and len(t.dims) == 1 else t.declaration
+            print(f"{t.name:<{width}}  {kind}", flush=True)
+    if udts:
+        for template in sorted(conn.logix.templates.values(), key=lambda t: t.name.lower()):
+            if template.handle != 0x0FCE:  # the built-in STRING
+                print(template.declaration(), flush=True)
 
 
 def run() -> NoReturn:

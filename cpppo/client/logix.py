@@ -283,7 +283,8 @@ class LogixTypes:
         self.by_handle: dict[int, Template] = {}  # structure handle -> template
         self.loaded = False  # the tag list and its templates have been read
         self.failed: str | None = None  # why they could not be (not a Logix?)
-        self.bool_arrays = False  # DWORD array elements are BOOLs (connector(logix=True))
+        # connector(logix=True): DWORD array elements are BOOLs, and writes take the tag's own type
+        self.logix = False
 
     @property
     def available(self) -> bool:
@@ -560,18 +561,18 @@ class Plan:
         """The operation as sent: bits, BOOL array elements and structure writes made concrete."""
         out = op if isinstance(op, dict) else dict(op)
         types = self.types
-        if not types.bool_arrays and out.get("bit") is None and out.get("tag_type") != STRUCTURE:
+        if not types.logix and out.get("bit") is None and out.get("tag_type") != STRUCTURE:
             return out  # the usual case: nothing to do
         path = out.get("path")
         method = out.get("method", "read")
         if not isinstance(path, list) or not path or not isinstance(path[0], Mapping) or "symbolic" not in path[0]:
             return out
-        if types.bool_arrays and out.get("bit") is None and "element" in path[-1] and types.loaded:
+        if types.logix and out.get("bit") is None and "element" in path[-1] and types.loaded:
             head = path[:-1]
-            name = head[0]["symbolic"] + (f".{head[1]['symbolic']}" if len(head) == 2 else "")
-            tag = types.tag(name)
-            if tag is not None and tag.bool_array and len(head) in (1, 2) and all("symbolic" in s for s in head):
-                return self._bool_array(out, head, int(path[-1]["element"]))
+            if len(head) in (1, 2) and all("symbolic" in s for s in head):
+                tag = types.tag(".".join(s["symbolic"] for s in head))
+                if tag is not None and tag.bool_array:
+                    return self._bool_array(out, head, int(path[-1]["element"]))
         if method == "write" and out.get("tag_type") == STRUCTURE:
             tag, code, template, _ = types.resolve(path)
             if template is None:
@@ -590,9 +591,37 @@ class Plan:
                 raise OperationError(f"{describe(out)}: bits of {ctype.name if ctype else 'a structure'} "
                                      "cannot be written")
             out = {**out, "tag_type": code}
+        elif method == "write" and types.logix and types.loaded and out.get("bit") is None:
+            out = self._own_type(out)
         return out
 
+    def _own_type(self, op: dict[str, Any]) -> dict[str, Any]:
+        """A write in the tag's own type, where the values fit it (a Logix refuses any other type)."""
+        try:
+            _, code, template, _ = self.types.resolve(op["path"])
+        except OperationError:
+            return op  # not a tag we know: the controller will say so
+        tag_type = op.get("tag_type")
+        if template is not None:
+            if template.handle == 0x0FCE and tag_type in (TypeCode.SSTRING, TypeCode.STRING):
+                return {**op, "tag_type": TypeCode.STRING}
+            return op
+        target, given = type_by_code(code), type_by_code(tag_type) if tag_type is not None else None
+        if target is None or given is None or target is given or not isinstance(op.get("data"), list):
+            return op
+        data = op["data"]
+        if getattr(target, "kind", None) == "float" and getattr(given, "kind", None) in ("int", "bool"):
+            data = [float(v) for v in data]
+        elif getattr(target, "kind", None) not in ("int", "bool") or getattr(given, "kind", None) not in ("int", "bool"):
+            return op
+        try:
+            target.encode(data)
+        except EncodeError:
+            return op
+        return {**op, "tag_type": target.code, "data": data}
+
     def _bool_array(self, op: dict[str, Any], head: list[dict[str, Any]], index: int) -> dict[str, Any]:
+        """``BITS[37]`` of a BOOL array (DWORDs): bit 5 of ``BITS[1]``, read or Read-Modify-Written."""
         count = int(op.get("elements") or 1)
         word, bit = divmod(index, 32)
         words = (bit + count + 31) // 32
