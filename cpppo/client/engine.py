@@ -210,7 +210,7 @@ class _Op:
                 msg = encode_request(service, self.path, WriteTag(code, self.elements, payload, None, handle).encode())
                 return [_Chunk(self, service, msg, None, 4)]
             service = LogixService.WRITE_TAG_FRAGMENTED
-            step = room - room % size if size else len(payload) or 1
+            step = room - room % size if 0 < size <= room else room - room % 4 if size else len(payload) or 1
             out = []
             for at in range(0, max(len(payload), 1), step):
                 part = payload[at : at + step]
