@@ -7,6 +7,7 @@ parsing with the blocking ``cpppo.server.enip.client``.
 from __future__ import annotations
 
 from ...client.aio import AsyncConnector, RequestFailed, discover
+from ...client.logix import TagInfo, TagListError
 from ...client.operations import parse_operations
 
-__all__ = ["AsyncConnector", "RequestFailed", "discover", "parse_operations"]
+__all__ = ["AsyncConnector", "RequestFailed", "TagInfo", "TagListError", "discover", "parse_operations"]

@@ -11,6 +11,7 @@ from ...client.cli import client_main as main
 from ...client.cli import run
 from ...client.core import Addressing
 from ...client.engine import OperationEngine
+from ...client.logix import TagInfo, TagListError
 from ...client.operations import OperationError, parse_operations
 from ...client.replies import enip_format
 
@@ -18,6 +19,8 @@ __all__ = [
     "Addressing",
     "OperationEngine",
     "OperationError",
+    "TagInfo",
+    "TagListError",
     "await_response",
     "client",
     "connector",
