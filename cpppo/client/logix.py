@@ -36,6 +36,7 @@ from ..cip.status import GeneralStatus
 from ..cip.types import STRUCTURE, CIPType, TypeCode, type_by_code
 from ..errors import CpppoError, EncodeError
 from .operations import OperationError, describe
+from .replies import status_text
 from .values import RawStructure
 
 __all__ = [
@@ -348,14 +349,9 @@ class LogixTypes:
 
 # -- the procedures: operations out, results in ---------------------------------------------------
 def _check(result: Result, what: str, partial: bool = False) -> tuple[int, bytes]:
+    """(status, data) of a successful reply (0x06 too, if ``partial``); TagListError otherwise."""
     sts, val = result[4], result[5]
-    if val is None:
-        from .replies import status_text
-
-        raise TagListError(f"{what}: {status_text(sts)}")
-    if sts not in (0, _PARTIAL) or (sts == _PARTIAL and not partial):
-        from .replies import status_text
-
+    if val is None or sts not in (0, _PARTIAL) or (sts == _PARTIAL and not partial):
         raise TagListError(f"{what}: {status_text(sts)}")
     return sts, bytes(val)
 

@@ -304,9 +304,14 @@ def test_asyncio_connector_reaches_the_same_tags(plc):
             assert await conn.write("D.4", [True])
             assert await conn.write("BITS[40]=1")
             assert await conn.write("GRID[1,1]=7")
-            return [await conn.read(t) for t in ("MOTORS[1]", "D.4", "BITS[40]", "GRID[1,1]", "MOTORS[1].Label")]
+            got = [await conn.read(t) for t in ("MOTORS[1]", "D.4", "BITS[40]", "GRID[1,1]", "MOTORS[1].Label")]
+        async with AsyncConnector(*plc.address, timeout=5) as conn:  # templates learned when first needed
+            assert not conn.logix.loaded
+            failures, results = await conn.process(parse_operations(["D", "MOTORS[0-1]", "GRID[1,1]"]), depth=3)
+            assert conn.logix.loaded and failures == 0
+            return [*got, *results]
 
-    assert asyncio.run(main()) == [[MOTOR], [True], [True], [7], ["pump"]]
+    assert asyncio.run(main()) == [[MOTOR], [True], [True], [7], ["pump"], [16], [BLANK, MOTOR], [7]]
     with pycomm3(plc) as d:
         assert d.read("MOTORS[1]").value == MOTOR and d.read("BITS[40]").value is True
 
