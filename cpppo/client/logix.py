@@ -310,11 +310,9 @@ class LogixTypes:
         self.by_handle[t.handle] = t
 
     # -- what a path names ------------------------------------------------------------------------
-    def resolve(self, path: list[dict[str, Any]]) -> tuple[TagInfo, int, Template | None, int]:
-        """(tag, type code, template, indexes) of the value a symbolic path names.
-
-        ``indexes`` counts the element segments right after the tag (0: the tag itself).
-        """
+    def resolve(self, path: list[dict[str, Any]]) -> tuple[TagInfo, int, Template | None, bool]:
+        """(tag, type code, template, array?) of the value a symbolic path names; ``array`` when it
+        names a whole array (a tag or member with dimensions, not indexed)."""
         segs = list(path)
         if not segs or "symbolic" not in segs[0]:
             raise OperationError(f"{describe({'path': path})}: not a symbolic tag path")
@@ -329,6 +327,7 @@ class LogixTypes:
         while segs and "element" in segs[0]:
             segs.pop(0)
             indexes += 1
+        array = bool(tag.dims) and not indexes
         code = tag.type_code
         template = self.templates.get(tag.template) if tag.template is not None else None
         while segs:
@@ -338,13 +337,15 @@ class LogixTypes:
             member = template.by_name.get(seg["symbolic"].lower())
             if member is None:
                 raise OperationError(f"{describe({'path': path})}: {template.name} has no member {seg['symbolic']!r}")
+            array = member.count > 0 and member.bit is None
             while segs and "element" in segs[0]:
                 segs.pop(0)
+                array = False
             code = STRUCTURE if member.template is not None else member.type_code
             template = template.member_template(member) if member.template is not None else None
             if member.bit is not None:
                 code = TypeCode.BOOL
-        return tag, code, template, indexes
+        return tag, code, template, array
 
 
 # -- the procedures: operations out, results in ---------------------------------------------------
@@ -563,12 +564,15 @@ class Plan:
         method = out.get("method", "read")
         if not isinstance(path, list) or not path or not isinstance(path[0], Mapping) or "symbolic" not in path[0]:
             return out
-        if types.logix and out.get("bit") is None and "element" in path[-1] and types.loaded:
+        if types.logix and out.get("bit") is None and "element" in path[-1] and "symbolic" in path[-2] \
+                and types.loaded:
             head = path[:-1]
-            if len(head) in (1, 2) and all("symbolic" in s for s in head):
-                tag = types.tag(".".join(s["symbolic"] for s in head))
-                if tag is not None and tag.bool_array:
-                    return self._bool_array(out, head, int(path[-1]["element"]))
+            try:
+                _, code, _, array = types.resolve(head)
+            except OperationError:
+                code, array = 0, False
+            if array and code == TypeCode.DWORD:  # a BOOL array: tag BITS[37], or member L1.Flags[37]
+                return self._bool_array(out, head, int(path[-1]["element"]))
         if method == "write" and out.get("tag_type") == STRUCTURE:
             tag, code, template, _ = types.resolve(path)
             if template is None:

@@ -250,7 +250,10 @@ def test_bool_arrays_with_the_tag_list(plc, connected):
             [True], [False, True, True, False, False], [False, False, False, False], [True], [False]]
         with pytest.raises(OperationError, match="within one DWORD"):
             values(conn, "BITS[30-33]=1,1,1,1")
+        assert values(conn, "L1.Flags[40]=1", "L1.Flags[39-41]", "Program:Main.Pump.History[1]=-1") == [
+            True, [False, True, False], True]  # BOOL array members too; DINT arrays stay DINTs
     assert plc["BITS"] == [1, 1 << 5 | 1 << 6 | 1 << 31]
+    assert plc["L1"]["Flags"] == [0, 1 << 8] and plc["Program:Main.Pump"]["History"][1] == -1
     with client.connector(*plc.address, timeout=5) as conn:  # without logix=True a DWORD array is DWORDs
         assert values(conn, "BITS[1]", "BITS[1].6") == [[1 << 5 | 1 << 6 | 1 << 31], [True]]
     with pycomm3(plc) as d:
