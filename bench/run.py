@@ -16,10 +16,11 @@ reference client (the same script under each interpreter), pycomm3 and pylogix a
 server, and pycomm3/pylogix against the reference server too.  The automata figures come from
 ``bench/automata.py``.  Nothing is asserted: the "met" column only compares with the targets.
 
-    .venv/bin/python bench/run.py [--quick] [--no-reference] [--record] [--profile]
+    .venv/bin/python bench/run.py [--quick] [--no-reference] [--record] [--profile [read|msp|array]]
 
 ``--record`` appends the table with the date and commit to ``bench/RESULTS.md``; ``--profile``
-runs our server under cProfile at 20 requests in flight and prints the top entries instead.
+runs our server under cProfile at 20 requests in flight and prints the top entries instead
+(``--profile msp``: 200 tags per connected Multiple Service Packet; ``--profile array``: DINT[1000]).
 See docs/bench.md for what each figure means.
 """
 
@@ -601,22 +602,35 @@ finally:
 '''
 
 
-def profile(cfg: Settings, top: int = 30) -> None:
-    """Our server under cProfile at 20 requests in flight (single-tag Read Tag), top entries."""
+def profile(cfg: Settings, load: str = "read", top: int = 30) -> None:
+    """Our server under cProfile, top entries: ``read`` single-tag Read Tags 20 in flight (unconnected);
+    ``msp`` 200 tags per connected Multiple Service Packet, 4 in flight; ``array`` DINT[1000] connected."""
     import pstats
     import tempfile
 
+    seconds = 5.0 if not cfg.quick else 2.0
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "server.prof")
         server = lg.ServerProcess("cpppo (cProfile)", [sys.executable, "-c", PROFILED, out, "-a", "127.0.0.1:0",
                                                        *TAGS], cwd=str(ROOT))
         try:
             conn = lg.Link(server.address)
-            frame = conn.rr_frame(lg.read_request("BENCH"))
-            pool = [lg.with_context(frame, i) for i in range(1, 81)]
-            run = lg.pipelined(conn, pool, 20, 5.0 if not cfg.quick else 2.0, status_at=lg.RR_STATUS)
+            if load == "read":
+                frame = conn.rr_frame(lg.read_request("BENCH"))
+                pool = [lg.with_context(frame, i) for i in range(1, 81)]
+                run = lg.pipelined(conn, pool, 20, seconds, status_at=lg.RR_STATUS)
+            elif load == "msp":
+                conn.forward_open(4002)
+                whole = conn.unit_frame(lg.msp_request(MANY), 1)
+                pool = [lg.with_sequence(whole, i + 1) for i in range(32)]
+                run = lg.pipelined(conn, pool, 4, seconds, key=lg.UNIT_SEQUENCE, status_at=lg.UNIT_STATUS,
+                                   items_per_reply=len(MANY))
+            else:
+                conn.forward_open(4002)
+                run = lg.array_reads(conn, lambda off, i: conn.unit_frame(lg.read_request("ARRAY", 1000, off), i + 1),
+                                     seconds, status_at=lg.UNIT_STATUS, elements=1000)
             conn.close()
-            print(f"profiled: {run.requests} requests at 20 in flight, {run.rate:,.0f} req/s under cProfile, "
+            print(f"profiled {load}: {run.requests} requests, {run.rate:,.0f} items/s under cProfile, "
                   f"{run.failures} failures")
         finally:
             server.stop()
@@ -648,14 +662,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="short runs, fewer clients: under a minute")
     ap.add_argument("--no-reference", action="store_true", help="skip the reference implementation")
     ap.add_argument("--record", action="store_true", help="append the table to bench/RESULTS.md")
-    ap.add_argument("--profile", action="store_true", help="cProfile our server at 20 in flight and print it")
+    ap.add_argument("--profile", nargs="?", const="read", choices=["read", "msp", "array"],
+                    help="cProfile our server under one load (default: read, 20 in flight) and print it")
     ap.add_argument("--only", choices=["server", "client", "automata"], action="append",
                     help="run only these parts (repeatable)")
     args = ap.parse_args(argv)
     cfg = Settings(args.quick)
     lg.raise_nofile(4096)
     if args.profile:
-        profile(cfg)
+        profile(cfg, args.profile)
         return 0
     ref_python = None
     if not args.no_reference:
