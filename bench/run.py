@@ -334,6 +334,15 @@ def server_figures(cfg: Settings, ref_python: str | None, rows: list[Row]) -> No
 
         rows.append(Row("  same: reads answered within 5 s (connections made)", "reads", answered("ours"),
                         answered("ref"), echo=answered("echo")))
+
+        def cpu_per_read(name: str) -> float | None:
+            got = latency.get(name)
+            if got is None or got.cpu is None or not got.latencies:
+                return None
+            return got.cpu / len(got.latencies)
+
+        rows.append(Row("  same: server CPU per read answered", "ms CPU/read", cpu_per_read("ours"),
+                        cpu_per_read("ref"), echo=cpu_per_read("echo"), scale=1e3, lower_is_better=True))
     finally:
         for link_ in links:
             link_.close()
