@@ -691,7 +691,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"(reference unavailable: {exc})", file=sys.stderr)
     began = time.monotonic()
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    header = (f"cpppo benchmark suite{' (--quick)' if args.quick else ''}: {stamp}, commit {_commit()}, "
+    commit = _commit()  # once: others may commit while the suite runs
+    header = (f"cpppo benchmark suite{' (--quick)' if args.quick else ''}: {stamp}, commit {commit}, "
               f"Python {sys.version.split()[0]}; {cfg.runs} runs of {cfg.seconds:g} s after {cfg.warmup:g} s "
               f"warm-up, median (min-max); loopback, one connection unless stated")
     rows: list[Row] = []
@@ -706,7 +707,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n(total {time.monotonic() - began:.0f} s)")
     if args.record:
         with open(HERE / "RESULTS.md", "a") as f:
-            f.write(f"\n## {stamp} (commit {_commit()}){' --quick' if args.quick else ''}\n\n")
+            f.write(f"\n## {stamp} (commit {commit}){' --quick' if args.quick else ''}\n\n")
             f.write(table.split("\n", 2)[2] + "\n\n" + header + "\n")
     return 0
 
