@@ -144,3 +144,24 @@ def test_nested_structures_and_string_members():
             assert d.read("L1.Motors[2]").value == {"Speed": 0.0, "Label": "deep"}
         assert plc["NAME"] == "ab"
         assert plc["L1"]["Motors"][2]["Label"] == "deep"
+
+
+def test_firmware_21_and_later_is_addressed_by_symbol_instance():
+    """From revision 21 pycomm3 addresses tags as Symbol instances (20 6B 24 <id>), not by name."""
+    seen: list[bytes] = []
+    with Simulator(["D=DINT", "ARR=DINT[10]"], identity={"revision": (32, 11)}) as plc:
+        original = plc.controller._process
+
+        def record(message: bytes, limit: int, origin: int) -> bytes:
+            seen.append(message)
+            return original(message, limit, origin)
+
+        plc.controller._process = record  # type: ignore[method-assign]
+        plc["ARR"] = list(range(10))
+        with driver(plc) as d:
+            assert d.info["revision"]["major"] == 32
+            assert d.write("D", 77).error is None
+            assert d.read("ARR[3]").value == 3
+        assert plc["D"] == 77
+    by_instance = [m for m in seen if m[0] in (0x4C, 0x4D) and m[2:4] == b"\x20\x6b"]
+    assert len(by_instance) >= 2
