@@ -201,6 +201,7 @@ class Controller:
             if hit is not None and hit[0] == limit and not self.observers:
                 reply = hit[1]()
                 if reply is not None:
+                    self._plan = hit[1]  # a bundle around this request may make a plan of it
                     return reply
             self._plan = None
             reply = self._process(message, limit, origin)
@@ -643,17 +644,26 @@ class Controller:
         replies = []
         failed = False
         data = req.data
+        plans: list[Callable[[], bytes | None] | None] = []
         for start, stop in spans:
+            self._plan = None
             if room < 4:
                 rpy = encode_reply(data[start] & 0x7F if stop > start else 0, S.REPLY_DATA_TOO_LARGE)
             else:
                 rpy = self.process(data[start:stop], room, origin)
+            plans.append(self._plan)
             room -= len(rpy)
             if rpy[2] not in (0, S.PARTIAL_TRANSFER):
                 failed = True
             replies.append(rpy)
-        self._plan = None  # a plan answers one read, not the bundle
-        return encode_reply(req.service, S.EMBEDDED_SERVICE_ERROR if failed else 0, (), encode_multiple(replies))
+        body = encode_multiple(replies)
+        status = S.EMBEDDED_SERVICE_ERROR if failed else 0
+        # A bundle of reads, each with a plan, is itself answered by re-running those plans.
+        self._plan = None
+        if plans and all(plans):
+            table = 2 + 2 * len(replies)
+            self._plan = _bundle_plan(encode_reply(req.service, status, (), body[:table]), plans)  # type: ignore[arg-type]
+        return encode_reply(req.service, status, (), body)
 
     def _notify(self, kind: str, name: str, start: int, count: int, values: Any) -> None:
         event = IOEvent(kind, name, start, count, list(values) if isinstance(values, list) else [values])
@@ -672,6 +682,21 @@ def _read_plan(attribute: Attribute, head: bytes, offset: int, size: int) -> Cal
         if attribute.error:
             return None
         return head + read(offset, size)
+
+    return plan
+
+
+def _bundle_plan(head: bytes, plans: list[Callable[[], bytes | None]]) -> Callable[[], bytes | None]:
+    """Answer a repeated Multiple Service Packet of reads: the same head and offsets, fresh values."""
+
+    def plan() -> bytes | None:
+        parts = [head]
+        for part in plans:
+            reply = part()
+            if reply is None:
+                return None
+            parts.append(reply)
+        return b"".join(parts)
 
     return plan
 

@@ -104,3 +104,23 @@ def test_a_smaller_reply_limit_is_not_answered_from_a_larger_one():
     assert decode_reply(whole).status == 0
     part = decode_reply(c.process(read("BIG", 200), limit=100))
     assert part.status == 0x06 and len(part.data) < 100
+
+
+def test_a_bundle_with_a_write_or_an_error_is_processed_every_time():
+    from cpppo.cip.logix import WriteTag
+
+    c = Controller()
+    a = c.add_tag("A", Attribute("A", DINT, 1)).attribute
+    router = (Logical("class", 2), Logical("instance", 1))
+    write = Request(0x4D, (Symbolic("A"),), WriteTag(0xC4, 1, DINT.encode([9])).encode())
+    with_write = multiple_request(router, [Request(0x4C, (Symbolic("A"),), ReadTag(1).encode()), write]).encode()
+    with_error = multiple_request(router, [Request(0x4C, (Symbolic("A"),), ReadTag(1).encode()),
+                                           Request(0x4C, (Symbolic("NOPE"),), ReadTag(1).encode())]).encode()
+    for _ in range(2):
+        a[0] = 1
+        rpy = decode_reply(c.process(with_write))
+        assert rpy.status == 0 and a[0] == 9  # the write is done again each time
+        rpy = decode_reply(c.process(with_error))
+        assert rpy.status == 0x1E
+        first, second = (decode_reply(rpy.data[lo:hi]) for lo, hi in decode_multiple(rpy.data))
+        assert DINT.decode(first.data[2:]) == [9] and second.status == 0x04
