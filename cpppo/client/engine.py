@@ -28,7 +28,7 @@ from ..cip.logix import ReadModifyWrite, ReadTag, WriteTag
 from ..cip.message import Reply, decode_multiple, decode_reply, encode_multiple, encode_request
 from ..cip.services import CommonService, LogixService
 from ..cip.status import GeneralStatus
-from ..cip.types import STRUCTURE, TypeCode, decode_type_word, type_by_code
+from ..cip.types import STRUCTURE, CIPType, NumericType, TypeCode, decode_type_word, type_by_code
 from ..dotdict import dotdict
 from ..enip.cpf import ConnectedData, SendData, decode_send_data
 from ..enip.encapsulation import Command, Encapsulation
@@ -47,6 +47,10 @@ _MSP = CommonService.MULTIPLE_SERVICE_PACKET
 _PARTIAL = GeneralStatus.PARTIAL_TRANSFER
 _BAD_REPLY = GeneralStatus.INVALID_REPLY_RECEIVED
 _MISSING = MISSING
+_READ = int(LogixService.READ_TAG)
+_READ_FRAG = int(LogixService.READ_TAG_FRAGMENTED)
+_ADDRESSING_KEYS_ORDER = ("route_path", "send_path", "priority_time_tick", "timeout_ticks")
+_ADDRESSING_KEYS = frozenset(_ADDRESSING_KEYS_ORDER)
 
 Result = tuple[int, str, dict[str, Any], Any, Any, Any]
 """(idx, dsc, req, rpy, sts, val): the documented 6-tuple."""
@@ -56,24 +60,105 @@ def _sts(rpy: Reply) -> int | tuple[int, list[int]]:
     return (rpy.status, list(rpy.ext_status)) if rpy.ext_status else rpy.status
 
 
-_DESCRIBED: dict[tuple[Any, ...], tuple[str, bytes]] = {}
+class _Spec:
+    """What an operation dict says, checked and encoded once (thruput loops repeat the same operations)."""
 
+    __slots__ = ("base", "bit", "bits", "dsc", "elements", "method", "path", "reads", "tag_type")
 
-def _described(op: Mapping[str, Any]) -> tuple[str, bytes]:
-    """(description, encoded request path) of an operation, cached: thruput loops repeat the same tags."""
-    path = op["path"]
-    key = (repr(path), op.get("elements"), op.get("offset"), op.get("method"), op.get("bit"), op.get("description"))
-    found = _DESCRIBED.get(key)
-    if found is None:
+    def __init__(self, op: Mapping[str, Any]) -> None:
+        path = op["path"]
         if isinstance(path, bytes):
-            raw = path
+            self.path = path
         else:
-            raw = encode_path(path if isinstance(path, tuple) else path_from_json(path))
-        found = (op.get("description") or describe(op), raw)
-        if len(_DESCRIBED) >= 4096:
-            _DESCRIBED.clear()
-        _DESCRIBED[key] = found
+            self.path = encode_path(path if isinstance(path, tuple) else path_from_json(path))
+        self.dsc = op.get("description") or describe(op)
+        self.method = op.get("method", "read")
+        self.elements = int(op.get("elements") or 1)
+        self.base = int(op.get("offset") or 0)
+        self.tag_type = op.get("tag_type")
+        bit = op.get("bit")
+        self.bit = None if bit is None else int(bit)
+        self.bits = int(op.get("bits") or 1)
+        self.reads: dict[tuple[bool, int], tuple[int, bytes, int]] = {}  # (fragment, reply limit): the read
+
+    def read(self, fragment: bool, reply_limit: int) -> tuple[int, bytes, int]:
+        """(service, request, reply size estimate) of this read's first request."""
+        found = self.reads.get((fragment, reply_limit))
+        if found is None:
+            frag = fragment or self.base > 0
+            service = _READ_FRAG if frag else _READ
+            ctype = type_by_code(self.tag_type) if self.tag_type else None
+            estimate = self.elements * ctype.size if ctype is not None and ctype.size else self.elements * 4
+            message = _read_message(self.path, service, self.elements, self.base if frag else None)
+            found = self.reads[fragment, reply_limit] = (service, message, 6 + min(estimate, reply_limit - 6))
+        return found
+
+
+_SPECS: dict[tuple[Any, ...], _Spec] = {}
+
+
+def _spec(op: Mapping[str, Any]) -> _Spec:
+    """The operation's :class:`_Spec`, cached by what it says (its path by ``repr``, or its symbol)."""
+    get = op.get
+    path = op["path"]
+    pkey: Any = None
+    if type(path) is list and len(path) == 1:  # the usual "Tag": [{"symbolic": "Tag"}], without repr
+        seg = path[0]
+        if type(seg) is dict and len(seg) == 1:
+            name = seg.get("symbolic")
+            if type(name) is str:
+                pkey = ("symbolic", name)
+    key = (pkey or repr(path), get("elements"), get("offset"), get("method"), get("bit"), get("bits"),
+           get("tag_type"), get("description"))
+    found = _SPECS.get(key)
+    if found is None:
+        found = _Spec(op)
+        if len(_SPECS) >= 4096:
+            _SPECS.clear()
+        _SPECS[key] = found
     return found
+
+
+_READ_MESSAGES: dict[tuple[bytes, int, int, int | None], bytes] = {}
+
+
+def _read_message(path: bytes, service: int, elements: int, offset: int | None) -> bytes:
+    """The encoded Read Tag [Fragmented] request, cached: thruput loops read the same tags."""
+    key = (path, service, elements, offset)
+    found = _READ_MESSAGES.get(key)
+    if found is None:
+        found = encode_request(service, path, ReadTag(elements, offset).encode())
+        if len(_READ_MESSAGES) >= 4096:
+            _READ_MESSAGES.clear()
+        _READ_MESSAGES[key] = found
+    return found
+
+
+_ELEMENTARY: dict[int, CIPType | None] = {}
+
+
+def _elementary(code: int) -> CIPType | None:
+    """The fixed-size elementary type of a type word's code (None for structures, strings...)."""
+    try:
+        return _ELEMENTARY[code]
+    except KeyError:
+        ctype = type_by_code(code)
+        found = ctype if isinstance(ctype, NumericType) and ctype.size else None
+        if len(_ELEMENTARY) < 1024:
+            _ELEMENTARY[code] = found
+        return found
+
+
+def _whole_read(elements: int, buf: bytes, at: int, end: int) -> tuple[int, list[Any]] | None:
+    """(type code, values) of a successful read reply's data ``buf[at:end]`` that holds exactly
+    ``elements`` values of an elementary type; None for anything else (the general path decides)."""
+    if end - at < 2:
+        return None
+    code = buf[at] | buf[at + 1] << 8
+    ctype = _elementary(code)
+    if ctype is None or end - at - 2 != elements * ctype.size:
+        return None
+    return code, ctype.decode(buf, at + 2, elements)
 
 
 class _Chunk:
@@ -112,6 +197,7 @@ class _Op:
         "path",
         "peer",
         "pieces",
+        "quick",
         "reply_limit",
         "request_limit",
         "requested",
@@ -131,7 +217,6 @@ class _Op:
         self.connected = connected
         self.request_limit, self.reply_limit = limits
         self.op = op
-        self.method = op.get("method", "read")
         self.addressing = addressing
         self.done = False
         self.sts: Any = None
@@ -142,21 +227,26 @@ class _Op:
         self.idx = -1
         self.acked = 0
         self.pieces: dict[int, bytes] = {}
-        self.requested: set[int] = set()
         self.final: int | None = None
         self.type_code: int | None = None
         self.handle: int | None = None
         self.size = 0
         self.target: int | None = None
         try:
-            self.dsc, self.path = _described(op)
-            self.elements = int(op.get("elements") or 1)
-            self.base = int(op.get("offset") or 0)
-            self.tag_type = op.get("tag_type")
-            bit = op.get("bit")
-            self.bit = None if bit is None else int(bit)
-            self.bits = int(op.get("bits") or 1)
-            self.chunks = self._requests(fragment)
+            spec = _spec(op)
+            self.dsc, self.path, self.method = spec.dsc, spec.path, spec.method
+            self.elements, self.base, self.tag_type, self.bit, self.bits = \
+                spec.elements, spec.base, spec.tag_type, spec.bit, spec.bits
+            if self.method == "read":
+                self.requested = {self.base}
+                # from offset 0 without bits: the first reply, if whole, is decoded in one step
+                self.quick = spec.bit is None and not spec.base
+                service, message, size = spec.read(fragment, self.reply_limit)
+                self.chunks = [_Chunk(self, service, message, self.base, size)]
+            else:
+                self.requested = set()
+                self.quick = False
+                self.chunks = self._requests(fragment)
         except (EncodeError, KeyError, TypeError, ValueError) as exc:
             raise OperationError(f"operation {op!r} cannot be sent: {exc}") from None
 
@@ -176,14 +266,6 @@ class _Op:
 
     def _requests(self, fragment: bool) -> list[_Chunk]:
         m = self.method
-        if m == "read":
-            frag = fragment or self.base > 0
-            service = LogixService.READ_TAG_FRAGMENTED if frag else LogixService.READ_TAG
-            ctype = type_by_code(self.tag_type) if self.tag_type else None
-            estimate = self.elements * ctype.size if ctype is not None and ctype.size else self.elements * 4
-            self.requested.add(self.base)
-            return [_Chunk(self, service, encode_request(service, self.path, ReadTag(
-                self.elements, self.base if frag else None).encode()), self.base, 6 + min(estimate, self.reply_limit - 6))]
         if m == "write":
             if self.tag_type is None:
                 raise EncodeError("a write needs a tag_type")
@@ -326,7 +408,7 @@ class _Op:
         for o in offsets:
             self.requested.add(o)
             size = min(step, target - o) if target is not None else step
-            msg = encode_request(LogixService.READ_TAG_FRAGMENTED, self.path, ReadTag(self.elements, o).encode())
+            msg = _read_message(self.path, LogixService.READ_TAG_FRAGMENTED, self.elements, o)
             chunks.append(_Chunk(self, LogixService.READ_TAG_FRAGMENTED, msg, o, 6 + size))
         engine.follow_up(chunks)
 
@@ -364,7 +446,7 @@ class _Op:
 
 
 class _Txn:
-    __slots__ = ("addressing", "chunks", "context", "frame", "idx", "msp", "peer", "reply", "rpy", "send")
+    __slots__ = ("addressing", "chunks", "context", "frame", "idx", "known", "msp", "peer", "reply", "rpy", "send")
 
     def __init__(self, idx: int, chunks: list[_Chunk], msp: bool, context: bytes = b"") -> None:
         self.idx = idx
@@ -376,6 +458,7 @@ class _Txn:
         self.peer: Any = None
         self.send: SendData | None = None
         self.reply: Reply | None = None
+        self.known: Any = None  # what was decoded already, for the reply dotdict (see replies.cip_reply_dotdict)
 
 
 class OperationEngine:
@@ -410,10 +493,16 @@ class OperationEngine:
         self.requests = 0
         self.stray = 0
         self._addr_cache: dict[Any, Addressing] = {}
+        self._wrapped: dict[tuple[int, bytes], bytes] = {}  # (id(addressing), message): as sent
+        conn = self.connection
+        self._connected = conn is not None
+        self._limits = (conn.request_limit, conn.reply_limit) if conn is not None else (REQUEST_LIMIT, REPLY_LIMIT)
 
     # -- scheduling ------------------------------------------------------------------------------
     def _op_addressing(self, op: Mapping[str, Any]) -> Addressing:
-        keys = ("route_path", "send_path", "priority_time_tick", "timeout_ticks")
+        if op.keys().isdisjoint(_ADDRESSING_KEYS):
+            return self.addressing
+        keys = _ADDRESSING_KEYS_ORDER
         if not any(op.get(k) is not None for k in keys):
             return self.addressing
         key = repr([op.get(k, _MISSING) for k in keys])
@@ -435,12 +524,16 @@ class OperationEngine:
         except StopIteration:
             self._exhausted = True
             return False
-        if not isinstance(op, dict):
+        if type(op) is not dict:
             op = dict(op)
-        addressing = self._op_addressing(op)
-        conn = self.connection if addressing is self.addressing else None
-        limits = (conn.request_limit, conn.reply_limit) if conn is not None else (REQUEST_LIMIT, REPLY_LIMIT)
-        started = _Op(self._seq, op, addressing, self.fragment, connected=conn is not None, limits=limits)
+        if op.keys().isdisjoint(_ADDRESSING_KEYS):  # the usual case: the engine's own addressing
+            started = _Op(self._seq, op, self.addressing, self.fragment, connected=self._connected,
+                          limits=self._limits)
+        else:
+            addressing = self._op_addressing(op)
+            conn = self.connection if addressing is self.addressing else None
+            limits = (conn.request_limit, conn.reply_limit) if conn is not None else (REQUEST_LIMIT, REPLY_LIMIT)
+            started = _Op(self._seq, op, addressing, self.fragment, connected=conn is not None, limits=limits)
         self._seq += 1
         self._order.append(started)
         self._queue.extend(started.chunks)
@@ -472,15 +565,26 @@ class OperationEngine:
             reply_limit = first.op.reply_limit
             req = 8 + len(first.message)
             rpy = 8 + first.reply_size
+            queue = self._queue
+            append = chunks.append
             while True:
-                nxt = self._peek()
-                if nxt is None or nxt.op.addressing is not addressing:
+                if not queue:
+                    if not self._pull():
+                        break
+                    continue
+                nxt = queue[0]
+                op = nxt.op
+                if op.done:  # failed already (eg. an earlier fragment's error)
+                    queue.popleft()
+                    continue
+                if op.addressing is not addressing:
                     break
-                if req + 2 + len(nxt.message) > limit or rpy + 2 + nxt.reply_size > reply_limit:
+                more = 2 + len(nxt.message)
+                if req + more > limit or rpy + 2 + nxt.reply_size > reply_limit:
                     break
-                self._queue.popleft()
-                chunks.append(nxt)
-                req += 2 + len(nxt.message)
+                queue.popleft()
+                append(nxt)
+                req += more
                 rpy += 2 + nxt.reply_size
         return chunks
 
@@ -506,7 +610,13 @@ class OperationEngine:
                 self._aliases[context] = key
             else:
                 key = context
-                frame = self.core.send_frame(chunks[0].op.addressing.wrap(message), context)
+                addressing = chunks[0].op.addressing
+                wrapped = self._wrapped.get((id(addressing), message))  # the engine holds its addressings
+                if wrapped is None:
+                    wrapped = addressing.wrap(message)
+                    if len(self._wrapped) < 256:
+                        self._wrapped[id(addressing), message] = wrapped
+                frame = self.core.send_frame(wrapped, context)
             self.inflight[key] = txn
             for c in chunks:
                 if c.op.idx < 0:
@@ -558,19 +668,49 @@ class OperationEngine:
                 c.op.fail(_sts(rpy) if rpy.status else _BAD_REPLY)
             return True
         if not txn.msp:
-            chunks[0].op.on_reply(self, chunks[0], rpy)
+            c = chunks[0]
+            op = c.op
+            if op.quick and op.type_code is None and not rpy.status and not rpy.ext_status:
+                whole = _whole_read(op.elements, rpy.data, 0, len(rpy.data))
+                if whole is not None:
+                    txn.known = whole
+                    if not op.done:
+                        op.type_code = whole[0]
+                        op.done, op.sts, op.val = True, 0, whole[1]
+                    return True
+            op.on_reply(self, c, rpy)
             return True
+        # A Multiple Service Packet: each whole read of an elementary type is decoded straight from
+        # the reply's bytes; anything else (errors, fragments, structures) takes the general path.
         try:
-            spans = decode_multiple(rpy.data) if rpy.data else []
+            buf = rpy.data
+            spans = decode_multiple(buf) if buf else []
             if len(spans) != len(chunks):
                 raise DecodeError("Multiple Service Packet reply count differs", 0)
-            replies = [decode_reply(rpy.data, a, b) for a, b in spans]
+            answers: list[Any] = []
+            for c, (a, b) in zip(chunks, spans):
+                op = c.op
+                # service with the reply bit, then reserved, status 0, no extended status
+                if op.quick and op.type_code is None and b - a >= 6 and buf[a] == c.service | 0x80 \
+                        and not buf[a + 2] and not buf[a + 3]:
+                    whole = _whole_read(op.elements, buf, a + 4, b)
+                    if whole is not None:
+                        answers.append((c.service, *whole))
+                        continue
+                answers.append(decode_reply(buf, a, b))
         except DecodeError:
             for c in chunks:
                 c.op.fail(_sts(rpy) if rpy.status else _BAD_REPLY)
             return True
-        for c, r in zip(chunks, replies):
-            c.op.on_reply(self, c, r)
+        txn.known = answers
+        for c, r in zip(chunks, answers):
+            if type(r) is tuple:
+                op = c.op
+                if not op.done:
+                    op.type_code = r[1]
+                    op.done, op.sts, op.val = True, 0, r[2]
+            else:
+                c.op.on_reply(self, c, r)
         return True
 
     def fail_all(self, sts: Any) -> None:
@@ -593,7 +733,7 @@ class OperationEngine:
             rpy = None
             if txn is not None and self.replies:
                 if txn.rpy is None and txn.frame is not None:
-                    txn.rpy = frame_dotdict(txn.frame, txn.peer, txn.send, txn.reply)
+                    txn.rpy = frame_dotdict(txn.frame, txn.peer, txn.send, txn.reply, txn.known)
                 rpy = txn.rpy
             out.append((op.idx, op.dsc, op.op, rpy, op.sts, op.val))
         return out

@@ -71,10 +71,25 @@ _COMMAND_KEYS = {
 }
 
 
+_new_dict = dict.__new__
+_fill = dict.update
+_set = dict.__setitem__
+
+
 def _dd(**fields: Any) -> dotdict:
     """A dotdict of plain (undotted) keys, built without walking paths (replies are built per frame)."""
-    d = dotdict()
-    dict.update(d, fields)
+    d = _new_dict(dotdict)
+    _fill(d, fields)
+    return d
+
+
+def _read_dotdict(service: int, code: int, values: list[Any]) -> dotdict:
+    """The dotdict of a successful read reply whose values the engine decoded already."""
+    d = _new_dict(dotdict)
+    ext = _new_dict(dotdict)
+    _fill(ext, size=0)
+    _fill(d, {"service": service | 0x80, "status": 0, "status_ext": ext, SERVICE_NAMES[service]: True,
+              "type": code, "data": list(values)})
     return d
 
 
@@ -93,66 +108,78 @@ def status_text(sts: Any) -> str:
     return str(sts)
 
 
-def cip_reply_dotdict(rpy: Reply, raw: bytes = b"") -> dotdict:
-    """The documented dotdict of one CIP reply (with its decoded values where the type is known)."""
-    d = _dd()
-    d["service"] = rpy.service | 0x80
-    d["status"] = rpy.status
-    d["status_ext"] = _dd(size=len(rpy.ext_status))
+def cip_reply_dotdict(rpy: Reply, raw: bytes = b"", known: Any = None) -> dotdict:
+    """The documented dotdict of one CIP reply (with its decoded values where the type is known).
+
+    ``known`` is what the operation engine decoded already: for a read, its (type code, values);
+    for a Multiple Service Packet, one entry per reply in it, each its :class:`Reply` or, for a
+    whole read, (service, type code, values).
+    """
+    d = _new_dict(dotdict)
+    ext = _dd(size=len(rpy.ext_status))
     if rpy.ext_status:
-        d["status_ext"]["data"] = list(rpy.ext_status)
+        _set(ext, "data", list(rpy.ext_status))
+    _fill(d, {"service": rpy.service | 0x80, "status": rpy.status, "status_ext": ext})
     if raw:
-        d["input"] = raw
-    name = SERVICE_NAMES.get(rpy.service)
-    if rpy.service == CommonService.MULTIPLE_SERVICE_PACKET and rpy.data:
-        try:
-            spans = decode_multiple(rpy.data)
-            d["multiple"] = _dd(number=len(spans), request=[
-                cip_reply_dotdict(decode_reply(rpy.data, a, b)) for a, b in spans])
-        except DecodeError:
-            d["multiple"] = _dd(number=0, input=rpy.data)
-        return d
-    if name:
-        d[name] = True
-    if rpy.service in _READS and rpy.data:
-        try:
-            code, handle, at = decode_type_word(rpy.data)
-        except DecodeError:
-            d["data"] = list(rpy.data)
+        _set(d, "input", raw)
+    service, data = rpy.service, rpy.data
+    if service == CommonService.MULTIPLE_SERVICE_PACKET and data:
+        if known is not None:
+            _set(d, "multiple", _dd(number=len(known), request=[
+                _read_dotdict(*k) if type(k) is tuple else cip_reply_dotdict(k) for k in known]))
             return d
-        d["type"] = code
+        try:
+            spans = decode_multiple(data)
+            _set(d, "multiple", _dd(number=len(spans), request=[
+                cip_reply_dotdict(decode_reply(data, a, b)) for a, b in spans]))
+        except DecodeError:
+            _set(d, "multiple", _dd(number=0, input=data))
+        return d
+    name = SERVICE_NAMES.get(service)
+    if name:
+        _set(d, name, True)
+    if service in _READS and data and known is not None:
+        code, values = known
+        _fill(d, {"type": code, "data": list(values)})
+    elif service in _READS and data:
+        try:
+            code, handle, at = decode_type_word(data)
+        except DecodeError:
+            _set(d, "data", list(data))
+            return d
+        _set(d, "type", code)
         if handle is not None:
-            d["structure_handle"] = handle
+            _set(d, "structure_handle", handle)
         ctype = type_by_code(code)
-        payload = rpy.data[at:]
+        payload = data[at:]
         if ctype is not None and ctype.size and len(payload) % ctype.size:
-            d["data"] = list(payload)  # a fragment ending mid-element
+            _set(d, "data", list(payload))  # a fragment ending mid-element
         else:
-            d["data"] = decode_value(code, handle, payload)
-    elif rpy.data:
-        d["data"] = list(rpy.data)
+            _set(d, "data", decode_value(code, handle, payload))
+    elif data:
+        _set(d, "data", list(data))
     return d
 
 
 def _item_dotdict(item: Item, raw_len: int) -> dotdict:
     d = _dd(type_id=int(item.type_id), length=raw_len)
     if isinstance(item, IdentityItem):
-        d["identity_object"] = _dd(
+        _set(d, "identity_object", _dd(
             version=item.version, sin_family=item.sin_family, sin_port=item.sin_port, sin_addr=item.sin_addr,
             vendor_id=item.vendor_id, device_type=item.device_type, product_code=item.product_code,
             product_revision=item.product_revision, status_word=item.status_word,
-            serial_number=item.serial_number, product_name=item.product_name, state=item.state)
+            serial_number=item.serial_number, product_name=item.product_name, state=item.state))
     elif isinstance(item, ServiceItem):
-        d["communications_service"] = _dd(version=item.version, capability=item.capability,
-                                              service_name=item.name)
+        _set(d, "communications_service", _dd(version=item.version, capability=item.capability,
+                                                service_name=item.name))
     elif isinstance(item, LegacyItem):
-        d["legacy_CPF_0x0001"] = _dd(version=item.version, unknown_1=item.unknown_1,
+        _set(d, "legacy_CPF_0x0001", _dd(version=item.version, unknown_1=item.unknown_1,
                                          sin_family=item.sin_family, sin_port=item.sin_port,
-                                         sin_addr=item.sin_addr, ip_address=item.ip_address)
+                                         sin_addr=item.sin_addr, ip_address=item.ip_address))
     elif isinstance(item, ConnectedAddress):
-        d["connection_id"] = item.connection_id
+        _set(d, "connection_id", item.connection_id)
     elif isinstance(item, ConnectedData):
-        d["sequence"] = item.sequence
+        _set(d, "sequence", item.sequence)
     return d
 
 
@@ -171,10 +198,11 @@ def _cpf_dotdict(items: Sequence[Item]) -> dotdict:
 
 
 def frame_dotdict(frame: Encapsulation, peer: Any = None, send: SendData | None = None,
-                  reply: Reply | None = None) -> dotdict:
+                  reply: Reply | None = None, known: Any = None) -> dotdict:
     """The documented dotdict of a whole reply frame (``peer`` as (host, port)).
 
-    ``send`` and ``reply`` are the frame's SendData and CIP reply when the caller decoded them already.
+    ``send`` and ``reply`` are the frame's SendData and CIP reply when the caller decoded them
+    already, ``known`` what it decoded of the reply (see :func:`cip_reply_dotdict`).
     """
     enip = _dd(command=frame.command, length=len(frame.data), session_handle=frame.session,
                    status=frame.status, options=frame.options,
@@ -187,24 +215,26 @@ def frame_dotdict(frame: Encapsulation, peer: Any = None, send: SendData | None 
         if frame.command in (Command.SEND_RR_DATA, Command.SEND_UNIT_DATA):
             if send is None:
                 send = decode_send_data(frame.data)
-            sd = _dd(interface=send.interface, timeout=send.timeout, CPF=_cpf_dotdict(send.items))
+            cpf = _cpf_dotdict(send.items)
+            sd = _dd(interface=send.interface, timeout=send.timeout, CPF=cpf)
             msg = send.message
             if msg is not None:
                 at = 1 if len(send.items) > 1 else 0
                 key = "unconnected_send" if isinstance(msg, UnconnectedData) else "connected_send"
-                rpy = reply if reply is not None else decode_reply(msg.data)
-                sd["CPF"]["item"][at][key] = _dd(request=cip_reply_dotdict(rpy, msg.data))
-            cip["send_data"] = sd
+                if reply is None:
+                    reply, known = decode_reply(msg.data), None
+                _set(dict.__getitem__(cpf, "item")[at], key, _dd(request=cip_reply_dotdict(reply, msg.data, known)))
+            _set(cip, "send_data", sd)
         elif frame.command in _COMMAND_KEYS:
             items, _ = decode_cpf(frame.data, 0, exact=False)
-            cip[_COMMAND_KEYS[Command(frame.command)]] = _dd(CPF=_cpf_dotdict(items))
+            _set(cip, _COMMAND_KEYS[Command(frame.command)], _dd(CPF=_cpf_dotdict(items)))
         elif frame.command == Command.REGISTER_SESSION and len(frame.data) == 4:
             version, options = int.from_bytes(frame.data[:2], "little"), int.from_bytes(frame.data[2:], "little")
-            cip["register"] = _dd(protocol_version=version, options=options)
+            _set(cip, "register", _dd(protocol_version=version, options=options))
     except DecodeError as exc:
-        cip["error"] = str(exc)
+        _set(cip, "error", str(exc))
     if cip:
-        enip["CIP"] = cip
+        _set(enip, "CIP", cip)
     return d
 
 
