@@ -35,7 +35,7 @@ from ..enip.encapsulation import Command, Encapsulation
 from ..errors import CommunicationError, DecodeError, EncodeError
 from .core import MISSING, REPLY_LIMIT, REQUEST_LIMIT, Addressing, ClientCore
 from .operations import OperationError, describe
-from .replies import frame_dotdict
+from .replies import frame_dotdict, split_send_data
 from .values import _LOGIX_STRING, LOGIX_STRING_HANDLE, decode_value, encode_logix_strings
 
 __all__ = ["OperationEngine", "Result", "operation_messages", "request_dotdict", "validate"]
@@ -632,7 +632,10 @@ class OperationEngine:
         """Take one reply frame; False if it answers no request of this engine."""
         send: SendData | None = None
         txn = None
-        if frame.command == Command.SEND_UNIT_DATA and not frame.status:
+        split = split_send_data(frame.command, frame.data) if not frame.status else None
+        if split is not None and split[3] is not None:  # connected: the sequence count says which
+            txn = self.inflight.pop(_SEQUENCE.pack(split[3]), None)
+        elif split is None and frame.command == Command.SEND_UNIT_DATA and not frame.status:
             with contextlib.suppress(DecodeError):
                 send = decode_send_data(frame.data)
                 if isinstance(send.message, ConnectedData):
@@ -653,11 +656,15 @@ class OperationEngine:
                 c.op.fail(frame.status)
             return True
         try:
-            txn.send = send = decode_send_data(frame.data) if send is None else send
-            item = send.message
-            if item is None:
-                raise DecodeError("no data item", 0)
-            txn.reply = rpy = decode_reply(item.data)
+            if split is not None:  # the usual layouts: no item objects (frame_dotdict makes do without)
+                message = split[4]
+            else:
+                txn.send = send = decode_send_data(frame.data) if send is None else send
+                item = send.message
+                if item is None:
+                    raise DecodeError("no data item", 0)
+                message = item.data
+            txn.reply = rpy = decode_reply(message)
         except DecodeError:
             for c in chunks:
                 c.op.fail(_BAD_REPLY)

@@ -23,6 +23,7 @@ Values are decoded with one ``struct`` call per reply (see :mod:`cpppo.cip.types
 from __future__ import annotations
 
 import json
+import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -48,7 +49,8 @@ from ..enip.encapsulation import Command, Encapsulation
 from ..errors import DecodeError
 from .values import decode_value
 
-__all__ = ["SERVICE_NAMES", "cip_reply_dotdict", "enip_format", "frame_dotdict", "result_line", "status_text"]
+__all__ = ["SERVICE_NAMES", "cip_reply_dotdict", "enip_format", "frame_dotdict", "result_line", "split_send_data",
+           "status_text"]
 
 SERVICE_NAMES: dict[int, str] = {
     LogixService.READ_TAG: "read_tag",
@@ -161,6 +163,45 @@ def cip_reply_dotdict(rpy: Reply, raw: bytes = b"", known: Any = None) -> dotdic
     return d
 
 
+# the two layouts nearly every reply has: SendRRData with a Null Address and Unconnected Data item;
+# SendUnitData with a Connected Address and Connected Data item (its sequence count, then the reply)
+_RR_ITEMS = struct.Struct("<IHHHHHH")  # interface, timeout, 2, 0x00, 0, 0xB2, length
+_UNIT_ITEMS = struct.Struct("<IHHHHIHHH")  # interface, timeout, 2, 0xA1, 4, connection id, 0xB1, length, sequence
+
+
+def split_send_data(command: int, data: bytes) -> tuple[int, int, int | None, int | None, bytes] | None:
+    """(interface, timeout, connection id, sequence, CIP message) of SendRRData (no connection id or
+    sequence: None) or SendUnitData in their usual layouts; None for anything else (which
+    :func:`~cpppo.enip.cpf.decode_send_data` then decodes, or refuses)."""
+    n = len(data)
+    if command == Command.SEND_RR_DATA and n >= 16:
+        interface, timeout, count, null, null_len, kind, length = _RR_ITEMS.unpack_from(data, 0)
+        if count == 2 and not null and not null_len and kind == 0xB2 and length == n - 16:
+            return interface, timeout, None, None, data[16:]
+    elif command == Command.SEND_UNIT_DATA and n >= 22:
+        interface, timeout, count, kind, size, conn, dkind, length, sequence = _UNIT_ITEMS.unpack_from(data, 0)
+        if count == 2 and kind == 0xA1 and size == 4 and dkind == 0xB1 and length == n - 20:
+            return interface, timeout, conn, sequence, data[22:]
+    return None
+
+
+def _send_data_dotdict(split: tuple[int, int, int | None, int | None, bytes], reply: Reply | None,
+                       known: Any) -> dotdict:
+    """``enip.CIP.send_data`` of a reply in one of the usual layouts (what the items would give)."""
+    interface, timeout, conn, sequence, message = split
+    if reply is None:
+        reply, known = decode_reply(message), None
+    request = _dd(request=cip_reply_dotdict(reply, message, known))
+    first, second = _new_dict(dotdict), _new_dict(dotdict)
+    if conn is None:
+        _fill(first, {"type_id": 0, "length": 0})
+        _fill(second, {"type_id": 0xB2, "length": len(message), "unconnected_send": request})
+    else:
+        _fill(first, {"type_id": 0xA1, "length": 4, "connection_id": conn})
+        _fill(second, {"type_id": 0xB1, "length": 2 + len(message), "sequence": sequence, "connected_send": request})
+    return _dd(interface=interface, timeout=timeout, CPF=_dd(count=2, item=[first, second]))
+
+
 def _item_dotdict(item: Item, raw_len: int) -> dotdict:
     d = _dd(type_id=int(item.type_id), length=raw_len)
     if isinstance(item, IdentityItem):
@@ -212,7 +253,10 @@ def frame_dotdict(frame: Encapsulation, peer: Any = None, send: SendData | None 
         return d
     cip = _dd()
     try:
-        if frame.command in (Command.SEND_RR_DATA, Command.SEND_UNIT_DATA):
+        split = None if send is not None else split_send_data(frame.command, frame.data)
+        if split is not None:
+            _set(cip, "send_data", _send_data_dotdict(split, reply, known))
+        elif frame.command in (Command.SEND_RR_DATA, Command.SEND_UNIT_DATA):
             if send is None:
                 send = decode_send_data(frame.data)
             cpf = _cpf_dotdict(send.items)

@@ -14,7 +14,14 @@ from cpppo.client.core import ClientCore, context_bytes
 from cpppo.client.engine import OperationEngine
 from cpppo.client.replies import cip_reply_dotdict, frame_dotdict
 from cpppo.dotdict import dotdict
-from cpppo.enip.cpf import ConnectedAddress, ConnectedData, NullAddress, SendData, UnconnectedData
+from cpppo.enip.cpf import (
+    ConnectedAddress,
+    ConnectedData,
+    NullAddress,
+    SendData,
+    UnconnectedData,
+    decode_send_data,
+)
 from cpppo.enip.encapsulation import Command, Encapsulation, decode_frame
 from cpppo.server.enip import Simulator
 from cpppo.server.enip.client import parse_operations
@@ -201,3 +208,28 @@ def test_cached_specs_follow_the_operation(device):
     assert run(session, core, [op])[0][5] == [7]
     path[0]["symbolic"] = "D"  # the same list, now naming another tag
     assert run(session, core, [op])[0][5] == [1]
+
+
+@pytest.mark.parametrize("connected", [False, True])
+def test_reply_dotdicts_of_the_usual_layouts_equal_those_of_the_items(connected):
+    """frame_dotdict reads the usual SendRRData/SendUnitData layouts without item objects: same
+    keys, same order, same values as from the decoded items."""
+    cip = encode_reply(0x4C, 0, (), struct.pack("<Hii", 0xC4, 1, 2))
+    if connected:
+        data = SendData((ConnectedAddress(0x1234), ConnectedData(77, cip))).encode()
+        frame = Encapsulation(Command.SEND_UNIT_DATA, 9, 0, b"abcdefgh", 0, data)
+    else:
+        data = SendData((NullAddress(), UnconnectedData(cip)), 3, 5).encode()
+        frame = Encapsulation(Command.SEND_RR_DATA, 9, 0, b"abcdefgh", 0, data)
+    fast = frame_dotdict(frame, ("127.0.0.1", 44818))
+    slow = frame_dotdict(frame, ("127.0.0.1", 44818), decode_send_data(frame.data))
+    assert list(fast.paths()) == list(slow.paths())
+    key = "connected_send" if connected else "unconnected_send"
+    assert fast[f"enip.CIP.send_data.CPF.item[1].{key}.request.data"] == [1, 2]
+    if connected:
+        assert fast.enip.CIP.send_data.CPF.item[0].connection_id == 0x1234
+        assert fast.enip.CIP.send_data.CPF.item[1].sequence == 77
+    # an unusual layout (a third item) takes the items' path
+    odd = Encapsulation(Command.SEND_RR_DATA, 9, 0, b"abcdefgh", 0,
+                        SendData((NullAddress(), UnconnectedData(cip), UnconnectedData(b""))).encode())
+    assert frame_dotdict(odd).enip.CIP.send_data.CPF.count == 3
