@@ -117,8 +117,8 @@ def cip_reply_dotdict(rpy: Reply, raw: bytes = b"", known: Any = None) -> dotdic
     for a Multiple Service Packet, one entry per reply in it, each its :class:`Reply` or, for a
     whole read, (service, type code, values).
     """
-    d = _new_dict(dotdict)
-    ext = _dd(size=len(rpy.ext_status))
+    d, ext = _new_dict(dotdict), _new_dict(dotdict)
+    _set(ext, "size", len(rpy.ext_status))
     if rpy.ext_status:
         _set(ext, "data", list(rpy.ext_status))
     _fill(d, {"service": rpy.service | 0x80, "status": rpy.status, "status_ext": ext})
@@ -191,15 +191,18 @@ def _send_data_dotdict(split: tuple[int, int, int | None, int | None, bytes], re
     interface, timeout, conn, sequence, message = split
     if reply is None:
         reply, known = decode_reply(message), None
-    request = _dd(request=cip_reply_dotdict(reply, message, known))
-    first, second = _new_dict(dotdict), _new_dict(dotdict)
+    new = _new_dict
+    request, first, second, cpf, sd = new(dotdict), new(dotdict), new(dotdict), new(dotdict), new(dotdict)
+    _set(request, "request", cip_reply_dotdict(reply, message, known))
     if conn is None:
         _fill(first, {"type_id": 0, "length": 0})
         _fill(second, {"type_id": 0xB2, "length": len(message), "unconnected_send": request})
     else:
         _fill(first, {"type_id": 0xA1, "length": 4, "connection_id": conn})
         _fill(second, {"type_id": 0xB1, "length": 2 + len(message), "sequence": sequence, "connected_send": request})
-    return _dd(interface=interface, timeout=timeout, CPF=_dd(count=2, item=[first, second]))
+    _fill(cpf, {"count": 2, "item": [first, second]})
+    _fill(sd, {"interface": interface, "timeout": timeout, "CPF": cpf})
+    return sd
 
 
 def _item_dotdict(item: Item, raw_len: int) -> dotdict:
@@ -245,13 +248,14 @@ def frame_dotdict(frame: Encapsulation, peer: Any = None, send: SendData | None 
     ``send`` and ``reply`` are the frame's SendData and CIP reply when the caller decoded them
     already, ``known`` what it decoded of the reply (see :func:`cip_reply_dotdict`).
     """
-    enip = _dd(command=frame.command, length=len(frame.data), session_handle=frame.session,
-                   status=frame.status, options=frame.options,
-                   sender_context=_dd(input=frame.context), input=frame.data)
-    d = _dd(peer=tuple(peer) if peer else peer, enip=enip)
+    new = _new_dict
+    d, enip, context, cip = new(dotdict), new(dotdict), new(dotdict), new(dotdict)
+    _set(context, "input", frame.context)
+    _fill(enip, {"command": frame.command, "length": len(frame.data), "session_handle": frame.session,
+                 "status": frame.status, "options": frame.options, "sender_context": context, "input": frame.data})
+    _fill(d, {"peer": tuple(peer) if peer else peer, "enip": enip})
     if frame.status or not frame.data:
         return d
-    cip = _dd()
     try:
         split = None if send is not None else split_send_data(frame.command, frame.data)
         if split is not None:
