@@ -237,14 +237,13 @@ class _Op:
             self.dsc, self.path, self.method = spec.dsc, spec.path, spec.method
             self.elements, self.base, self.tag_type, self.bit, self.bits = \
                 spec.elements, spec.base, spec.tag_type, spec.bit, spec.bits
+            self.requested: set[int] | None = None  # a read's byte offsets asked for: {base} until fragments
             if self.method == "read":
-                self.requested = {self.base}
                 # from offset 0 without bits: the first reply, if whole, is decoded in one step
                 self.quick = spec.bit is None and not spec.base
                 service, message, size = spec.read(fragment, self.reply_limit)
                 self.chunks = [_Chunk(self, service, message, self.base, size)]
             else:
-                self.requested = set()
                 self.quick = False
                 self.chunks = self._requests(fragment)
         except (EncodeError, KeyError, TypeError, ValueError) as exc:
@@ -399,14 +398,17 @@ class _Op:
         target = self.target
         if target is not None and end >= target:
             return
-        if any(off < s <= end for s in self.requested):
+        requested = self.requested
+        if requested is None:
+            self.requested = requested = {self.base}
+        if any(off < s <= end for s in requested):
             return
         offsets = [end]
-        if target is not None and len(self.requested) == 1:  # first fragment: ask for all the rest now
+        if target is not None and len(requested) == 1:  # first fragment: ask for all the rest now
             offsets = list(range(end, target, step))
         chunks = []
         for o in offsets:
-            self.requested.add(o)
+            requested.add(o)
             size = min(step, target - o) if target is not None else step
             msg = _read_message(self.path, LogixService.READ_TAG_FRAGMENTED, self.elements, o)
             chunks.append(_Chunk(self, LogixService.READ_TAG_FRAGMENTED, msg, o, 6 + size))
@@ -743,6 +745,9 @@ class OperationEngine:
                     txn.rpy = frame_dotdict(txn.frame, txn.peer, txn.send, txn.reply, txn.known)
                 rpy = txn.rpy
             out.append((op.idx, op.dsc, op.op, rpy, op.sts, op.val))
+            # break the op <-> chunk <-> transaction cycles: freed by reference counting at once,
+            # finished operations never wait for (nor provoke) the cyclic garbage collector
+            op.chunks, op.txn = (), None
         return out
 
     @property
