@@ -233,3 +233,26 @@ def test_reply_dotdicts_of_the_usual_layouts_equal_those_of_the_items(connected)
     odd = Encapsulation(Command.SEND_RR_DATA, 9, 0, b"abcdefgh", 0,
                         SendData((NullAddress(), UnconnectedData(cip), UnconnectedData(b""))).encode())
     assert frame_dotdict(odd).enip.CIP.send_data.CPF.count == 3
+
+
+def test_finished_operations_leave_no_reference_cycles(device):
+    """Results taken, nothing of the engine's is left for the cyclic garbage collector."""
+    import gc
+
+    session, core = registered(device)
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        results = run(session, core, parse_operations(MIXED * 3), depth=3, multiple=500)
+        assert len(results) == 3 * len(MIXED)
+        del results
+        gc.collect()
+        left = {type(o).__name__ for o in gc.garbage}
+        assert not left & {"_Op", "_Chunk", "_Txn"}, left
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was:
+            gc.enable()
