@@ -8,15 +8,15 @@ on stderr says why), 2 for a command line that cannot be understood.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import logging
 import logging.handlers
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from ..cli import UsageParser, logging_to, split_address
 from ..enip.encapsulation import Command
 from ..errors import CpppoError
 from .blocking import client, connector
@@ -35,52 +35,15 @@ _LISTS = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def parse_address(text: str | None, default_port: int = 44818) -> tuple[str, int]:
     """``[host][:port]`` (IPv6 in brackets); an empty host is localhost."""
-    text = (text or "").strip()
-    host, port = text, ""
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        port = rest[1:] if rest.startswith(":") else ""
-    elif text.count(":") == 1:
-        host, port = text.split(":")
     try:
-        number = parse_number(port) if port.strip() else default_port
-    except ValueError:
-        raise OperationError(f"address {text!r}: port {port!r} is not a number") from None
-    if not 0 < number <= 0xFFFF:
-        raise OperationError(f"address {text!r}: port {number} is not 1..65535")
-    return host.strip() or "localhost", number
-
-
-@contextlib.contextmanager
-def _logging(verbose: int, logfile: str | None) -> Iterator[None]:
-    """Log to stderr (or a rotated file) while a command runs; put the logger back afterwards."""
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    fmt = logging.Formatter("%(asctime)s.%(msecs)03d %(levelname)-8s %(message)s", "%m-%d %H:%M:%S")
-    handler: logging.Handler
-    if logfile:
-        handler = logging.handlers.RotatingFileHandler(logfile, maxBytes=10 * 1024 * 1024, backupCount=5)
-    else:
-        handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(fmt)
-    root = logging.getLogger("cpppo")
-    saved = root.level, root.handlers[:], root.propagate
-    root.setLevel(level)
-    root.handlers[:] = [handler]
-    root.propagate = False
-    try:
-        yield
-    finally:
-        root.setLevel(saved[0])
-        root.handlers[:] = saved[1]
-        root.propagate = saved[2]
-        handler.close()
+        host, port = split_address(text, default_port)
+    except ValueError as exc:
+        raise OperationError(str(exc)) from None
+    if not port:
+        raise OperationError(f"address {text!r}: port 0 cannot be connected to")
+    return host or "localhost", port
 
 
 def _number(text: str) -> int:
@@ -144,7 +107,7 @@ def _print_lists(conn: client, commands: list[int], timeout: float | None, broad
 
 
 def _client_parser() -> argparse.ArgumentParser:
-    ap = _Parser(prog="enip_client", description="Issue EtherNet/IP CIP requests to a Controller or device: "
+    ap = UsageParser(prog="enip_client", description="Issue EtherNet/IP CIP requests to a Controller or device: "
                  "Read/Write Tag [Fragmented] by default, and List Identity/Services/Interfaces.",
                  epilog="Operations: Tag Tag[3] Tag[1-5] Tag*10 Tag[1].Sub[0-9] Tag[0-9]+16=(DINT)4,5,6 "
                         "'TEXT[1]=(SSTRING)\"Hello\"' @class/instance/attribute[=value] @4/5/{\"connection\":100}")
@@ -195,7 +158,7 @@ def client_main(argv: Sequence[str] | None = None) -> int:
                ([Command.LIST_INTERFACES] if args.list_interfaces else []) + list(args.legacy)
     if not args.tags and not commands and not args.list_tags and not args.list_udts:
         ap.error("at least one tag, or a list request (-i, -s, -I, -L, --tags, --udts), is required")
-    with _logging(args.verbose, args.log):
+    with logging_to(args.verbose, args.log):
         return _client(args, commands, prog)
 
 
@@ -273,14 +236,14 @@ def run() -> NoReturn:
 
 def list_services_main(argv: Sequence[str] | None = None) -> int:
     """``python -m cpppo.server.enip.list_services``: print every List Services (Identity, Interfaces) reply."""
-    ap = _Parser(prog="list_services", description="List Services (by default) on an EtherNet/IP CIP Server.")
+    ap = UsageParser(prog="list_services", description="List Services (by default) on an EtherNet/IP CIP Server.")
     _add_common(ap, 5.0)
     ap.add_argument("-i", "--list-identity", "--identity", dest="identity", action="store_true", default=False,
                     help="List Identity (default: False)")
     ap.add_argument("-I", "--list-interfaces", "--interfaces", dest="interfaces", action="store_true",
                     default=False, help="List Interfaces (default: False)")
     args = ap.parse_args(argv)
-    with _logging(args.verbose, None):
+    with logging_to(args.verbose, None):
         return _list_services(ap, args)
 
 
@@ -317,7 +280,7 @@ def _timestamp() -> str:
 def thruput_main(argv: Sequence[str] | None = None, out: Any = None) -> int:
     """``python -m cpppo.server.enip.thruput``: transactions per second at a pipeline depth and MSP size."""
     out = out or sys.stdout
-    ap = _Parser(prog="thruput", description="Measure EtherNet/IP CIP I/O thruput (TPS).")
+    ap = UsageParser(prog="thruput", description="Measure EtherNet/IP CIP I/O thruput (TPS).")
     ap.add_argument("-d", "--depth", default=0, type=int, help="Pipelining depth")
     ap.add_argument("-m", "--multiple", default=0, type=int, help="Multiple Service Packet size limit")
     ap.add_argument("-r", "--repeat", default=1, type=int, help="Repeat requests this many times")

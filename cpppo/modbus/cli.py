@@ -12,19 +12,12 @@ import argparse
 import logging
 import sys
 from dataclasses import dataclass
-from typing import NoReturn
 
+from ..cli import UsageParser
 from .errors import ModbusUsageError
 from .server import SerialSettings
 
 __all__ = ["Endpoint", "UsageParser", "add_serial_options", "parse_endpoint", "setup_logging"]
-
-
-class UsageParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from typing import Any
 
 from ...cip.epath import parse_route_path
 from ...cip.types import CIPType
+from ...cli import split_address
 from ...errors import CpppoError, EncodeError
 from ...logix.controller import ANY_ROUTE
 from ...logix.datatypes import TypeRegistry
@@ -114,26 +115,11 @@ def parse_tag(text: str, types: TypeRegistry | None = None) -> TagSpec:
 
 def parse_address(text: str | None, default_port: int = 44818) -> tuple[str, int]:
     """``[interface][:port]`` (IPv6 in brackets) to (host, port); an empty host means all interfaces."""
-    text = (text or "").strip()
-    host, port = text, ""
-    if text.startswith("["):
-        end = text.find("]")
-        if end < 0:
-            raise ConfigError(f"address {text!r}: unclosed '['")
-        host, rest = text[1:end], text[end + 1 :]
-        if rest and not rest.startswith(":"):
-            raise ConfigError(f"address {text!r} is not [interface]:port")
-        port = rest[1:]
-    elif text.count(":") == 1:
-        host, port = text.split(":")
-    elif text.count(":") > 1:
-        raise ConfigError(f"address {text!r}: put an IPv6 address in brackets, as [::1]:44818")
-    if port:
-        number = _number(port, "port")
-        if number > 0xFFFF:
-            raise ConfigError(f"port {number} is not 0..65535")
-        return _check_host(host.strip()), number
-    return _check_host(host.strip()), default_port
+    try:
+        host, port = split_address(text, default_port)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return _check_host(host), port
 
 
 def _check_host(host: str) -> str:

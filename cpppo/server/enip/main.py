@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from ...cip.epath import parse_route_path
+from ...cli import UsageParser, logging_to
 from ...errors import CpppoError
 from ...logix.controller import IOEvent
 from ...logix.tags import Attribute
@@ -25,13 +26,8 @@ __all__ = ["main", "run"]
 log = logging.getLogger("cpppo.server.enip")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def _parser() -> argparse.ArgumentParser:
-    ap = _Parser(prog="enip_server", description="Simulate an Allen-Bradley ControlLogix over EtherNet/IP CIP.",
+    ap = UsageParser(prog="enip_server", description="Simulate an Allen-Bradley ControlLogix over EtherNet/IP CIP.",
                  epilog="Tags: NAME[@class/instance/attribute]=TYPE[length], e.g. SCADA=INT[1000] "
                         "FLOAT@22/1/3=REAL. Types: SINT INT DINT LINT USINT UINT UDINT ULINT REAL LREAL BOOL "
                         "WORD DWORD SSTRING STRING.")
@@ -52,20 +48,6 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _logging(verbose: int, logfile: str | None) -> None:
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    fmt = logging.Formatter("%(asctime)s.%(msecs)03d %(levelname)-8s %(name)s %(message)s", "%m-%d %H:%M:%S")
-    root = logging.getLogger("cpppo")
-    root.setLevel(level)
-    handler: logging.Handler
-    if logfile:
-        handler = logging.handlers.RotatingFileHandler(logfile, maxBytes=10 * 1024 * 1024, backupCount=5)
-    else:
-        handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(fmt)
-    root.handlers[:] = [handler]
-
-
 def format_io(event: IOEvent) -> str:
     """One line per tag I/O: ``SCADA[1-3] <= [4, 5, 6]`` for a write, ``==`` for a read."""
     end = event.start + event.count - 1
@@ -77,13 +59,22 @@ def main(argv: Sequence[str] | None = None, attribute_class: type[Attribute] = A
          **kwds: Any) -> int:
     """Run the simulator from command-line arguments; returns the exit status."""
     args = _parser().parse_args(argv)
+    try:
+        with logging_to(args.verbose, args.log):
+            return _serve(args, attribute_class, stop, ready, kwds)
+    except OSError as exc:  # only the log file can fail here; _serve reports its own errors
+        print(f"enip_server: error: cannot log to {args.log!r}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+
+
+def _serve(args: Any, attribute_class: type[Attribute], stop: Callable[[], bool] | None,
+           ready: Callable[[Simulator], None] | None, kwds: dict[str, Any]) -> int:
     prog = "enip_server"
     try:
         if not args.tags:
             raise ConfigError("at least one tag is required, e.g. SCADA=INT[1000]")
         host, port = parse_address(args.address)
         delay = parse_delay(args.delay)
-        _logging(args.verbose, args.log)
         config = load_config(args.config)
         if config.loaded:
             log.info("Loaded config files: %s", list(config.loaded))
