@@ -220,6 +220,9 @@ class AsyncConnector:
             if engine.finished:
                 return
             if not engine.waiting:
+                if engine.stalled:
+                    raise CommunicationError(f"operations unfinished with no request to {self.addr[0]}:"
+                                             f"{self.addr[1]} outstanding")
                 continue
             frames, self._pending = self._pending, []
             if not frames:

@@ -401,6 +401,9 @@ class connector(client):  # the documented (lower-case) name
             if engine.finished:
                 return
             if not engine.waiting:
+                if engine.stalled:
+                    raise CommunicationError(f"operations unfinished with no request to {self.addr[0]}:"
+                                             f"{self.addr[1]} outstanding")
                 continue
             if not self._frames and not self._receive(wait):
                 if self.eof:

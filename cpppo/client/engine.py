@@ -383,6 +383,9 @@ class _Op:
         self.pieces[off] = data
         end = off + len(data)
         if rpy.status == 0:
+            if self.target is not None and end < self.target:
+                self.fail(_BAD_REPLY)  # the last of the data, and short of what was asked: never finishes
+                return
             self.final = end if self.final is None else max(self.final, end)
         elif not data:
             self.fail(_sts(rpy))  # partial transfer that transfers nothing: never finishes
@@ -754,6 +757,12 @@ class OperationEngine:
     def finished(self) -> bool:
         """True once every operation has been answered and its result taken."""
         return not self.inflight and not self._order and self._peek() is None
+
+    @property
+    def stalled(self) -> bool:
+        """True when operations remain unfinished with nothing in flight and nothing left to send: no
+        reply can finish them, so a driver must stop rather than wait (or spin)."""
+        return not self.inflight and self._peek() is None and any(not op.done for op in self._order)
 
     @property
     def waiting(self) -> bool:
