@@ -10,6 +10,7 @@ its timeout (O->T RPI x the timeout multiplier).
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 
@@ -45,7 +46,6 @@ class Connection:
     timeout: float
     owner: int
     last: float
-    large: bool = False
 
     @property
     def reply_limit(self) -> int:
@@ -54,10 +54,15 @@ class Connection:
 
 
 class ConnectionTable:
-    """The connections of one simulated device, for all of its sessions."""
+    """The connections of one simulated device, for all of its sessions.
+
+    Sessions served from a thread pool open and close connections while the event loop expires
+    them, so every change holds the table's lock.
+    """
 
     def __init__(self, limit: int = 128) -> None:
         self.limit = limit
+        self._lock = threading.Lock()
         self._by_id: dict[int, Connection] = {}
         self._by_triad: dict[tuple[int, int, int], Connection] = {}
 
@@ -67,7 +72,11 @@ class ConnectionTable:
     def get(self, o_t_id: int) -> Connection | None:
         return self._by_id.get(o_t_id)
 
-    def open(self, fo: ForwardOpen, owner: int, now: float | None = None) -> Connection:
+    def open(self, fo: ForwardOpen, owner: int) -> Connection:
+        with self._lock:
+            return self._open(fo, owner)
+
+    def _open(self, fo: ForwardOpen, owner: int) -> Connection:
         if fo.triad in self._by_triad:
             raise ConnectionRefused(DUPLICATE)
         if len(self._by_id) >= self.limit:
@@ -82,33 +91,34 @@ class ConnectionTable:
         while not o_t_id or o_t_id in self._by_id:
             o_t_id = secrets.randbits(32)
         conn = Connection(o_t_id, fo.t_o_connection_id, fo.triad, fo.o_t_params.size, fo.t_o_params.size,
-                          fo.timeout_s, owner, time.monotonic() if now is None else now, fo.large)
+                          fo.timeout_s, owner, time.monotonic())
         self._by_id[o_t_id] = conn
         self._by_triad[fo.triad] = conn
         return conn
 
     def close(self, fc: ForwardClose) -> Connection:
-        conn = self._by_triad.get(fc.triad)
-        if conn is None:
-            raise ConnectionRefused(NOT_FOUND)
-        self._drop(conn)
+        with self._lock:
+            conn = self._by_triad.get(fc.triad)
+            if conn is None:
+                raise ConnectionRefused(NOT_FOUND)
+            self._drop(conn)
         return conn
 
     def _drop(self, conn: Connection) -> None:
         self._by_id.pop(conn.o_t_id, None)
         self._by_triad.pop(conn.triad, None)
 
-    def drop_owner(self, owner: int) -> int:
-        """Drop the connections of a session that closed; return how many."""
-        gone = [c for c in self._by_id.values() if c.owner == owner]
-        for conn in gone:
-            self._drop(conn)
-        return len(gone)
+    def drop_owner(self, owner: int) -> None:
+        """Drop the connections of a session that closed."""
+        with self._lock:
+            for conn in [c for c in self._by_id.values() if c.owner == owner]:
+                self._drop(conn)
 
     def expire(self, now: float | None = None) -> list[Connection]:
         """Drop connections idle past their timeout; return them."""
         now = time.monotonic() if now is None else now
-        gone = [c for c in self._by_id.values() if c.timeout and now - c.last > c.timeout]
-        for conn in gone:
-            self._drop(conn)
+        with self._lock:
+            gone = [c for c in self._by_id.values() if c.timeout and now - c.last > c.timeout]
+            for conn in gone:
+                self._drop(conn)
         return gone

@@ -25,3 +25,27 @@ def test_good_frames_before_an_oversized_one_are_answered_first():
         assert [r.context for r in replies[:1]] == [b"goodreq!"]
         assert replies[-1].status == EncapStatus.INVALID_LENGTH
         assert len(replies) == 2
+
+
+def test_list_identity_over_ipv6_answers_with_the_configured_ipv4_address():
+    """List Identity carries only IPv4: a peer on ::1 hears the TCP/IP object's address."""
+    from cpppo.enip.cpf import decode_cpf
+    from cpppo.logix.objects import TcpipInfo
+
+    with Simulator(["X=DINT"], address=("::1", 0), tcpip=TcpipInfo(ip_address="10.1.2.3")) as plc, \
+            socket.create_connection(plc.address[:2], timeout=10) as s:
+        s.sendall(Encapsulation(Command.LIST_IDENTITY).encode())
+        framer = Framer()
+        replies: list[Encapsulation] = []
+        for _ in range(100):
+            replies.extend(framer.feed(s.recv(65536)))
+            if replies:
+                break
+        items, _ = decode_cpf(replies[0].data)
+        assert items[0].sin_addr == "10.1.2.3" and items[0].sin_port == plc.address[1]
+        s.sendall(Encapsulation(Command.NOP).encode() + Encapsulation(Command.LIST_SERVICES, context=b"still up").encode())
+        for _ in range(100):  # the connection survived
+            got = framer.feed(s.recv(65536))
+            if got:
+                assert got[0].context == b"still up"
+                break

@@ -9,19 +9,18 @@ reply; the connection stays up unless the peer unregisters or the byte stream is
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import secrets
 import time
 from dataclasses import dataclass, field
 
-from ...cip.status import GeneralStatus
 from ...enip.cpf import (
     ConnectedAddress,
     ConnectedData,
     IdentityItem,
     LegacyItem,
     NullAddress,
-    SendData,
     ServiceItem,
     UnconnectedData,
     connected_message,
@@ -39,8 +38,10 @@ __all__ = ["Session", "SessionTable"]
 
 log = logging.getLogger(__name__)
 
-_NO_SESSION = frozenset((Command.NOP, Command.LIST_IDENTITY, Command.LIST_SERVICES, Command.LIST_INTERFACES,
-                         Command.LEGACY_0001, Command.REGISTER_SESSION))
+_SESSIONLESS = frozenset((Command.NOP, Command.LIST_IDENTITY, Command.LIST_SERVICES, Command.LIST_INTERFACES,
+                          Command.LEGACY_0001))  # answered over TCP and UDP, registered or not
+_IN_SESSION = frozenset((Command.REGISTER_SESSION, Command.UNREGISTER_SESSION, Command.SEND_RR_DATA,
+                         Command.SEND_UNIT_DATA))  # TCP only
 
 
 @dataclass
@@ -81,40 +82,49 @@ class Session:
 
     def handle(self, frame: Encapsulation) -> tuple[Encapsulation | None, bool]:
         command = frame.command
-        if command == Command.SEND_RR_DATA:
-            if frame.session != self.handle_id or not self.handle_id:
-                return frame.reply(status=EncapStatus.INVALID_SESSION), False
-            return self._send_rr_data(frame), False
-        if command not in _NO_SESSION and command != Command.UNREGISTER_SESSION:
-            if command == Command.SEND_UNIT_DATA:
-                if frame.session != self.handle_id or not self.handle_id:
-                    return frame.reply(status=EncapStatus.INVALID_SESSION), False
-                return self._send_unit_data(frame), False
-            return frame.reply(status=EncapStatus.INVALID_COMMAND), False
-        if command == Command.NOP:
-            return None, False
-        if command == Command.LIST_IDENTITY:
-            return frame.reply(encode_cpf([self.identity_item()])), False
-        if command == Command.LIST_SERVICES:
-            return frame.reply(encode_cpf([ServiceItem(1, 0x0120, "Communications")])), False
-        if command == Command.LIST_INTERFACES:
-            return frame.reply(encode_cpf([])), False
-        if command == Command.LEGACY_0001:
-            ip, port = self.local
-            return frame.reply(encode_cpf([LegacyItem(1, 0, 2, port, ip, ip)])), False
-        if self.udp:
+        if command in _SESSIONLESS:
+            return self._sessionless(frame), False
+        if self.udp or command not in _IN_SESSION:  # these need a TCP session
             return frame.reply(status=EncapStatus.INVALID_COMMAND), False
         if command == Command.REGISTER_SESSION:
             return self._register(frame), False
-        # UnRegisterSession: a registered peer says goodbye; no reply, close the connection.
         if frame.session != self.handle_id or not self.handle_id:
             return frame.reply(status=EncapStatus.INVALID_SESSION), False
-        self.close()
+        if command == Command.SEND_RR_DATA:
+            return self._send_rr_data(frame), False
+        if command == Command.SEND_UNIT_DATA:
+            return self._send_unit_data(frame), False
+        self.close()  # UnRegisterSession: no reply; the connection closes
         return None, True
+
+    def _sessionless(self, frame: Encapsulation) -> Encapsulation | None:
+        command = frame.command
+        if command == Command.NOP:
+            return None
+        if command == Command.LIST_IDENTITY:
+            return frame.reply(encode_cpf([self.identity_item()]))
+        if command == Command.LIST_SERVICES:
+            return frame.reply(encode_cpf([ServiceItem(1, 0x0120, "Communications")]))
+        if command == Command.LIST_INTERFACES:
+            return frame.reply(encode_cpf([]))
+        ip, port = self.reachable()  # the legacy 0x0001 command
+        return frame.reply(encode_cpf([LegacyItem(1, 0, 2, port, ip, ip)]))
+
+    def reachable(self) -> tuple[str, int]:
+        """The IPv4 address and port a peer reaches us at, for List Identity and legacy replies.
+
+        Those replies carry only IPv4; a peer on IPv6 is told the configured interface address.
+        """
+        ip, port = self.local[0], self.local[1]
+        try:
+            ipaddress.IPv4Address(ip)
+        except ValueError:
+            ip = self.controller.tcpip.ip_address
+        return ip, port
 
     def identity_item(self) -> IdentityItem:
         ident = self.controller.identity
-        ip, port = self.local
+        ip, port = self.reachable()
         return IdentityItem(1, 2, port, ip, ident.vendor_id, ident.device_type, ident.product_code,
                             ident.product_revision, ident.status_word, ident.serial_number, ident.product_name,
                             ident.state)
@@ -129,26 +139,22 @@ class Session:
         if self.handle_id:  # already registered on this connection
             return frame.reply(frame.data, status=EncapStatus.INVALID_COMMAND)
         self.handle_id = self.table.allocate()
-        return Encapsulation(frame.command, self.handle_id, 0, frame.context, frame.options, frame.data)
+        return frame.reply(frame.data, session=self.handle_id)
 
     def _send_rr_data(self, frame: Encapsulation) -> Encapsulation:
         fast = unconnected_message(frame.data)
-        if fast is not None and fast[1]:
-            timeout, request = fast
-            reply = self.controller.process(request, origin=self.handle_id)
-            return frame.reply(encode_unconnected(timeout, reply))
-        try:
-            send = decode_send_data(frame.data)
-        except DecodeError as exc:
-            return frame.reply(status=EncapStatus.INCORRECT_DATA if exc.status is None else exc.status)
-        message = send.message
-        if not isinstance(message, UnconnectedData) or not isinstance(send.address, NullAddress):
-            return frame.reply(status=EncapStatus.INCORRECT_DATA)
-        if not message.data:
-            reply = bytes((0x80, 0, GeneralStatus.NOT_ENOUGH_DATA, 0))
-        else:
-            reply = self.controller.process(message.data, origin=self.handle_id)
-        return frame.reply(SendData((NullAddress(), UnconnectedData(reply)), 0, send.timeout).encode())
+        if fast is None:  # not the usual layout: let the full decoder say what it holds
+            try:
+                send = decode_send_data(frame.data)
+            except DecodeError as exc:
+                return frame.reply(status=EncapStatus.INCORRECT_DATA if exc.status is None else exc.status)
+            message = send.message
+            if not isinstance(message, UnconnectedData) or not isinstance(send.address, NullAddress):
+                return frame.reply(status=EncapStatus.INCORRECT_DATA)
+            fast = send.timeout, message.data
+        timeout, request = fast
+        reply = self.controller.process(request, origin=self.handle_id)
+        return frame.reply(encode_unconnected(timeout, reply))
 
     def _send_unit_data(self, frame: Encapsulation) -> Encapsulation | None:
         """A request on a connection: the reply echoes its sequence count on the T->O id.
@@ -156,30 +162,20 @@ class Session:
         A frame for a connection this session does not own gets no reply, as from a real device.
         """
         fast = connected_message(frame.data)
-        if fast is not None and fast[3]:
-            timeout, conn_id, sequence, request = fast
-            conn = self.controller.connections.get(conn_id)
-            if conn is None or conn.owner != self.handle_id:
-                log.info("SendUnitData on unknown connection 0x%08X: dropped", conn_id)
-                return None
-            conn.last = time.monotonic()
-            reply = self.controller.process(request, conn.reply_limit, self.handle_id)
-            return frame.reply(encode_connected(timeout, conn.t_o_id, sequence, reply))
-        try:
-            send = decode_send_data(frame.data)
-        except DecodeError as exc:
-            return frame.reply(status=EncapStatus.INCORRECT_DATA if exc.status is None else exc.status)
-        address, message = send.address, send.message
-        if not isinstance(address, ConnectedAddress) or not isinstance(message, ConnectedData):
-            return frame.reply(status=EncapStatus.INCORRECT_DATA)
-        conn = self.controller.connections.get(address.connection_id)
+        if fast is None:  # not the usual layout: let the full decoder say what it holds
+            try:
+                send = decode_send_data(frame.data)
+            except DecodeError as exc:
+                return frame.reply(status=EncapStatus.INCORRECT_DATA if exc.status is None else exc.status)
+            address, message = send.address, send.message
+            if not isinstance(address, ConnectedAddress) or not isinstance(message, ConnectedData):
+                return frame.reply(status=EncapStatus.INCORRECT_DATA)
+            fast = send.timeout, address.connection_id, message.sequence, message.data
+        timeout, conn_id, sequence, request = fast
+        conn = self.controller.connections.get(conn_id)
         if conn is None or conn.owner != self.handle_id:
-            log.info("SendUnitData on unknown connection 0x%08X: dropped", address.connection_id)
+            log.info("SendUnitData on unknown connection 0x%08X: dropped", conn_id)
             return None
         conn.last = time.monotonic()
-        if message.data:
-            reply = self.controller.process(message.data, conn.reply_limit, self.handle_id)
-        else:
-            reply = bytes((0x80, 0, GeneralStatus.NOT_ENOUGH_DATA, 0))
-        items = (ConnectedAddress(conn.t_o_id), ConnectedData(message.sequence, reply))
-        return frame.reply(SendData(items, 0, send.timeout).encode())
+        reply = self.controller.process(request, conn.reply_limit, self.handle_id)
+        return frame.reply(encode_connected(timeout, conn.t_o_id, sequence, reply))

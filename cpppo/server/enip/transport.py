@@ -19,10 +19,11 @@ import socket
 import time
 from typing import Any
 
-from ...enip.encapsulation import EncapStatus, Encapsulation, decode_frame
+from ...enip.encapsulation import Command, EncapStatus, Encapsulation, decode_frame
 from ...enip.framer import Framer
 from ...errors import DecodeError
 from ...logix.controller import Controller
+from .config import ConfigError
 from .session import Session, SessionTable
 
 __all__ = ["EnipServer"]
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 Delay = tuple[float, float] | None
 _QUEUE_HIGH = 256  # requests waiting for the thread pool before a connection's reading pauses
 _QUEUE_LOW = 32  # ... and resumes
+_SAYS_WHERE = frozenset((Command.LIST_IDENTITY, Command.LEGACY_0001))
 
 
 def _local_ip_for(peer_ip: str, bound_ip: str) -> str:
@@ -39,7 +41,7 @@ def _local_ip_for(peer_ip: str, bound_ip: str) -> str:
     if bound_ip not in ("0.0.0.0", "::", ""):
         return bound_ip
     try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        with socket.socket(socket.AF_INET6 if ":" in peer_ip else socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.connect((peer_ip, 9))
             return s.getsockname()[0]
     except OSError:
@@ -77,10 +79,12 @@ class _TcpConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server.connections.discard(self)
-        if self.session is not None:
-            self.session.close()
-        if self.queue is not None:
+        if self.queue is not None:  # the worker closes the session after the frame it is serving
+            while not self.queue.empty():  # nobody is left to answer the rest
+                self.queue.get_nowait()
             self.queue.put_nowait(None)
+        elif self.session is not None:
+            self.session.close()
         log.info("connection from %s closed%s", self.peer, f": {exc}" if exc else "")
 
     def close(self) -> None:
@@ -104,7 +108,10 @@ class _TcpConnection(asyncio.Protocol):
         try:
             frames = self.framer.feed(data)
         except DecodeError as exc:
-            self._refuse([], exc)
+            if self.queue is not None:  # answer the frames still queued first, then refuse
+                self.queue.put_nowait(None)
+            else:
+                self._refuse([], exc)
             return
         self.partial_since = (self.partial_since or now) if self.framer.buffered else None
         if not frames:
@@ -124,12 +131,12 @@ class _TcpConnection(asyncio.Protocol):
         for frame in frames:
             try:
                 reply, close = session.handle(frame)
+                if reply is not None:
+                    out.append(reply.encode())
             except Exception:  # a bug, not a bad request: lose this connection, not the server
                 log.exception("%s: failed to handle %r; closing", self.peer, frame)
                 self._send(b"".join(out), close=True)
                 return
-            if reply is not None:
-                out.append(reply.encode())
             if close:
                 self._send(b"".join(out), close=True)
                 return
@@ -148,6 +155,13 @@ class _TcpConnection(asyncio.Protocol):
     async def _work(self) -> None:
         """Serve frames one at a time in the thread pool (devices whose attributes may block)."""
         assert self.queue is not None and self.session is not None
+        try:
+            await self._serve_queue()
+        finally:
+            self.session.close()  # after the last frame it served, whatever ended the worker
+
+    async def _serve_queue(self) -> None:
+        assert self.queue is not None and self.session is not None
         loop = asyncio.get_running_loop()
         while True:
             frame = await self.queue.get()
@@ -161,12 +175,13 @@ class _TcpConnection(asyncio.Protocol):
                 return
             try:
                 reply, close = await loop.run_in_executor(self.server.pool, self.session.handle, frame)
+                payload = reply.encode() if reply is not None else b""
             except Exception:
                 log.exception("%s: failed to handle %r; closing", self.peer, frame)
                 self._send(b"", close=True)
                 return
-            if reply is not None or close:
-                self._send(reply.encode() if reply is not None else b"", close=close)
+            if payload or close:
+                self._send(payload, close=close)
             if close:
                 return
 
@@ -200,15 +215,19 @@ class _UdpEndpoint(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: Any) -> None:
         try:
             frame = decode_frame(data)
+            bound, port = self.server.address
+            # only List Identity and the legacy command say where we are: find out just for them
+            local = _local_ip_for(addr[0], bound) if frame.command in _SAYS_WHERE else bound
+            session = Session(self.server.controller, self.server.sessions, (local, port), udp=True)
+            reply, _ = session.handle(frame)
+            payload = reply.encode() if reply is not None else b""
         except DecodeError as exc:
             log.info("UDP from %s: %s", addr, exc)
             return
-        bound = self.server.address[0]
-        local = (_local_ip_for(addr[0], bound), self.server.address[1])
-        session = Session(self.server.controller, self.server.sessions, local, udp=True)
-        reply, _ = session.handle(frame)
-        if reply is not None and self.transport is not None:
-            payload = reply.encode()
+        except Exception:  # a bug, not a bad datagram: drop it, keep serving
+            log.exception("UDP from %s: failed to handle %r", addr, data[:64])
+            return
+        if payload and self.transport is not None:
             delay = self.server.response_delay()
             if delay:
                 asyncio.get_running_loop().call_later(delay, self.transport.sendto, payload, addr)
@@ -229,6 +248,8 @@ class EnipServer:
         self.offload = offload
         self.max_frame = max_frame
         self.idle_timeout = idle_timeout
+        if frame_timeout <= 0 or (idle_timeout is not None and idle_timeout <= 0):
+            raise ConfigError("frame and idle timeouts must be positive (an idle timeout of None: no limit)")
         self.frame_timeout = frame_timeout
         self.udp = udp
         self.sessions = SessionTable()
@@ -277,16 +298,21 @@ class EnipServer:
         """Drop connections that stall mid-frame or stay silent too long."""
         while True:
             await asyncio.sleep(min(1.0, self.frame_timeout))
-            now = time.monotonic()
-            for gone in self.controller.connections.expire(now):
-                log.info("connection 0x%08X timed out after %.1fs idle", gone.o_t_id, gone.timeout)
-            for conn in list(self.connections):
-                if conn.partial_since is not None and now - conn.partial_since > self.frame_timeout:
-                    log.warning("%s: half a frame for %.0fs; closing", conn.peer, self.frame_timeout)
-                    conn.close()
-                elif self.idle_timeout and now - conn.last_activity > self.idle_timeout:
-                    log.info("%s: idle for %.0fs; closing", conn.peer, self.idle_timeout)
-                    conn.close()
+            try:
+                self._sweep_once(time.monotonic())
+            except Exception:  # never let one bad sweep end the timeouts for good
+                log.exception("sweeping connections failed")
+
+    def _sweep_once(self, now: float) -> None:
+        for gone in self.controller.connections.expire(now):
+            log.info("connection 0x%08X timed out after %.1fs idle", gone.o_t_id, gone.timeout)
+        for conn in list(self.connections):
+            if conn.partial_since is not None and now - conn.partial_since > self.frame_timeout:
+                log.warning("%s: half a frame for %.0fs; closing", conn.peer, self.frame_timeout)
+                conn.close()
+            elif self.idle_timeout and now - conn.last_activity > self.idle_timeout:
+                log.info("%s: idle for %.0fs; closing", conn.peer, self.idle_timeout)
+                conn.close()
 
     async def stop(self) -> None:
         if self._sweeper is not None:
