@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import itertools
 import os
+import queue
 import re
 import signal
 import socket
@@ -101,12 +102,13 @@ class ServerProcess:
         if port is None:  # the server prints "... listening on HOST:PORT ..."
             self.proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                          cwd=cwd)
+            self._lines: queue.Queue[int | None] = queue.Queue()
+            threading.Thread(target=self._pump, daemon=True).start()
             try:
                 self.address = ("127.0.0.1", self._announced(startup))
             except BaseException:
                 self.stop()
                 raise
-            threading.Thread(target=self._drain, daemon=True).start()
         else:  # a server that does not say where it listens: poll the port we gave it
             self.proc = subprocess.Popen(list(cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
             self.address = ("127.0.0.1", port)
@@ -117,26 +119,43 @@ class ServerProcess:
                 raise
 
     def _announced(self, startup: float) -> int:
-        assert self.proc.stdout is not None
+        """The port the server says it listens on, within ``startup`` seconds (a server that starts
+        but prints nothing, or never the line looked for, fails here instead of hanging)."""
         deadline = time.monotonic() + startup
-        for _ in range(1000):
-            if time.monotonic() > deadline:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 break
-            line = self.proc.stdout.readline()
-            if not line:
-                raise RuntimeError(f"{self.label} exited before listening: {''.join(self.output)[-500:]}")
-            self.output.append(line)
-            m = LISTENING.search(line)
-            if m:
-                return int(m.group(1))
-        raise RuntimeError(f"{self.label} did not say where it listens")
+            try:
+                port = self._lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if port is None:
+                raise RuntimeError(f"{self.label} exited before listening{self._tail()}")
+            return port
+        raise RuntimeError(f"{self.label} did not say where it listens within {startup:g}s{self._tail()}")
 
-    def _drain(self) -> None:
+    def _tail(self) -> str:
+        text = "".join(self.output).strip()[-500:]
+        return f": {text}" if text else " (no output)"
+
+    def _pump(self) -> None:
+        """Read the server's output to its end (so its pipe never fills): the first 200 lines kept,
+        the port of the first "listening on" line handed to :meth:`_announced`, None at the end."""
         assert self.proc.stdout is not None
-        with contextlib.suppress(ValueError, OSError):
-            for line in self.proc.stdout:
-                if len(self.output) < 200:
-                    self.output.append(line)
+        announced = False
+        try:
+            with contextlib.suppress(ValueError, OSError):
+                for line in self.proc.stdout:
+                    if len(self.output) < 200:
+                        self.output.append(line)
+                    if not announced:
+                        m = LISTENING.search(line)
+                        if m:
+                            announced = True
+                            self._lines.put(int(m.group(1)))
+        finally:
+            self._lines.put(None)
 
     def _await_listening(self, startup: float) -> None:
         deadline = time.monotonic() + startup
