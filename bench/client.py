@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -31,42 +30,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import loadgen  # the bench folder is not a package: found through sys.path above
 
 from cpppo.server.enip import client
 
-LISTENING = re.compile(r"listening on \S+:(\d+) ")
+TAGS = ["BENCH=DINT", "ARRAY=DINT[1000]"]
 TPS = re.compile(r"([\d.]+) TPS")
-
-
-class Server:
-    """The simulator in its own process, optionally delaying every reply."""
-
-    def __init__(self, delay: float | None = None) -> None:
-        cmd = [sys.executable, "-m", "cpppo.server.enip", "-a", "127.0.0.1:0", "BENCH=DINT", "ARRAY=DINT[1000]"]
-        if delay:
-            cmd[3:3] = ["--delay", str(delay)]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
-        port = None
-        deadline = time.monotonic() + 30
-        while port is None and time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                raise RuntimeError("the simulator exited before listening")
-            m = LISTENING.search(line)
-            port = int(m.group(1)) if m else None
-        if port is None:
-            raise RuntimeError("the simulator did not say where it listens")
-        self.address = ("127.0.0.1", port)
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
 
 
 def rate(conn: client.connector, tags: list[str], count: int, per: int, **kwds: object) -> float:
@@ -116,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     arrays = 10 if args.quick else 100
     rows: list[tuple[str, str, tuple[float, float, float] | float | None]] = []
 
-    server = Server()
+    server = loadgen.ours(TAGS)
     try:
         with client.connector(*server.address, timeout=10) as conn:
             for depth in (1, 20):
@@ -142,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
 
-    slow = Server(delay=0.05)
+    slow = loadgen.ours(TAGS, extra=["--delay", "0.05"])  # every reply 50 ms late
     try:
         with client.connector(*slow.address, timeout=10) as conn:
             for depth in (1, 20):
