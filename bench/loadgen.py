@@ -95,8 +95,11 @@ class ServerProcess:
     """A server in its own process on 127.0.0.1; ``cpu()`` is its user+system CPU seconds so far."""
 
     def __init__(self, label: str, cmd: Sequence[str], *, port: int | None = None, cwd: str | None = None,
-                 startup: float = 60.0) -> None:
+                 startup: float = 60.0, announce: re.Pattern[str] = LISTENING) -> None:
+        """Start ``cmd``; without ``port``, the server must print a line matching ``announce`` (its
+        group 1 the port) within ``startup`` seconds; with ``port``, it must listen there."""
         self.label = label
+        self._announce = announce
         self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         self.output: list[str] = []
         if port is None:  # the server prints "... listening on HOST:PORT ..."
@@ -141,7 +144,7 @@ class ServerProcess:
 
     def _pump(self) -> None:
         """Read the server's output to its end (so its pipe never fills): the first 200 lines kept,
-        the port of the first "listening on" line handed to :meth:`_announced`, None at the end."""
+        the port of the first announcement handed to :meth:`_announced`, None at the end."""
         assert self.proc.stdout is not None
         announced = False
         try:
@@ -150,7 +153,7 @@ class ServerProcess:
                     if len(self.output) < 200:
                         self.output.append(line)
                     if not announced:
-                        m = LISTENING.search(line)
+                        m = self._announce.search(line)
                         if m:
                             announced = True
                             self._lines.put(int(m.group(1)))

@@ -19,16 +19,19 @@ import argparse
 import logging
 import re
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import loadgen  # the bench folder is not a package: found through sys.path above
 from pymodbus.client import ModbusTcpClient
 
 from cpppo.modbus import poller_modbus
+
+ANNOUNCE = re.compile(r"(?:port |:)(\d+)\s*$")  # pymodbus's "port N", the Simulator's "... address = HOST:N"
 
 PYMODBUS_SERVER = """
 import asyncio, logging
@@ -45,16 +48,10 @@ asyncio.run(main())
 """
 
 
-def start_server(argv: list[str]) -> tuple[subprocess.Popen[str], int]:
-    """Start a server in its own process (no shared GIL with the client); return it and its port."""
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    match = re.search(r"(?:port |:)(\d+)\s*$", line)
-    if not match:
-        proc.kill()
-        raise SystemExit(f"server did not start: {line!r}")
-    return proc, int(match[1])
+def start_server(label: str, argv: list[str]) -> loadgen.ServerProcess:
+    """Start a server in its own process (no shared GIL with the client), which must say its port
+    within 30 s ("port N" or "... HOST:N" at the end of a line); stopped again if it does not."""
+    return loadgen.ServerProcess(label, argv, startup=30.0, announce=ANNOUNCE)
 
 
 def pymodbus_client(port: int, seconds: float) -> float:
@@ -99,22 +96,29 @@ def main() -> int:
         args.repeat = 1
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
 
-    theirs, their_port = start_server([sys.executable, "-c", PYMODBUS_SERVER])
-    ours, our_port = start_server([sys.executable, "-m", "cpppo.remote.modbus_sim", "-a", "127.0.0.1:0",
-                                   "40001-40100=99"])
-    pairings = [
-        ("pymodbus client", "pymodbus server", pymodbus_client, their_port),
-        ("pymodbus client", "cpppo Simulator", pymodbus_client, our_port),
-        ("cpppo poller", "cpppo Simulator", cpppo_poller, our_port),
-        ("cpppo poller", "pymodbus server", cpppo_poller, their_port),
-    ]
+    servers: list[loadgen.ServerProcess] = []
     try:
+        try:
+            theirs = start_server("pymodbus server", [sys.executable, "-c", PYMODBUS_SERVER])
+            servers.append(theirs)
+            ours = start_server("cpppo Simulator", [sys.executable, "-m", "cpppo.remote.modbus_sim",
+                                                    "-a", "127.0.0.1:0", "40001-40100=99"])
+            servers.append(ours)
+        except RuntimeError as exc:
+            print(f"server did not start: {exc}", file=sys.stderr)
+            return 1
+        their_port, our_port = theirs.address[1], ours.address[1]
+        pairings = [
+            ("pymodbus client", "pymodbus server", pymodbus_client, their_port),
+            ("pymodbus client", "cpppo Simulator", pymodbus_client, our_port),
+            ("cpppo poller", "cpppo Simulator", cpppo_poller, our_port),
+            ("cpppo poller", "pymodbus server", cpppo_poller, their_port),
+        ]
         rows = [(client, server, statistics.median(run(port, seconds) for _ in range(args.repeat)))
                 for client, server, run, port in pairings]
     finally:
-        for proc in (ours, theirs):
-            proc.terminate()
-            proc.wait(5)
+        for server in reversed(servers):
+            server.stop()
     print(f"Modbus/TCP on loopback, read 10 holding registers; servers in their own processes; "
           f"median of {args.repeat} x {seconds:g} s")
     print(f"{'client':<18}{'server':<18}{'requests/s':>12}")
