@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from dataclasses import dataclass
 
@@ -41,10 +42,14 @@ def add_serial_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--bytesize", type=int, choices=(7, 8), default=8, help="data bits (default 8)")
 
 
+# a Windows serial port: COM3, or \\.\COM12 as ports above 9 must be named
+_COM_PORT = re.compile(r"(\\\\\.\\)?COM\d+", re.IGNORECASE)
+
+
 def parse_endpoint(text: str, args: argparse.Namespace, default_host: str = "") -> Endpoint:
     """Parse ``-a`` into an Endpoint; raise ModbusUsageError on nonsense."""
     value = text.strip()
-    if getattr(args, "serial", False) or value.startswith("/") or value.upper().startswith("COM"):
+    if getattr(args, "serial", False) or value.startswith("/") or _COM_PORT.fullmatch(value):
         if not value:
             raise ModbusUsageError("a serial device path is required")
         return Endpoint(serial=SerialSettings(value, args.baudrate, args.parity, args.stopbits, args.bytesize))

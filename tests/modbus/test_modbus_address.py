@@ -160,3 +160,30 @@ def test_fuzz_fault_and_address_options_only_raise_usage_errors(text):
     for parse in (parse_delay, parse_exception_spec, lambda t: parse_endpoint(t, args)):
         with contextlib.suppress(ModbusUsageError):
             parse(text)
+
+
+def _endpoint(text, serial=False, default_host=""):
+    import argparse
+
+    from cpppo.modbus.cli import parse_endpoint
+
+    args = argparse.Namespace(serial=serial, baudrate=19200, parity="N", stopbits=1, bytesize=8)
+    return parse_endpoint(text, args, default_host=default_host)
+
+
+@pytest.mark.parametrize("text", ["COM3", "com1", "COM12", r"\\.\COM12", r"\\.\com7"])
+def test_windows_com_ports_are_serial(text):
+    endpoint = _endpoint(text)
+    assert endpoint.serial is not None and endpoint.serial.port == text
+
+
+@pytest.mark.parametrize(("text", "host", "port"), [
+    ("compactlogix:502", "compactlogix", 502),
+    ("compactlogix", "compactlogix", 502),
+    ("COM", "COM", 502),
+    ("com3.example.com:1502", "com3.example.com", 1502),
+    ("COMPUTER", "COMPUTER", 502),
+])
+def test_hostnames_starting_with_com_are_tcp(text, host, port):
+    endpoint = _endpoint(text)
+    assert endpoint.serial is None and (endpoint.host, endpoint.port) == (host, port)
