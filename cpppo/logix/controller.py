@@ -14,6 +14,7 @@ element past the end 0x05; an unknown service 0x08.  The tag services themselves
 from __future__ import annotations
 
 import logging
+import math
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from ..cip.logix import (
 from ..cip.message import Request, decode_multiple, decode_request, encode_multiple, encode_reply
 from ..cip.services import ClassCode, CommonService, ConnectionManagerService, LogixService
 from ..cip.status import GeneralStatus as S
+from ..enip.frames import CONNECTION_MANAGER
 from ..errors import DecodeError, EncodeError
 from .clock import WallClock
 from .connections import ConnectionRefused, ConnectionTable
@@ -56,7 +58,7 @@ UNCONNECTED_LIMIT = 504
 ANY_ROUTE: Any = object()
 """Route path setting that accepts any Unconnected Send route path (the default)."""
 
-_CM_PATH = (Logical("class", 0x06), Logical("instance", 1))
+_CM_PATH = CONNECTION_MANAGER
 _MR_PATH = (Logical("class", 0x02), Logical("instance", 1))
 _CONNECTION_SERVICES = frozenset((ConnectionManagerService.FORWARD_OPEN, ConnectionManagerService.LARGE_FORWARD_OPEN,
                                   ConnectionManagerService.FORWARD_CLOSE))
@@ -120,7 +122,7 @@ class Controller(TagServices):
                 raise EncodeError(f"program-scoped tag {name!r} is not Program:NAME.Tag")
         if dims is None:
             dims = (len(attribute),) if len(attribute) > 1 else ()
-        if len(dims) > 3 or (dims and _product(dims) != len(attribute)):
+        if len(dims) > 3 or (dims and math.prod(dims) != len(attribute)):
             raise EncodeError(f"tag {name!r}: dimensions {dims} do not make {len(attribute)} elements")
         if address is None:
             router = self.objects[0x02].instances[1]
@@ -233,9 +235,12 @@ class Controller(TagServices):
             if not settable:
                 raise Failure(S.ATTRIBUTE_NOT_SETTABLE)
             return self._write_tag(req, attribute, start, name)
-        if service == LogixService.READ_MODIFY_WRITE and settable:
+        if service == LogixService.READ_MODIFY_WRITE:
+            if not settable:
+                raise Failure(S.ATTRIBUTE_NOT_SETTABLE)
             size = attribute.parser.size
-            return self._modify(req, attribute, Part(start * size, attribute.parser, len(attribute) - start), name)
+            return self._modify(req, attribute, Part(start * size, attribute.parser, len(attribute) - start), name,
+                                start)
         if service == CommonService.GET_ATTRIBUTE_SINGLE:
             return self._reply_fit(service, attribute.read_bytes(0, len(attribute)), limit)
         if service == CommonService.SET_ATTRIBUTE_SINGLE:
@@ -301,7 +306,7 @@ class Controller(TagServices):
             for i, (n, d) in enumerate(zip(index, dims)):
                 if n >= d:
                     raise Failure(S.PATH_DESTINATION_UNKNOWN)
-                start += n * _product(dims[i + 1 : len(index)]) * _product(dims[len(index):])
+                start += n * math.prod(dims[i + 1 : len(index)]) * math.prod(dims[len(index):])
         if start >= len(attribute):
             raise Failure(S.PATH_DESTINATION_UNKNOWN)
         if not rest:
@@ -480,13 +485,6 @@ def _bundle_plan(head: bytes, plans: list[Callable[[], bytes | None]]) -> Callab
         return b"".join(parts)
 
     return plan
-
-
-def _product(dims: tuple[int, ...]) -> int:
-    n = 1
-    for d in dims:
-        n *= d
-    return n
 
 
 def _elements(path: Path) -> tuple[list[int], Path]:

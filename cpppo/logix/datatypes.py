@@ -93,6 +93,7 @@ class Structure(CIPType):
         self.align = align
         self.size = -(-offset // align) * align if offset else align
         self.by_name = {m.name.lower(): m for m in self.members if not m.hidden}
+        self._template: bytes | None = None
         names = ";".join(f"{m.name}:{m.type.name}:{m.offset}:{m.count}:{m.bit}" for m in self.members)
         self.handle = handle if handle is not None else (zlib.crc32(f"{name}|{names}".encode()) & 0xFFFF) or 1
 
@@ -171,6 +172,12 @@ class Structure(CIPType):
 
     # -- the Template object ----------------------------------------------------------------------
     def template_data(self) -> bytes:
+        """What Read Template serves (a structure never changes, so it is built once)."""
+        if self._template is None:
+            self._template = self._build_template()
+        return self._template
+
+    def _build_template(self) -> bytes:
         info = bytearray()
         for m in self.members:
             if isinstance(m.type, Structure):

@@ -97,21 +97,19 @@ class CIPClass:
         self.name = name
         self.revision = revision
         self.instances: dict[int, CIPInstance] = {}
-        self._class_instance = CIPInstance(class_id, 0)
+        self._class_instance = CIPInstance(class_id, 0, {  # the class's own attributes, kept up to date by add()
+            1: Attribute("Revision", UINT, revision),
+            2: Attribute("Max Instance", UINT, 0),
+            3: Attribute("Number of Instances", UINT, 0),
+        })
 
     def instance(self, instance_id: int) -> CIPInstance | None:
-        if instance_id == 0:
-            ids = [i for i in self.instances if i]
-            self._class_instance.attributes = {
-                1: Attribute("Revision", UINT, self.revision),
-                2: Attribute("Max Instance", UINT, max(ids, default=0)),
-                3: Attribute("Number of Instances", UINT, len(ids)),
-            }
-            return self._class_instance
-        return self.instances.get(instance_id)
+        return self._class_instance if instance_id == 0 else self.instances.get(instance_id)
 
     def add(self, instance: CIPInstance) -> CIPInstance:
         self.instances[instance.instance_id] = instance
+        self._class_instance.attributes[2].value = max(self.instances)
+        self._class_instance.attributes[3].value = len(self.instances)
         return instance
 
 

@@ -12,11 +12,12 @@ bit 12 a system tag, bits 13-14 the number of array dimensions, bit 15 set for a
 
 from __future__ import annotations
 
+import bisect
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..cip.logix import decode_attribute_list_request
+from ..cip.logix import AttributeValue, decode_attribute_list_request, encode_attribute_list_reply
 from ..cip.message import Request, encode_reply
 from ..cip.services import CommonService, LogixService
 from ..cip.status import GeneralStatus as S
@@ -77,9 +78,8 @@ def instance_attribute_list(symbols: Sequence[Symbol], start: int, attributes: S
     """Get Instance Attribute List: the symbols from instance ``start`` on, as many as fit."""
     room = limit - 4
     out = bytearray()
-    for sym in symbols:
-        if sym.instance < start:
-            continue
+    # symbols are listed in instance order: start where the client asked, not at the beginning
+    for sym in symbols[bisect.bisect_left(symbols, start, key=lambda sym: sym.instance):]:
         entry = bytearray(_UDINT.pack(sym.instance))
         for a in attributes:
             value = sym.value(a)
@@ -103,16 +103,10 @@ def template_attributes(template: Structure, attributes: Sequence[int]) -> tuple
         4: _UDINT.pack(template.definition_size),
         5: _UDINT.pack(template.size),
     }
-    out = bytearray(struct.pack("<H", len(attributes)))
-    failed = False
-    for a in attributes:
-        v = values.get(a)
-        if v is None:
-            out += struct.pack("<HH", a, S.ATTRIBUTE_NOT_SUPPORTED)
-            failed = True
-        else:
-            out += struct.pack("<HH", a, 0) + v
-    return (S.ATTRIBUTE_LIST_ERROR if failed else S.SUCCESS), bytes(out)
+    entries = [AttributeValue(a, 0, values[a]) if a in values else AttributeValue(a, S.ATTRIBUTE_NOT_SUPPORTED)
+               for a in attributes]
+    failed = any(e.status for e in entries)
+    return (S.ATTRIBUTE_LIST_ERROR if failed else S.SUCCESS), encode_attribute_list_reply(entries)
 
 
 def read_template(template: Structure, offset: int, count: int, limit: int) -> tuple[int, bytes]:

@@ -93,8 +93,8 @@ class TagServices:
             if self._plans is not None and not attribute._custom_io:
                 self._plan = _read_plan(attribute, encode_reply(req.service, status, (), type_word),
                                         (start + lo) * size + skip, chunk)
-        if self.observers:
-            self._notify("read", name, first, n, attribute[first : first + n])
+        if self.observers:  # from the bytes read: a custom __getitem__ runs once per request
+            self._notify("read", name, first, n, _values(parser, data, None))
         return encode_reply(req.service, status, (), type_word + data)
 
     def _write_tag(self, req: Request, attribute: Attribute, start: int, name: str) -> bytes:
@@ -129,8 +129,8 @@ class TagServices:
             else:
                 attribute.write_bytes(start + offset // size, len(data) // size, data)
             first, n = start + offset // size, -(-len(data) // size)
-        if self.observers:
-            self._notify("write", name, first, n, attribute[first : first + n])
+        if self.observers:  # from the bytes written, not by reading the attribute back
+            self._notify("write", name, first, n, _values(parser, data, None))
         return encode_reply(req.service)
 
     @staticmethod
@@ -200,7 +200,7 @@ class TagServices:
             return self._modify(req, attribute, sub, name)
         raise Failure(S.SERVICE_NOT_SUPPORTED)
 
-    def _modify(self, req: Request, attribute: Attribute, sub: Part, name: str) -> bytes:
+    def _modify(self, req: Request, attribute: Attribute, sub: Part, name: str, start: int = 0) -> bytes:
         rmw = decode_read_modify_write(req.data, strict=False)
         size = len(rmw.or_mask)
         if sub.type.size and size > sub.type.size * sub.count:
@@ -208,7 +208,7 @@ class TagServices:
         attribute.modify_raw_at(sub.offset, rmw.or_mask, rmw.and_mask)
         if self.observers:
             raw = attribute.read_raw_at(sub.offset, max(sub.type.size, 1))
-            self._notify("write", name, sub.offset // max(sub.type.size, 1), 1, _values(sub.type, raw, None))
+            self._notify("write", name, start, 1, _values(sub.type, raw, None))
         return encode_reply(req.service)
 
     def _set_attribute(self, req: Request, attribute: Attribute, name: str) -> bytes:
@@ -229,7 +229,7 @@ class TagServices:
                 raise Failure(S.TOO_MUCH_DATA)
         attribute.write_bytes(0, n, data)
         if self.observers:
-            self._notify("write", name, 0, n, attribute[0:n])
+            self._notify("write", name, 0, n, _values(parser, data, None))
         return encode_reply(req.service)
 
     def _notify(self, kind: str, name: str, start: int, count: int, values: Any) -> None:

@@ -80,6 +80,10 @@ class Simulator:
         self._stopped: asyncio.Event | None = None
 
     def add_tag(self, spec: str | TagSpec, attribute_class: type[Attribute] = Attribute) -> Tag:
+        server = getattr(self, "server", None)  # None while __init__ adds the first tags
+        if attribute_class._custom_io and server is not None and not server.offload:
+            raise ConfigError(f"tag {str(spec)!r}: a custom attribute class may block, so it must be given to "
+                              "Simulator(attribute_class=...), which serves requests from a thread pool")
         spec = spec if isinstance(spec, TagSpec) else parse_tag(spec, self.controller.types)
         kind, dims = spec.type, spec.dims
         if kind.code == TypeCode.BOOL and dims:  # BOOL arrays live in 32-bit DWORDs, as in a Logix
