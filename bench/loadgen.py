@@ -42,7 +42,7 @@ from cpppo.cip.connection_manager import ConnectionParams, ForwardOpen, decode_f
 from cpppo.cip.epath import Logical, Port, Symbolic
 from cpppo.cip.logix import ReadTag
 from cpppo.cip.message import Request, multiple_request
-from cpppo.cip.services import CommonService, ConnectionManagerService, LogixService
+from cpppo.cip.services import ConnectionManagerService, LogixService
 from cpppo.enip import frames as enip
 from cpppo.enip.encapsulation import decode_frame
 
@@ -615,7 +615,6 @@ __all__ = [
     "RR_STATUS",
     "UNIT_SEQUENCE",
     "UNIT_STATUS",
-    "CommonService",
     "Latency",
     "Link",
     "Run",
