@@ -152,7 +152,17 @@ def test_a_flood_at_a_blocked_custom_attribute_is_pushed_back(make_sim):
 def _torn_write_check(sim, writers: int = 4, rounds: int = 150) -> None:
     n = len(sim.tag("ARR"))
     bad: list[list[int]] = []
+    errors: list[BaseException] = []
+    reads = [0]
     stop = threading.Event()
+
+    def guarded(work):  # an assertion in a thread must fail the test, not just end the thread
+        def run(*args):
+            try:
+                work(*args)
+            except BaseException as exc:
+                errors.append(exc)
+        return run
 
     def writer(k: int) -> None:
         with RawClient(sim.address, register=True) as c:
@@ -175,10 +185,11 @@ def _torn_write_check(sim, writers: int = 4, rounds: int = 150) -> None:
                 direct = sim["ARR"]
                 if len(set(direct)) != 1:
                     bad.append(direct)
+                reads[0] += 1
 
-    threads = [threading.Thread(target=writer, args=(k + 1,)) for k in range(writers)]
-    threads.append(threading.Thread(target=direct_writer))
-    readers = [threading.Thread(target=reader) for _ in range(2)]
+    threads = [threading.Thread(target=guarded(writer), args=(k + 1,)) for k in range(writers)]
+    threads.append(threading.Thread(target=guarded(direct_writer)))
+    readers = [threading.Thread(target=guarded(reader)) for _ in range(2)]
     for t in threads + readers:
         t.start()
     for t in threads:
@@ -187,6 +198,8 @@ def _torn_write_check(sim, writers: int = 4, rounds: int = 150) -> None:
     for t in readers:
         t.join(60)
     assert not any(t.is_alive() for t in threads + readers)
+    assert not errors, f"a thread failed: {errors[0]!r}"
+    assert reads[0] >= 10, "the readers hardly read: the check proved nothing"
     assert not bad, f"torn reads: {bad[:2]}"
 
 
