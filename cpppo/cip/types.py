@@ -122,10 +122,15 @@ class NumericType(CIPType):
             raise EncodeError(f"{bad!r} is out of range for {self.name} ({self.minimum}..{self.maximum})")
 
     def encode(self, values: Sequence[Any]) -> bytes:
-        self.check(values)
+        # struct refuses what does not fit (ints out of range, non-numbers, floats past REAL), so
+        # the per-value check runs only to say what was wrong -- except for what struct would take:
+        # BOOLs other than 0/1 (a byte), and bools given for floats.
+        if self.kind != "int" and (self.kind == "bool" or any(v is True or v is False for v in values)):
+            self.check(values)
         try:
             return struct.pack(f"<{len(values)}{self.fmt}", *values)
-        except (struct.error, OverflowError) as exc:  # a float that rounds past the type's range
+        except (struct.error, OverflowError, TypeError) as exc:
+            self.check(values)  # raises EncodeError naming the value
             raise EncodeError(f"a value is out of range for {self.name}: {exc}") from None
 
     def decode(self, buf: bytes | memoryview, offset: int = 0, count: int | None = None) -> list[Any]:
