@@ -124,9 +124,17 @@ class _RequestHandler(ServerRequestHandler):
         self._requests: collections.deque[tuple[ModbusPDU, tuple | None]] = collections.deque()
 
     def callback_data(self, data: bytes, addr: tuple | None = None) -> int:
-        used = super().callback_data(data, addr)  # schedules one handle_later per decoded request
-        if self.last_pdu:
-            self._requests.append((self.last_pdu, self.last_addr))
+        # pymodbus decodes one frame per call and leaves the rest of the buffer until more bytes
+        # arrive: two requests read in one chunk (a broadcast and the next request on a serial
+        # line, pipelined TCP requests) would leave the second unanswered.  Decode them all.
+        used = 0
+        while used < len(data):
+            step = super().callback_data(data[used:], addr)  # schedules a handle_later per request
+            if self.last_pdu:
+                self._requests.append((self.last_pdu, self.last_addr))
+            if step <= 0:
+                break  # an incomplete frame: wait for the rest
+            used += step
         return used
 
     def handle_later(self) -> None:
@@ -135,11 +143,11 @@ class _RequestHandler(ServerRequestHandler):
             asyncio.run_coroutine_threadsafe(self._answer(request, addr), self.loop)
 
     async def _answer(self, request: ModbusPDU, addr: tuple | None) -> None:
-        broadcast = request.dev_id == 0 and isinstance(self.server, ModbusSerialServer)
+        if request.dev_id == 0 and isinstance(self.server, ModbusSerialServer):
+            await self._broadcast(request)
+            return  # RTU unit 0 is a broadcast: every drop acts, none replies
         try:
             response = await request.datastore_update(self.server.context, request.dev_id)
-            if broadcast:
-                return  # RTU unit 0 is a broadcast: every drop acts, none replies
         except NoSuchIdException:
             if self.server.ignore_missing_devices:
                 return  # another drop on the line may answer; we stay silent
@@ -150,6 +158,15 @@ class _RequestHandler(ServerRequestHandler):
         response.transaction_id = request.transaction_id
         response.dev_id = request.dev_id
         self.server_send(response, addr)
+
+    async def _broadcast(self, request: ModbusPDU) -> None:
+        """Apply an RTU broadcast to every unit we simulate: each is a drop on the line."""
+        context = self.server.context
+        for unit in context.device_ids():
+            try:
+                await request.datastore_update(context, unit)
+            except Exception:
+                log.exception("Modbus broadcast %r to unit %d failed", request, unit)
 
 
 class _TcpServer(ModbusTcpServer):
@@ -178,7 +195,7 @@ class Simulator:
 
     ``units`` maps unit ids to their stores; a store under unit 0 answers any unit id.  Over TCP a
     request for an unknown unit gets exception 0x0B (gateway target failed to respond); over RTU
-    it gets silence, as on a shared RS-485 line.
+    it gets silence, as on a shared RS-485 line, and a broadcast (unit 0) acts on every unit.
     """
 
     def __init__(self, units: Mapping[int, DataStore] | DataStore, *, host: str = "", port: int = 502,

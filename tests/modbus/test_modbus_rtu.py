@@ -174,3 +174,12 @@ def test_rtu_faults_make_replies_unusable(rtu_simulator, rtu_client, fault):
     client = rtu_client(hunting=True, timeout=0.3)  # even the hunting framer finds no valid frame
     with pytest.raises(ModbusIOException):
         client.read_holding_registers(0, count=1, device_id=1)
+
+
+def test_rtu_broadcast_reaches_every_configured_unit(rtu_simulator, rtu_client):
+    rtu_simulator(units={1: make_store("40001-40002=1"), 2: make_store("40001-40002=2")})
+    client = rtu_client()
+    client.write_register(0, 42, device_id=0, no_response_expected=True)  # unit 0: broadcast
+    client.write_registers(1, [7, 7], device_id=0, no_response_expected=True)  # an exception: ignored
+    assert client.read_holding_registers(0, count=2, device_id=1).registers == [42, 1]
+    assert client.read_holding_registers(0, count=2, device_id=2).registers == [42, 2]
