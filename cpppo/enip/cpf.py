@@ -172,16 +172,17 @@ class IdentityItem:
             raise EncodeError(f"identity field out of range: {exc}") from None
 
 
-def _decode_identity(data: bytes) -> IdentityItem:
+def _decode_identity(data: bytes, at: int) -> IdentityItem:
+    """A List Identity item's data, which starts at byte ``at`` of the frame (for error offsets)."""
     fixed = _IDENTITY.size + _SOCKADDR.size + _IDENTITY_BODY.size
     if len(data) < fixed:
-        raise DecodeError("List Identity item truncated", len(data), _BAD)
+        raise DecodeError("List Identity item truncated", at + len(data), _BAD)
     (version,) = _IDENTITY.unpack_from(data, 0)
     family, port, addr = _SOCKADDR.unpack_from(data, 2)
     vendor, dtype, code, rev, status, serial, n = _IDENTITY_BODY.unpack_from(data, 18)
     if fixed + n + 1 > len(data):  # some devices append bytes after the state; those are ignored
         raise DecodeError(f"List Identity product name of {n} characters runs past the item's end",
-                          fixed - 1, _BAD)
+                          at + fixed - 1, _BAD)
     name = data[fixed : fixed + n].decode("iso-8859-1")
     return IdentityItem(version, family, port, _ip(addr), vendor, dtype, code, rev, status, serial, name,
                         data[fixed + n])
@@ -246,48 +247,43 @@ Item = (NullAddress | ConnectedAddress | SequencedAddress | UnconnectedData | Co
 
 
 def _decode_item(type_id: int, data: bytes, at: int) -> Item:
-    try:
-        if type_id == ItemType.UNCONNECTED_DATA:
-            return UnconnectedData(data)
-        if type_id == ItemType.NULL_ADDRESS:
-            if data:
-                raise DecodeError("null address item with data", at, _BAD)
-            return NullAddress()
-        if type_id == ItemType.CONNECTED_DATA:
-            if len(data) < 2:
-                raise DecodeError("connected data item without a sequence count", at, _BAD)
-            return ConnectedData(_UINT.unpack_from(data, 0)[0], data[2:])
-        if type_id == ItemType.CONNECTED_ADDRESS:
-            if len(data) != 4:
-                raise DecodeError("connected address item must be 4 bytes", at, _BAD)
-            return ConnectedAddress(_UDINT.unpack(data)[0])
-        if type_id == ItemType.SEQUENCED_ADDRESS:
-            if len(data) != 8:
-                raise DecodeError("sequenced address item must be 8 bytes", at, _BAD)
-            return SequencedAddress(*struct.unpack("<II", data))
-        if type_id in (ItemType.SOCKADDR_O_T, ItemType.SOCKADDR_T_O):
-            if len(data) != _SOCKADDR.size:
-                raise DecodeError("socket address item must be 16 bytes", at, _BAD)
-            family, port, addr = _SOCKADDR.unpack(data)
-            return SockAddr(type_id, family, port, _ip(addr))
-        if type_id == ItemType.LIST_IDENTITY:
-            return _decode_identity(data)
-        if type_id == ItemType.LIST_SERVICES:
-            if not 4 <= len(data) <= _SERVICE.size:  # the name is 16 bytes; some senders trim its padding
-                raise DecodeError("List Services item must be 4..20 bytes", at, _BAD)
-            version, capability, name = _SERVICE.unpack(data.ljust(_SERVICE.size, b"\0"))
-            return ServiceItem(version, capability, name.split(b"\0", 1)[0].decode("iso-8859-1"))
-        if type_id == ItemType.LEGACY_0001:
-            if len(data) != 36:
-                raise DecodeError("legacy 0x0001 item must be 36 bytes", at, _BAD)
-            version, unknown = _LEGACY.unpack_from(data, 0)
-            family, port, addr = _SOCKADDR.unpack_from(data, 4)
-            text = data[20:36].split(b"\0", 1)[0].decode("iso-8859-1")
-            return LegacyItem(version, unknown, family, port, _ip(addr), text)
-    except DecodeError as exc:
-        if exc.offset < at:
-            exc.offset += at
-        raise
+    if type_id == ItemType.UNCONNECTED_DATA:
+        return UnconnectedData(data)
+    if type_id == ItemType.NULL_ADDRESS:
+        if data:
+            raise DecodeError("null address item with data", at, _BAD)
+        return NullAddress()
+    if type_id == ItemType.CONNECTED_DATA:
+        if len(data) < 2:
+            raise DecodeError("connected data item without a sequence count", at, _BAD)
+        return ConnectedData(_UINT.unpack_from(data, 0)[0], data[2:])
+    if type_id == ItemType.CONNECTED_ADDRESS:
+        if len(data) != 4:
+            raise DecodeError("connected address item must be 4 bytes", at, _BAD)
+        return ConnectedAddress(_UDINT.unpack(data)[0])
+    if type_id == ItemType.SEQUENCED_ADDRESS:
+        if len(data) != 8:
+            raise DecodeError("sequenced address item must be 8 bytes", at, _BAD)
+        return SequencedAddress(*struct.unpack("<II", data))
+    if type_id in (ItemType.SOCKADDR_O_T, ItemType.SOCKADDR_T_O):
+        if len(data) != _SOCKADDR.size:
+            raise DecodeError("socket address item must be 16 bytes", at, _BAD)
+        family, port, addr = _SOCKADDR.unpack(data)
+        return SockAddr(type_id, family, port, _ip(addr))
+    if type_id == ItemType.LIST_IDENTITY:
+        return _decode_identity(data, at)
+    if type_id == ItemType.LIST_SERVICES:
+        if not 4 <= len(data) <= _SERVICE.size:  # the name is 16 bytes; some senders trim its padding
+            raise DecodeError("List Services item must be 4..20 bytes", at, _BAD)
+        version, capability, name = _SERVICE.unpack(data.ljust(_SERVICE.size, b"\0"))
+        return ServiceItem(version, capability, name.split(b"\0", 1)[0].decode("iso-8859-1"))
+    if type_id == ItemType.LEGACY_0001:
+        if len(data) != 36:
+            raise DecodeError("legacy 0x0001 item must be 36 bytes", at, _BAD)
+        version, unknown = _LEGACY.unpack_from(data, 0)
+        family, port, addr = _SOCKADDR.unpack_from(data, 4)
+        text = data[20:36].split(b"\0", 1)[0].decode("iso-8859-1")
+        return LegacyItem(version, unknown, family, port, _ip(addr), text)
     return UnknownItem(type_id, data)
 
 

@@ -275,3 +275,12 @@ def test_cpf_round_trip(item_list):
 def test_send_data_round_trip(item_list, interface, timeout):
     send = SendData(tuple(item_list), interface, timeout)
     assert decode_send_data(send.encode()) == send
+
+
+def test_a_truncated_identity_item_reports_its_absolute_offset_in_the_message_too():
+    good = encode_cpf([IdentityItem(product_name="abc")])
+    bad = good[:2] + struct.pack("<HH", ItemType.LIST_IDENTITY, 20) + good[6:26]
+    with pytest.raises(DecodeError) as info:
+        decode_cpf(bad)
+    assert info.value.offset == 26  # the item's data starts at byte 6 and has 20 bytes
+    assert str(info.value).endswith("(at byte 26)")
