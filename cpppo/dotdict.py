@@ -111,7 +111,9 @@ class dotdict(dict):
                 except IndexError:
                     raise KeyError(f"{key!r}: index [{step}] out of range") from None
                 continue
-            child = node.get(step, _MISSING) if isinstance(node, dict) else _MISSING
+            if not isinstance(node, dict):
+                raise KeyError(f"{key!r}: {step!r} names a member of a {type(node).__name__}, not of a dict")
+            child = node.get(step, _MISSING)
             if child is _MISSING:
                 child = [] if isinstance(after, int) else dotdict()
                 node[step] = child

@@ -103,3 +103,13 @@ def test_paths_lists_every_leaf():
 def test_dir_includes_keys_for_completion():
     d = dotdict(alpha=1)
     assert "alpha" in dir(d)
+
+
+def test_setting_through_a_value_that_is_not_a_dict_is_a_key_error():
+    d = dotdict()
+    d["a"] = 5
+    d["l"] = [1]
+    for key in ("a.b.c", "a.b", "l.x.y"):
+        with pytest.raises(KeyError):
+            d[key] = 1
+    assert d == {"a": 5, "l": [1]}
