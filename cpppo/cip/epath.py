@@ -90,6 +90,7 @@ LOGICAL_KINDS: dict[str, int] = {
     "attribute": 0x30,
 }
 _KIND_OF: dict[int, str] = {v: k for k, v in LOGICAL_KINDS.items()}
+_WIDE_KINDS = frozenset(("instance", "element", "connection"))  # the kinds with a 32-bit form
 
 _UINT = struct.Struct("<H")
 _UDINT = struct.Struct("<I")
@@ -108,7 +109,7 @@ def _encode_logical(seg: Logical, padded: bool, out: bytearray) -> None:
     elif v <= 0xFFFF:
         out += bytes((base | 1, 0)) if padded else bytes((base | 1,))
         out += _UINT.pack(v)
-    elif v <= 0xFFFFFFFF and seg.kind in ("instance", "element", "connection"):
+    elif v <= 0xFFFFFFFF and seg.kind in _WIDE_KINDS:
         out += bytes((base | 2, 0)) if padded else bytes((base | 2,))
         out += _UDINT.pack(v)
     else:
@@ -247,6 +248,8 @@ def decode_path(
                 segs.append(Logical(kind, buf[off + 1]))
                 off += 2
             else:
+                if fmt == 2 and kind not in _WIDE_KINDS:
+                    raise DecodeError(f"a {kind} segment has no 32-bit form", off, _PATH_ERROR)
                 pos = off + (2 if padded else 1)
                 width = 2 if fmt == 1 else 4
                 if pos + width > end:

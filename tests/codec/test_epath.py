@@ -259,3 +259,9 @@ def test_random_bytes_raise_only_decode_error(wire, padded):
     except DecodeError:
         return
     assert isinstance(path, tuple)
+
+
+@pytest.mark.parametrize("code", [0x22, 0x32])
+def test_class_and_attribute_have_no_32_bit_form(code):
+    with pytest.raises(DecodeError):
+        decode_path(bytes((code, 0, 1, 0, 0, 0)))
