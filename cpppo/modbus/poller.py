@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import logging
 import math
+import socket
 import struct
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+import serial
 from pymodbus.client import ModbusSerialClient, ModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
@@ -57,6 +59,39 @@ class _Read:
     table: Table
     offset: int
     count: int
+
+
+class _TcpClient(ModbusTcpClient):
+    """pymodbus's TCP client, except that a failed connect raises the OSError saying why
+    (refused, unknown host, timed out) instead of logging it and returning False."""
+
+    def connect(self) -> bool:
+        if self.socket is None:
+            params = self.comm_params
+            self.socket = socket.create_connection((params.host, params.port), timeout=params.timeout_connect)
+        return True
+
+
+class _SerialClient(ModbusSerialClient):
+    """pymodbus's serial client, except that a port that cannot be opened raises the error."""
+
+    def connect(self) -> bool:
+        if self.socket is None:
+            params = self.comm_params
+            line = serial.serial_for_url(
+                params.host, timeout=params.timeout_connect, write_timeout=params.timeout_connect,
+                bytesize=params.bytesize, stopbits=params.stopbits, baudrate=params.baudrate,
+                parity=params.parity, exclusive=True)
+            line.inter_byte_timeout = self.inter_byte_timeout
+            self.socket = line
+        return True
+
+
+def _why(exc: BaseException) -> str:
+    """The cause of a failed connect, briefly: 'Connection refused', 'Name or service not known'."""
+    if isinstance(exc, serial.SerialException) and isinstance(exc.__context__, OSError):
+        exc = exc.__context__  # pyserial wraps the OSError in a message repeating the port name
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
 class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modbus
@@ -91,6 +126,8 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
         self._refusals: set[_Read] = set()
         self._online = False
         self._was_offline = False
+        self._ever_online = False
+        self._told_unreachable = False
         self._client: ModbusTcpClient | ModbusSerialClient | None = None
         self._busy = 0.0  # seconds of I/O since the load was last updated
         self._load = [0.0, 0.0, 0.0]
@@ -198,27 +235,37 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
         self.join()
 
     def __repr__(self) -> str:
-        where = self.serial.port if self.serial else f"{self.host}:{self.port}"
-        return f"<poller_modbus {self.description!r} {where} unit {self.unit}>"
+        return f"<poller_modbus {self.description!r} {self._where} unit {self.unit}>"
+
+    def __str__(self) -> str:
+        """How log lines and errors name the PLC: its endpoint once, and the description if other."""
+        where = f"{self._where} unit {self.unit}"
+        return where if self.description in ("", self._where) else f"{self.description} ({where})"
+
+    @property
+    def _where(self) -> str:
+        return self.serial.port if self.serial else f"{self.host}:{self.port}"
 
     # ---- I/O ----
 
     def _connect(self) -> ModbusTcpClient | ModbusSerialClient:
         if self._client is None:
             if self.serial is None:
-                client: ModbusTcpClient | ModbusSerialClient = ModbusTcpClient(
+                client: ModbusTcpClient | ModbusSerialClient = _TcpClient(
                     self.host, port=self.port, timeout=self.timeout, retries=0)
             else:
                 line = self.serial
-                client = ModbusSerialClient(line.port, baudrate=line.baudrate, parity=line.parity,
+                client = _SerialClient(line.port, baudrate=line.baudrate, parity=line.parity,
                                             stopbits=line.stopbits, bytesize=line.bytesize,
                                             timeout=self.timeout, retries=0)
                 install_rtu_framer(client)
             self._client = client
-        if not self._client.connect():
+        try:
+            self._client.connect()
+        except (OSError, ValueError) as exc:  # serial.SerialException is an OSError
             self._client.close()
             self._client = None
-            raise ModbusOffline("cannot connect")
+            raise ModbusOffline(f"cannot connect: {_why(exc)}") from None
         return self._client
 
     def _disconnect(self) -> None:
@@ -246,7 +293,7 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
             if not self._online:
                 # first contact is routine; coming back after an outage is news
                 log.log(logging.WARNING if self._was_offline else logging.INFO, "%s: online", self)
-                self._online = True
+                self._online = self._ever_online = True
             if getattr(response, "isError", lambda: True)():
                 self.counters.errors += 1
                 raise ModbusDeviceError(f"{self}: {what}", int(getattr(response, "exception_code", 0) or 0))
@@ -302,7 +349,11 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
             try:
                 values = self._read(read)
             except ModbusOffline as exc:
-                log.info("%s", exc)
+                if not self._ever_online and not self._told_unreachable:
+                    self._told_unreachable = True  # a PLC never reached is news, once
+                    log.warning("%s", exc)
+                else:
+                    log.info("%s", exc)
                 return
             except ModbusDeviceError as exc:
                 self._refused(read, exc)

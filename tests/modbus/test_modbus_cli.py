@@ -221,7 +221,16 @@ def test_modbus_poll_write_to_absent_plc_fails_cleanly(procs):
         port = probe.getsockname()[1]
     p = procs([*POLL, "-a", f"127.0.0.1:{port}", "-t", "0.5", "40001=1"])
     assert p.finish() == 1
-    assert "Traceback" not in p.text() and "cannot connect" in p.text()
+    assert p.text() == f"modbus_poll: 127.0.0.1:{port} unit 1: write 40001: cannot connect: Connection refused"
+
+
+def test_modbus_poll_reports_a_plc_never_reached_once(procs):
+    p = procs([*POLL, "-a", "/dev/nonexistent", "-r", "0.05", "-d", "1", "40001"])
+    assert p.finish() == 0
+    lines = p.text().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].endswith(" WARNING /dev/nonexistent unit 1: read 40001+1: cannot connect: "
+                             "No such file or directory")
 
 
 def test_modbus_poll_over_rtu_against_modbus_sim(procs, pty_line):

@@ -94,6 +94,28 @@ def test_offline_write_raises_and_reads_are_none(poller):
     assert p.read(40001) is None and not p.online
 
 
+def test_never_reachable_plc_is_reported_once_with_the_cause(poller, caplog):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with caplog.at_level(logging.INFO, logger="cpppo.modbus.poller"):
+        p = poller(port)  # nothing listens there
+        with pytest.raises(ModbusOffline) as failed:
+            p.write(40001, 1)
+        p.poll(40001)
+        wait_for(lambda: p.counters.errors >= 4)  # the write, then at least three poll cycles
+    assert str(failed.value) == f"fake (127.0.0.1:{port} unit 1): write 40001: cannot connect: Connection refused"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [f"fake (127.0.0.1:{port} unit 1): read 40001+1: cannot connect: Connection refused"]
+
+
+def test_poller_names_its_endpoint_once():
+    p = poller_modbus("127.0.0.1:1502", host="127.0.0.1", port=1502)
+    p.stop()
+    p.join(5)
+    assert str(p) == "127.0.0.1:1502 unit 1"
+
+
 def test_silent_server_times_out(poller):
     with socket.socket() as silent:  # accepts connections, never answers
         silent.bind(("127.0.0.1", 0))
