@@ -390,7 +390,10 @@ def unconnected_message(data: bytes) -> tuple[int, bytes] | None:
 
 def encode_unconnected(timeout: int, message: bytes) -> bytes:
     """SendRRData data carrying ``message``: the inverse of :func:`unconnected_message`."""
-    return _UNCONNECTED.pack(0, timeout, 2, 0, 0, ItemType.UNCONNECTED_DATA, len(message)) + message
+    try:
+        return _UNCONNECTED.pack(0, timeout, 2, 0, 0, ItemType.UNCONNECTED_DATA, len(message)) + message
+    except struct.error as exc:
+        raise EncodeError(f"SendRRData field out of range: {exc}") from None
 
 
 def connected_message(data: bytes) -> tuple[int, int, int, bytes] | None:
@@ -406,5 +409,8 @@ def connected_message(data: bytes) -> tuple[int, int, int, bytes] | None:
 
 def encode_connected(timeout: int, connection_id: int, sequence: int, message: bytes) -> bytes:
     """SendUnitData data carrying ``message``: the inverse of :func:`connected_message`."""
-    return _CONNECTED.pack(0, timeout, 2, ItemType.CONNECTED_ADDRESS, 4, connection_id, ItemType.CONNECTED_DATA,
-                           len(message) + 2, sequence & 0xFFFF) + message
+    try:
+        return _CONNECTED.pack(0, timeout, 2, ItemType.CONNECTED_ADDRESS, 4, connection_id, ItemType.CONNECTED_DATA,
+                               len(message) + 2, sequence & 0xFFFF) + message
+    except struct.error as exc:
+        raise EncodeError(f"SendUnitData field out of range: {exc}") from None

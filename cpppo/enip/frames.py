@@ -11,7 +11,7 @@ from ..cip.epath import Logical, Path
 from ..cip.message import Reply, Request, decode_reply
 from ..cip.services import ConnectionManagerService
 from ..errors import DecodeError
-from .cpf import ConnectedAddress, ConnectedData, NullAddress, SendData, UnconnectedData, decode_send_data
+from .cpf import decode_send_data, encode_connected, encode_unconnected
 from .encapsulation import Command, EncapStatus, Encapsulation, RegisterSession
 
 __all__ = [
@@ -41,16 +41,14 @@ def unconnected_send(request: Request | bytes, route_path: Path | None = (), *, 
 def send_rr_data(session: int, message: Request | bytes, context: bytes = bytes(8), timeout: int = 0) -> Encapsulation:
     """An unconnected SendRRData frame carrying one CIP message."""
     raw = message if isinstance(message, bytes) else message.encode()
-    data = SendData((NullAddress(), UnconnectedData(raw)), 0, timeout).encode()
-    return Encapsulation(Command.SEND_RR_DATA, session, 0, context, 0, data)
+    return Encapsulation(Command.SEND_RR_DATA, session, 0, context, 0, encode_unconnected(timeout, raw))
 
 
 def send_unit_data(session: int, connection_id: int, sequence: int, message: Request | bytes,
                    context: bytes = bytes(8)) -> Encapsulation:
     """A connected SendUnitData frame carrying one CIP message on ``connection_id``."""
     raw = message if isinstance(message, bytes) else message.encode()
-    data = SendData((ConnectedAddress(connection_id), ConnectedData(sequence & 0xFFFF, raw))).encode()
-    return Encapsulation(Command.SEND_UNIT_DATA, session, 0, context, 0, data)
+    return Encapsulation(Command.SEND_UNIT_DATA, session, 0, context, 0, encode_connected(0, connection_id, sequence, raw))
 
 
 def reply_message(frame: Encapsulation) -> Reply:
