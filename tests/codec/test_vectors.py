@@ -147,9 +147,9 @@ def test_good_frame_reencodes_layer_by_layer(name):
 
 def test_noncanonical_vectors_still_round_trip_through_the_decoder():
     for name, kind in NONCANONICAL:
-        for layer in deep_decode(raw(name)):
-            if layer.kind != kind:
-                continue
+        layers = [layer for layer in deep_decode(raw(name)) if layer.kind == kind]
+        assert layers, f"{name} has no {kind} layer to check"
+        for layer in layers:
             again = encode_layer(layer)
             if kind == "cpf":
                 assert decode_cpf(again)[0] == layer.obj
