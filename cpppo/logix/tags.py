@@ -58,6 +58,8 @@ class Attribute:
 
     ``Attribute('SCADA', INT, default=[0] * 1000)`` or ``Attribute('FLOAT', REAL, default=0.0)``.
     ``parser`` is the CIP type; ``error`` a CIP general status every access fails with (0: none).
+    ``mask`` is accepted, and kept, for scripts written against the documented signature; the
+    simulator does not use it.
     """
 
     _custom_io = False  # set for subclasses that override __getitem__ / __setitem__
