@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import signal
 import sys
 import threading
@@ -52,6 +53,10 @@ def _parser() -> UsageParser:
     return parser
 
 
+def _positive(seconds: float) -> bool:
+    return math.isfinite(seconds) and seconds > 0
+
+
 def _label(spec: RegisterSpec, address: int) -> str:
     return str(address) if spec.kind is RAW else f"{address}:{spec.kind.name}"
 
@@ -73,10 +78,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise ModbusUsageError(f"{spec.address}: {spec.table.name.lower().replace('_', ' ')} "
                                        "are read-only; they cannot be assigned")
         endpoint = parse_endpoint(args.address, args, default_host="localhost")
-        if args.rate <= 0 or (args.timeout is not None and args.timeout <= 0) or args.reach < 0:
-            raise ModbusUsageError("--rate and --timeout must be positive, --reach not negative")
-        if args.duration is not None and args.duration < 0:
-            raise ModbusUsageError("--duration must not be negative")
+        if endpoint.serial is None and endpoint.port == 0:
+            raise ModbusUsageError(f"port 0 in {args.address!r}: give the PLC's port (default 502)")
+        if not _positive(args.rate) or (args.timeout is not None and not _positive(args.timeout)):
+            raise ModbusUsageError("--rate and --timeout must be positive numbers of seconds")
+        if args.reach < 0:
+            raise ModbusUsageError("--reach must not be negative")
+        if args.duration is not None and not (math.isfinite(args.duration) and args.duration >= 0):
+            raise ModbusUsageError("--duration must be a number of seconds, not negative")
         if not 0 <= args.unit <= 255:
             raise ModbusUsageError(f"unit id {args.unit} is outside 0-255")
     except ModbusUsageError as exc:

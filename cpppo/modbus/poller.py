@@ -105,8 +105,12 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
     def __init__(self, description: str, host: str = "localhost", port: int = 502, *, unit: int = 1,
                  rate: float = 1.0, reach: int = 100, timeout: float | None = None,
                  serial: SerialSettings | None = None) -> None:
-        if rate < 0 or reach < 0 or not 0 <= unit <= 255:
-            raise ModbusUsageError("rate and reach must be >= 0 and unit 0-255")
+        if not (math.isfinite(rate) and rate >= 0) or reach < 0 or not 0 <= unit <= 255:
+            raise ModbusUsageError("rate must be finite and >= 0, reach >= 0 and unit 0-255")
+        if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+            raise ModbusUsageError(f"timeout {timeout} must be a positive number of seconds")
+        if serial is None and not 1 <= port <= 65535:
+            raise ModbusUsageError(f"port {port} is outside 1-65535")
         self.description = description
         self.host = host
         self.port = port
@@ -141,6 +145,8 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
 
     def poll(self, address: int | Iterable[int], rate: float | None = None) -> None:
         """Begin polling ``address`` (or several); ``rate`` can only make the shared poll faster."""
+        if rate is not None and not (math.isfinite(rate) and rate >= 0):
+            raise ModbusUsageError(f"rate {rate} must be finite and >= 0")
         wanted = {split_address(each) for each in ([address] if isinstance(address, int) else address)}
         with self._state:
             if rate is not None and rate < self.rate:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import socket
 import threading
 
@@ -248,3 +249,22 @@ def test_typed_views_of_polled_registers(simulator, poller):
     assert p.read_as(40010, "str[10]") == "hello"
     with pytest.raises(ModbusUsageError):
         p.read_as(40001, "float99")
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"rate": math.inf}, {"rate": math.nan}, {"rate": -1.0},
+    {"timeout": math.inf}, {"timeout": math.nan}, {"timeout": 0.0},
+    {"port": 0}, {"port": 65536},
+])
+def test_non_finite_or_impossible_settings_are_refused(kwargs):
+    kwargs = {"host": "127.0.0.1", "port": 1502, **kwargs}
+    with pytest.raises(ModbusUsageError):
+        poller_modbus("bad", **kwargs)
+
+
+def test_poll_refuses_a_non_finite_rate(poller):
+    p = poller(1502)
+    for rate in (math.nan, -math.inf, -1.0):
+        with pytest.raises(ModbusUsageError):
+            p.poll(40001, rate=rate)
+    assert p.rate == 0.05
