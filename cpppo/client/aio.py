@@ -38,6 +38,7 @@ from .replies import frame_dotdict, status_text
 __all__ = ["AsyncConnector", "RequestFailed", "discover"]
 
 _RECV = 1 << 16
+_BATCH = 256  # results a pipeline takes per hold of the connection
 
 
 class RequestFailed(CpppoError):
@@ -204,22 +205,27 @@ class AsyncConnector:
             ops = next(proc)
             while True:
                 engine = OperationEngine(self.core, ops, addressing=self.core.addressing)
-                ops = proc.send([r async for r in self._drive(engine, wait)])
+                ops = proc.send(await self._drive(engine, wait))
         except StopIteration as stop:
             return stop.value
 
     # -- operations ------------------------------------------------------------------------------
-    async def _drive(self, engine: OperationEngine, wait: float | None) -> AsyncIterator[Result]:
-        """Run one engine to completion (the caller holds the lock)."""
+    async def _drive(self, engine: OperationEngine, wait: float | None, limit: int | None = None) -> list[Result]:
+        """Run ``engine`` (the caller holds the lock) until it is finished, or until ``limit`` results
+        are ready; then stop sending and take the replies still in flight, so that the lock can be
+        released with no request outstanding.  Called again, it carries on where it stopped."""
+        out: list[Result] = []
         while True:
-            out = engine.outgoing()
-            if out:
-                self._send(b"".join(out))
-            for result in engine.results():
-                yield result
+            if limit is None or len(out) < limit:
+                sent = engine.outgoing()
+                if sent:
+                    self._send(b"".join(sent))
+            out += engine.results()
             if engine.finished:
-                return
+                return out
             if not engine.waiting:
+                if limit is not None and len(out) >= limit:
+                    return out
                 if engine.stalled:
                     raise CommunicationError(f"operations unfinished with no request to {self.addr[0]}:"
                                              f"{self.addr[1]} outstanding")
@@ -233,30 +239,41 @@ class AsyncConnector:
     async def pipeline(self, operations: Iterable[Mapping[str, Any]], *, depth: int = 1, multiple: int = 0,
                        fragment: bool = False, timeout: float | None = None, index: int | None = None,
                        replies: bool = True, **addressing: Any) -> AsyncIterator[Result]:
-        """Issue ``operations`` with up to ``depth`` requests in flight; yield 6-tuples in order."""
+        """Issue ``operations`` with up to ``depth`` requests in flight; yield 6-tuples in order.
+
+        The connection is held only while requests are outstanding, never while a result is being
+        yielded: a caller may keep the generator suspended and still use the connection meanwhile
+        (results arrive in batches of at most a few hundred operations)."""
         wait = self.timeout if timeout is None else timeout
         addr = self.core.addressing
         options = {k: v for k, v in addressing.items() if v is not None}
         if options:
             addr = addr.with_options(**options)
-        async with self._lock:
-            plan = Plan(self.core.logix, operations)
-            while True:
+        limit = max(_BATCH, 4 * max(1, depth or 1))
+        plan = Plan(self.core.logix, operations)
+        while True:
+            async with self._lock:
                 engine = OperationEngine(self.core, plan.feed(), depth=depth, multiple=multiple, fragment=fragment,
                                          index=index, addressing=addr, replies=replies)
-                async for result in self._drive(engine, wait):
+            index = None
+            while True:
+                async with self._lock:
+                    batch = await self._drive(engine, wait, limit)
+                for result in batch:
                     if plan.take(result):
                         yield result
-                index = None
-                if plan.wants_upload:
+                if engine.finished:
+                    break
+            if plan.wants_upload:
+                async with self._lock:
                     try:
                         await self._tag_list(True, False, wait)
                     except TagListError as exc:
                         self.core.logix.failed = str(exc)
-                for result in plan.flush():
-                    yield result
-                if plan.finished:
-                    return
+            for result in plan.flush():
+                yield result
+            if plan.finished:
+                return
 
     async def operate(self, operations: Iterable[Mapping[str, Any]], *, depth: int = 0, validating: bool = False,
                       printing: bool = False, **kwds: Any) -> AsyncIterator[Result]:

@@ -99,3 +99,25 @@ def test_same_results_as_the_blocking_client(plc):
             return [r[1:3] + r[4:] async for r in conn.pipeline(parse_operations(tags), depth=3, multiple=200)]
 
     assert asyncio.run(main()) == blocking
+
+
+@pytest.mark.timeout(30)  # before the fix, the read below waited forever for the pipeline's lock
+def test_connection_usable_while_a_pipeline_is_suspended(plc):
+    plc["SCADA"] = list(range(1000))
+
+    async def main():
+        async with AsyncConnector(*plc.address, timeout=5, connected=True) as conn:
+            gen = conn.pipeline(parse_operations([f"SCADA[{i}]" for i in range(600)]), depth=5)
+            first = await gen.__anext__()
+            assert first[5] == [0]
+            assert await conn.read("SCADA[999]") == [999]  # the generator is suspended, holding nothing
+            assert await conn.write("SCADA[998]=(INT)7") is True
+            rest = [r[5] async for r in gen]
+            assert rest == [[i] for i in range(1, 600)]
+            suspended = conn.pipeline(parse_operations(["SCADA[1]", "SCADA[2]"]))
+            assert (await suspended.__anext__())[5] == [1]
+            # leaving the block closes the connection (Forward Close) with the generator still suspended
+        assert conn.writer is None
+        await suspended.aclose()
+
+    asyncio.run(main())
