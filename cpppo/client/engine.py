@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import logging
 import struct
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -781,15 +782,16 @@ def validate(results: Iterable[Result], *, validating: bool = False, printing: b
     ``validating``, a successful write yields the data written instead of True."""
     from .replies import result_line
 
+    logging_ = log is not None and log.isEnabledFor(logging.INFO)  # the line (every value's repr) costs
     for idx, dsc, req, rpy, sts, value in results:
         val = value
         if validating and val is True and req.get("method") in ("write", "set_attribute_single"):
             val = req.get("data", val)
-        if printing or log is not None:
+        if printing or logging_:
             line = result_line(dsc, req, sts, val)
             if printing:
                 print(line, file=out, flush=True)
-            if log is not None:
+            if logging_:
                 log.info(line)
         yield idx, dsc, req, rpy, sts, val
 

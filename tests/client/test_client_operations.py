@@ -100,3 +100,26 @@ def test_malformed_operations_name_themselves(text):
     with pytest.raises(OperationError) as info:
         one(text)
     assert repr(text) in str(info.value)
+
+
+def test_validate_builds_lines_only_when_they_are_shown(caplog):
+    """validate makes each result's line (the repr of every value) only when it is printed or logged."""
+    import logging
+
+    from cpppo.client.engine import validate
+
+    class Counted:
+        shown = 0
+
+        def __repr__(self) -> str:
+            Counted.shown += 1
+            return "Counted"
+
+    log = logging.getLogger("cpppo.test.validate")
+    results = [(0, "X[0-0]", {"method": "read"}, None, 0, Counted())]
+    with caplog.at_level(logging.WARNING, logger=log.name):
+        assert [r[5] for r in validate(results, validating=True, log=log)] == [results[0][5]]
+    assert Counted.shown == 0 and not caplog.records
+    with caplog.at_level(logging.INFO, logger=log.name):
+        list(validate(results, validating=True, log=log))
+    assert Counted.shown == 1 and caplog.messages == ["X[0-0] == Counted: 'OK'"]
