@@ -116,7 +116,7 @@ class _RequestHandler(ServerRequestHandler):
     that timed out and moved on), the first request's data goes out labelled with the second's
     transaction id, and the client accepts the wrong registers.  We queue each decoded request
     with its address and answer from the queued copy.  Shown by
-    ``tests/modbus/test_modbus_fixes.py::test_overlapping_requests_get_their_own_replies``.
+    ``tests/modbus/test_modbus_fixes.py::test_our_simulator_answers_overlapping_requests_with_their_own_ids``.
     """
 
     def __init__(self, owner: ModbusTcpServer | ModbusSerialServer) -> None:

@@ -22,10 +22,7 @@ from pymodbus.exceptions import ModbusIOException
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from cpppo.modbus import Faults, ModbusOffline, Table, poller_modbus
-
-SLOW = 0.75  # server delay per read: lands in the middle of the second read's wait
-IMPATIENT = 0.5  # client timeout, shorter than SLOW
+from cpppo.modbus import ModbusOffline, Simulator, Table, poller_modbus
 
 
 class _PymodbusTcpServer:
@@ -93,16 +90,13 @@ def test_tcp_connect_timeout_is_honoured():
                 probe.close()
 
 
-def _second_read_after_a_timeout(port: int, timeout: float = IMPATIENT) -> list[int] | None:
+def _second_read_after_a_timeout(port: int, timeout: float = 1.0) -> list[int]:
     """Read 40001 (times out), then at once 40002; return what the client got for 40002."""
     client = ModbusTcpClient("127.0.0.1", port=port, timeout=timeout, retries=0)
     try:
         with pytest.raises(ModbusIOException):
             client.read_holding_registers(0, count=1)
-        try:
-            return client.read_holding_registers(1, count=1).registers
-        except ModbusIOException:
-            return None
+        return client.read_holding_registers(1, count=1).registers
     finally:
         client.close()
 
@@ -126,11 +120,35 @@ def test_pymodbus_server_labels_a_late_reply_with_the_next_transaction_id():
         server.stop()
 
 
-def test_our_simulator_answers_overlapping_requests_with_their_own_ids(simulator):
+class _GatedSimulator(Simulator):
+    """Our simulator, its request handler untouched, with the store's reads gated as ``hold``
+    gates pymodbus's above, by events and no clocks: 40001 is answered only once the request for
+    40002 is in, and 40002 only once 40001's reply has gone out."""
+
+    def _make_server(self):
+        server = super()._make_server()
+        context, second_arrived, first_answered = server.context, asyncio.Event(), asyncio.Event()
+        read = context.async_getValues
+
+        async def gated(device_id, func_code, address, count=1):
+            if address == 0:
+                await second_arrived.wait()
+                values = await read(device_id, func_code, address, count)
+                first_answered.set()  # its reply is sent before the waiter below runs
+                return values
+            second_arrived.set()
+            await first_answered.wait()
+            return await read(device_id, func_code, address, count)
+
+        context.async_getValues = gated
+        return server
+
+
+def test_our_simulator_answers_overlapping_requests_with_their_own_ids():
     store = make_store("40001-40002")
     store.define(Table.HOLDING_REGISTERS, 0, [100, 101])
-    sim = simulator(units={0: store}, faults=Faults(delay=(SLOW, SLOW)))
-    assert _second_read_after_a_timeout(sim.address[1]) in (None, [101])
+    with _GatedSimulator({0: store}, host="127.0.0.1", port=0) as sim:
+        assert _second_read_after_a_timeout(sim.address[1]) == [101]  # 40001's late reply is not taken
 
 
 def test_pymodbus_bit_blocks_answer_for_unconfigured_bits_ours_refuse(simulator):
