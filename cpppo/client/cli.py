@@ -285,7 +285,7 @@ def thruput_main(argv: Sequence[str] | None = None, out: Any = None) -> int:
     ap.add_argument("-m", "--multiple", default=0, type=int, help="Multiple Service Packet size limit")
     ap.add_argument("-r", "--repeat", default=1, type=int, help="Repeat requests this many times")
     ap.add_argument("-a", "--address", default="localhost", help="Hostname of target Controller")
-    ap.add_argument("-t", "--timeout", default=None, type=float, help="I/O timeout seconds (default: None)")
+    ap.add_argument("-t", "--timeout", default=5.0, type=float, help="I/O timeout seconds (default: 5.0s)")
     ap.add_argument("-q", "--quiet", action="store_true", help="Print only the summary line")
     ap.add_argument("tags", nargs="+", help="Tags to read/write")
     args = ap.parse_args(argv)

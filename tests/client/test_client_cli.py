@@ -155,6 +155,14 @@ def test_thruput_module(plc, capsys):
     assert capsys.readouterr().out.count("\n") == 1
 
 
+@pytest.mark.timeout(60)  # before 5.0s became the default, thruput waited for a silent device forever
+def test_thruput_gives_up_on_a_silent_device(capsys):
+    with silent_server() as (host, port):
+        assert thruput_main(["-a", f"{host}:{port}", "-q", "SCADA[1]"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("thruput: no reply from") and "within 5.0s" in err[0]
+
+
 def test_io_example(make_sim, capsys):
     sim = make_sim("Tag=DINT[10]")
     assert io_example.main(["-a", addr(sim)]) == 0
