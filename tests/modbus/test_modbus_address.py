@@ -187,3 +187,12 @@ def test_windows_com_ports_are_serial(text):
 def test_hostnames_starting_with_com_are_tcp(text, host, port):
     endpoint = _endpoint(text)
     assert endpoint.serial is None and (endpoint.host, endpoint.port) == (host, port)
+
+
+def test_colon_port_endpoints():
+    """':PORT' is every interface for the simulator and this host for the poller."""
+    assert (_endpoint(":1502").host, _endpoint(":1502").port) == ("", 1502)
+    assert _endpoint(":1502", default_host="localhost") == _endpoint("localhost:1502")
+    assert (_endpoint("plc").host, _endpoint("plc").port) == ("plc", 502)
+    assert (_endpoint("[::1]:1502").host, _endpoint("[::1]:1502").port) == ("::1", 1502)
+    assert _endpoint(":1502").serial is None
