@@ -30,11 +30,11 @@ from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..cip.logix import encode_attribute_list_request
+from ..cip.logix import AttributeValue, decode_attribute_list_reply, encode_attribute_list_request
 from ..cip.services import ClassCode, CommonService, LogixService
 from ..cip.status import GeneralStatus
 from ..cip.types import STRUCTURE, CIPType, TypeCode, type_by_code
-from ..errors import CpppoError, EncodeError
+from ..errors import CpppoError, DecodeError, EncodeError
 from .operations import OperationError, describe
 from .replies import status_text
 from .values import RawStructure
@@ -59,6 +59,7 @@ Procedure = Generator[list[dict[str, Any]], list[Result], Any]
 _PARTIAL = GeneralStatus.PARTIAL_TRANSFER
 _SYMBOL_ATTRIBUTES = (1, 2, 8)
 _TEMPLATE_ATTRIBUTES = (1, 2, 4, 5)
+_TEMPLATE_SIZES = {1: 2, 2: 2, 4: 4, 5: 4}  # bytes of each attribute's value
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
 _DIMS = struct.Struct("<3I")
@@ -384,21 +385,23 @@ def parse_symbols(data: bytes, prefix: str = "") -> tuple[list[TagInfo], int]:
     return out, last
 
 
+def _template_attributes(attributes: bytes, what: str) -> dict[int, AttributeValue]:
+    """A template's Get Attribute List reply (1 handle, 2 members, 4 definition words, 5 size), by
+    attribute; a failed attribute carries its status and no value."""
+    try:
+        return {e.attribute: e for e in decode_attribute_list_reply(attributes, _TEMPLATE_SIZES.get)}
+    except DecodeError:
+        raise TagListError(f"{what}: attributes truncated") from None
+
+
 def parse_template(instance: int, attributes: bytes, definition: bytes, types: LogixTypes) -> Template:
     """A template from its Get Attribute List reply (1, 2, 4, 5) and its Read Template data."""
-    values: dict[int, int] = {}
+    values = _template_attributes(attributes, f"template {instance}")
+    for attr, entry in values.items():
+        if entry.status:
+            raise TagListError(f"template {instance}: attribute {attr} status 0x{entry.status:02X}")
     try:
-        (count,) = _U16.unpack_from(attributes, 0)
-        at = 2
-        for _ in range(count):
-            attr, status = struct.unpack_from("<HH", attributes, at)
-            at += 4
-            if status:
-                raise TagListError(f"template {instance}: attribute {attr} status 0x{status:02X}")
-            fmt = "<H" if attr in (1, 2) else "<I"
-            (values[attr],) = struct.unpack_from(fmt, attributes, at)
-            at += struct.calcsize(fmt)
-        handle, members, size = values[1], values[2], values[5]
+        handle, members, size = (int.from_bytes(values[a].value, "little") for a in (1, 2, 5))
         infos = [_MEMBER.unpack_from(definition, i * 8) for i in range(members)]
     except (struct.error, KeyError):
         raise TagListError(f"template {instance}: attributes or definition truncated") from None
@@ -427,17 +430,8 @@ def read_template(instance: int, types: LogixTypes) -> Procedure:
     (res,) = yield [_service(CommonService.GET_ATTRIBUTE_LIST, path, encode_attribute_list_request(
         _TEMPLATE_ATTRIBUTES))]
     _, attributes = _check(res, what)
-    try:
-        at, words = 2, None
-        for _ in range(_U16.unpack_from(attributes, 0)[0]):
-            attr, status = struct.unpack_from("<HH", attributes, at)
-            at += 4
-            width = 2 if attr in (1, 2) else 4
-            if attr == 4 and not status:
-                words = int.from_bytes(attributes[at : at + 4], "little")
-            at += width
-    except struct.error:
-        raise TagListError(f"{what}: attributes truncated") from None
+    entry = _template_attributes(attributes, what).get(4)
+    words = int.from_bytes(entry.value, "little") if entry is not None and not entry.status else None
     if words is None:
         raise TagListError(f"{what}: no definition size")
     total = max(0, words * 4 - 20)

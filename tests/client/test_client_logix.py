@@ -14,7 +14,7 @@ from pycomm3 import LogixDriver
 from pylogix import PLC
 
 from cpppo.client.cli import client_main
-from cpppo.client.logix import LogixTypes, Plan, parse_symbols, parse_template
+from cpppo.client.logix import LogixTypes, Plan, TagListError, parse_symbols, parse_template, read_template
 from cpppo.client.operations import OperationError, describe
 from cpppo.client.values import RawStructure
 from cpppo.logix.datatypes import TypeRegistry
@@ -115,6 +115,28 @@ def _attributes(structure: object) -> bytes:
     return (struct.pack("<H", 4) + struct.pack("<HHH", 1, 0, structure.handle)
             + struct.pack("<HHH", 2, 0, len(structure.members)) + struct.pack("<HHI", 4, 0, structure.definition_size)
             + struct.pack("<HHI", 5, 0, structure.size))
+
+
+def test_template_attributes_with_a_failed_attribute_sans_io():
+    """A failed attribute carries no value: the definition size (attribute 4) is read from the right
+    bytes, and the failure is reported by attribute and status."""
+    failed_handle = (struct.pack("<H", 4) + struct.pack("<HH", 1, 0x14) + struct.pack("<HHH", 2, 0, 3)
+                     + struct.pack("<HHI", 4, 0, 10) + struct.pack("<HHI", 5, 0, 12))
+    proc = read_template(7, LogixTypes())
+    next(proc)
+    (ops,) = [proc.send([(0, "attrs", {}, None, 0, failed_handle)])]
+    assert [op["data"] for op in ops] == [struct.pack("<IH", 0, 10 * 4 - 20)]  # the definition, 20 bytes
+    with pytest.raises(TagListError, match="attribute 1 status 0x14"):
+        proc.send([(0, "definition", {}, None, 0, bytes(20))])
+    with pytest.raises(TagListError, match="attribute 1 status 0x14"):
+        parse_template(7, failed_handle, bytes(20), LogixTypes())
+    with pytest.raises(TagListError, match="attributes truncated"):
+        parse_template(7, failed_handle[:-2], bytes(20), LogixTypes())
+    no_size = struct.pack("<H", 1) + struct.pack("<HH", 4, 0x14)
+    proc = read_template(7, LogixTypes())
+    next(proc)
+    with pytest.raises(TagListError, match="no definition size"):
+        proc.send([(0, "attrs", {}, None, 0, no_size)])
 
 
 def test_template_and_symbol_parsing_sans_io():
