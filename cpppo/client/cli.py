@@ -263,6 +263,8 @@ def _list_services(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int
     except (CpppoError, OSError) as exc:
         print(f"{ap.prog}: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return 1
     from .replies import frame_dotdict
 
     for frame, peer in replies:
@@ -306,6 +308,8 @@ def thruput_main(argv: Sequence[str] | None = None, out: Any = None) -> int:
             requests = conn.core.requests - before
     except (CpppoError, OSError) as exc:
         print(f"{ap.prog}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
         return 1
     count = num + 1
     print(f"{count:3d} operations using {requests:3d} requests in {elapsed:7.2f}s at pipeline depth "

@@ -163,6 +163,44 @@ def test_thruput_gives_up_on_a_silent_device(capsys):
     assert len(err) == 1 and err[0].startswith("thruput: no reply from") and "within 5.0s" in err[0]
 
 
+@pytest.mark.parametrize("main", [thruput_main, list_services_main, io_example.main])
+@pytest.mark.parametrize("address", ["localhost:abc", "[::1", "localhost:0"])
+def test_bad_address_one_line(main, address, capsys):
+    argv = ["-a", address] + (["SCADA[1]"] if main is thruput_main else [])
+    assert main(argv) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1 and "address" in err and "Traceback" not in err
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("module", ["thruput", "list_services", "io"])
+def test_interrupted_while_waiting_exits_cleanly(module):
+    """Ctrl-C while the command waits for a device: exit status 1, no traceback."""
+    import signal
+    import socket
+
+    with socket.socket() as lsock:
+        lsock.bind(("127.0.0.1", 0))
+        lsock.listen(1)
+        lsock.settimeout(30)
+        argv = ["-a", f"127.0.0.1:{lsock.getsockname()[1]}"] + (["-t", "30"] if module != "io" else [])
+        proc = subprocess.Popen([sys.executable, "-m", f"cpppo.server.enip.{module}", *argv]
+                                + (["SCADA[1]"] if module == "thruput" else []),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+        try:
+            conn, _ = lsock.accept()
+            with conn:
+                conn.settimeout(30)
+                assert conn.recv(24)  # its first request: it is waiting for the reply now
+                proc.send_signal(signal.SIGINT)
+                _, err = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+
+
 def test_io_example(make_sim, capsys):
     sim = make_sim("Tag=DINT[10]")
     assert io_example.main(["-a", addr(sim)]) == 0

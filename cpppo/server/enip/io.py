@@ -24,13 +24,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("-a", "--address", default="localhost", help="Controller host[:port] (default: localhost)")
     ap.add_argument("tags", nargs="*", default=TAGS, help=f"operations (default: {' '.join(TAGS)})")
     args = ap.parse_args(argv)
-    host, port = parse_address(args.address)  # Controller IP address, and port (default 44818)
     depth = 1  # Allow 1 transaction in-flight
     multiple = 0  # Don't use Multiple Service Packet
     fragment = False  # Don't force Read/Write Tag Fragmented
     timeout = 1.0  # Any PLC I/O fails if it takes > 1s
     printing = True  # Print a summary of I/O
     try:
+        host, port = parse_address(args.address)  # Controller IP address, and port (default 44818)
         with client.connector(host=host, port=port, timeout=timeout) as connection:
             operations = client.parse_operations(args.tags)
             failures, _transactions = connection.process(
@@ -38,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 fragment=fragment, printing=printing, timeout=timeout)
     except (CpppoError, OSError) as exc:
         print(f"{ap.prog}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
         return 1
     return 1 if failures else 0
 
