@@ -211,6 +211,7 @@ class Simulator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
+        self._stop_requested = threading.Event()  # set by stop(), even before serve() listens
         self._error: BaseException | None = None
 
     @property
@@ -245,6 +246,8 @@ class Simulator:
     async def serve(self, started: Callable[[Simulator], None] | None = None) -> None:
         """Listen, call ``started(self)`` once listening, and serve until :meth:`shutdown`."""
         self._loop = asyncio.get_running_loop()
+        if self._stop_requested.is_set():
+            return  # stop() came (start() gave up) before we began listening
         server = self._server = self._make_server()
         try:
             await server.serve_forever(background=True)
@@ -253,6 +256,9 @@ class Simulator:
             raise OSError(f"cannot listen on {where}: {exc}") from None
         if self.serial is not None and server.transport is None:
             raise OSError(f"cannot open serial port {self.serial.port}")
+        if self._stop_requested.is_set():
+            await server.shutdown()  # stop() came while we were opening
+            return
         if started is not None:
             started(self)
         try:
@@ -269,7 +275,9 @@ class Simulator:
         if self._thread is not None:
             raise RuntimeError("simulator already started")
         self._ready.clear()
+        self._stop_requested.clear()
         self._error = None
+        self._loop = self._server = None  # not a previous run's
 
         def run() -> None:
             try:
@@ -282,6 +290,7 @@ class Simulator:
         self._thread = threading.Thread(target=run, name="modbus-simulator", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):
+            self.stop(timeout)  # it must not start listening later, unowned
             raise TimeoutError("simulator did not start listening in time")
         if self._error is not None:
             self._thread.join(timeout)
@@ -294,6 +303,7 @@ class Simulator:
         thread, loop = self._thread, self._loop
         if thread is None:
             return
+        self._stop_requested.set()
         if loop is not None and thread.is_alive():
             future = asyncio.run_coroutine_threadsafe(self.shutdown(), loop)
             with contextlib.suppress(Exception):  # the loop may already be closing

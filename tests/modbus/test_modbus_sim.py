@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from modbus_support import make_store
 from pymodbus.client import ModbusTcpClient
 from pymodbus.exceptions import ModbusIOException
 
-from cpppo.modbus import DataStore, Faults, Table
+from cpppo.modbus import DataStore, Faults, Simulator, Table
 
 
 @pytest.fixture
@@ -129,3 +131,33 @@ def test_simulator_restarts_on_the_same_port(simulator, client_for):
     first.stop()
     second = simulator("40001=2", port=port)  # no TIME_WAIT trouble binding again
     assert client_for(second).read_holding_registers(0, count=1).registers == [2]
+
+
+class _SlowToListen(Simulator):
+    """A simulator whose serving thread waits for ``gate`` before it begins to listen."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.gate = threading.Event()
+        self.threads = []
+
+    async def serve(self, started=None):
+        self.threads.append(threading.current_thread())
+        self.gate.wait()  # nothing else runs on this loop yet
+        await super().serve(started)
+
+
+def test_start_that_times_out_stops_the_simulator():
+    sim = _SlowToListen(make_store("40001=1"), host="127.0.0.1", port=0)
+    with pytest.raises(TimeoutError):
+        sim.start(timeout=0.1)
+    sim.gate.set()  # too late: stopped, it must not begin listening now
+    first = sim.threads[0]
+    first.join(5)
+    assert not first.is_alive() and sim._server is None
+    with sim:  # and it can be started again
+        client = ModbusTcpClient("127.0.0.1", port=sim.address[1], timeout=2, retries=0)
+        try:
+            assert client.read_holding_registers(0, count=1).registers == [1]
+        finally:
+            client.close()
