@@ -251,8 +251,10 @@ def test_modbus_poll_over_rtu_against_modbus_sim(procs, pty_line):
 
 def test_modbus_poll_duration_ends_the_run(procs):
     _, match = start_sim(procs, "-a", "127.0.0.1:0", "40001=3")
-    poll = procs([*POLL, "-a", f"127.0.0.1:{port_of(match)}", "-d", "0", "40001"])
-    assert poll.finish() == 0
+    poll = procs([*POLL, "-a", f"127.0.0.1:{port_of(match)}", "-r", "0.05", "-d", "1", "40001"])
+    assert poll.finish() == 0  # it ends by itself, having polled and logged the value
+    assert re.search(r" modbus_poll WARNING 40001 == 3 \(was: None\)$", poll.text())
+    assert "Traceback" not in poll.text()
 
 
 def test_modbus_poll_shows_the_plc_going_away_and_coming_back(procs):
