@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .errors import ModbusUsageError
@@ -73,17 +73,6 @@ class Table(enum.Enum):
     def max_write(self) -> int:
         return MAX_WRITE_BITS if self.is_bits else MAX_WRITE_REGISTERS
 
-    @property
-    def read_function(self) -> int:
-        return _READ_FUNCTION[self]
-
-
-_READ_FUNCTION = {
-    Table.COILS: 1,
-    Table.DISCRETE_INPUTS: 2,
-    Table.HOLDING_REGISTERS: 3,
-    Table.INPUT_REGISTERS: 4,
-}
 
 #: (first address, last address, table, address of offset 0), checked in order.
 _RANGES: tuple[tuple[int, int, Table, int], ...] = (
@@ -218,22 +207,20 @@ def _parse_value(text: str, kind: RegisterType, table: Table, spec: str) -> int 
     return value
 
 
-def merge_ranges(offsets: Iterable[int], *, reach: int = 0, limit: int = MAX_READ_REGISTERS,
-                 invalid: Sequence[int] = ()) -> list[tuple[int, int]]:
+def merge_ranges(offsets: Iterable[int], *, reach: int = 0,
+                 limit: int = MAX_READ_REGISTERS) -> list[tuple[int, int]]:
     """Merge 0-based offsets into (start, count) reads no longer than ``limit``.
 
     Offsets closer than ``reach`` apart are read in one request (reading the gap too), which
-    trades a few extra registers for fewer round trips; gaps never span an offset in ``invalid``.
+    trades a few extra registers for fewer round trips.
     """
     if limit < 1:
         raise ModbusUsageError("limit must be at least 1")
-    bad = set(invalid)
     result: list[tuple[int, int]] = []
     start = last = None
     for offset in sorted(set(offsets)):
         if start is not None and last is not None:
-            gap_ok = offset - last <= reach + 1 and not any(o in bad for o in range(last + 1, offset))
-            if gap_ok and offset - start < limit:
+            if offset - last <= reach + 1 and offset - start < limit:
                 last = offset
                 continue
             result.append((start, last - start + 1))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import os
 import signal
 import sys
@@ -29,8 +28,6 @@ from .server import Simulator
 from .store import DataStore
 
 __all__ = ["main"]
-
-log = logging.getLogger("modbus_sim")
 
 
 def _parser() -> UsageParser:
