@@ -24,7 +24,15 @@ from ..cip.epath import Logical, Path, Port, encode_path, parse_route_path, path
 from ..cip.message import encode_request
 from ..cip.services import CommonService, ConnectionManagerService
 from ..cip.status import GeneralStatus
-from ..enip.cpf import ConnectedAddress, ConnectedData, NullAddress, SendData, UnconnectedData
+from ..enip.cpf import (
+    ConnectedAddress,
+    ConnectedData,
+    NullAddress,
+    SendData,
+    UnconnectedData,
+    encode_connected,
+    encode_unconnected,
+)
 from ..enip.encapsulation import HEADER, MAX_LENGTH, Command, Encapsulation, RegisterSession
 from ..enip.framer import Framer
 from ..errors import CommunicationError, EncodeError
@@ -59,12 +67,7 @@ _PARTIAL = GeneralStatus.PARTIAL_TRANSFER
 _BAD_REPLY = GeneralStatus.INVALID_REPLY_RECEIVED
 _MISSING: Any = object()  # "not given" (None and False mean "no route path")
 MISSING = _MISSING
-# SendRRData: the header, then interface 0, timeout, 2 items (Null Address, Unconnected Data of n bytes)
-_RR_FRAME = struct.Struct("<" + HEADER.format.lstrip("<") + "IHHHHHH")
-# SendUnitData: the header, then interface 0, timeout 0, 2 items (Connected Address, Connected Data)
-_UNIT_FRAME = struct.Struct("<" + HEADER.format.lstrip("<") + "IHHHHIHHH")
-_ITEM_CONNECTED_ADDRESS, _ITEM_CONNECTED_DATA, _ITEM_UNCONNECTED_DATA = 0xA1, 0xB1, 0xB2
-
+_SEND_RR_DATA, _SEND_UNIT_DATA = int(Command.SEND_RR_DATA), int(Command.SEND_UNIT_DATA)
 
 
 def parse_send_path(value: Any) -> Path:
@@ -188,8 +191,7 @@ class ClientCore:
         n = len(message)
         if n <= MAX_LENGTH - 16 and 0 <= timeout <= 0xFFFF and 0 <= self.session <= 0xFFFFFFFF:
             ctx = context if type(context) is bytes and len(context) == 8 else context_bytes(context)
-            return _RR_FRAME.pack(Command.SEND_RR_DATA, 16 + n, self.session, 0, ctx, 0,
-                                  0, timeout, 2, 0, 0, _ITEM_UNCONNECTED_DATA, n) + message
+            return HEADER.pack(_SEND_RR_DATA, 16 + n, self.session, 0, ctx, 0) + encode_unconnected(timeout, message)
         data = SendData((NullAddress(), UnconnectedData(message)), 0, timeout).encode()
         return Encapsulation(Command.SEND_RR_DATA, self.session, 0, context_bytes(context), 0, data).encode()
 
@@ -200,11 +202,10 @@ class ClientCore:
         self._sequence = sequence = (self._sequence + 1) & 0xFFFF
         n = len(message)
         o_t_id = self.connection.o_t_id
-        if n <= MAX_LENGTH - 24 and 0 <= o_t_id <= 0xFFFFFFFF and 0 <= self.session <= 0xFFFFFFFF:
+        if n <= MAX_LENGTH - 22 and 0 <= o_t_id <= 0xFFFFFFFF and 0 <= self.session <= 0xFFFFFFFF:
             ctx = context if type(context) is bytes and len(context) == 8 else context_bytes(context)
-            return sequence, _UNIT_FRAME.pack(Command.SEND_UNIT_DATA, 22 + n, self.session, 0, ctx, 0, 0, 0, 2,
-                                              _ITEM_CONNECTED_ADDRESS, 4, o_t_id, _ITEM_CONNECTED_DATA,
-                                              2 + n, sequence) + message
+            return sequence, (HEADER.pack(_SEND_UNIT_DATA, 22 + n, self.session, 0, ctx, 0)
+                              + encode_connected(0, o_t_id, sequence, message))
         data = SendData((ConnectedAddress(self.connection.o_t_id), ConnectedData(self._sequence, message))).encode()
         frame = Encapsulation(Command.SEND_UNIT_DATA, self.session, 0, context_bytes(context), 0, data).encode()
         return self._sequence, frame

@@ -42,8 +42,10 @@ from ..enip.cpf import (
     SendData,
     ServiceItem,
     UnconnectedData,
+    connected_message,
     decode_cpf,
     decode_send_data,
+    unconnected_message,
 )
 from ..enip.encapsulation import Command, Encapsulation
 from ..errors import DecodeError
@@ -163,25 +165,23 @@ def cip_reply_dotdict(rpy: Reply, raw: bytes = b"", known: Any = None) -> dotdic
     return d
 
 
-# the two layouts nearly every reply has: SendRRData with a Null Address and Unconnected Data item;
-# SendUnitData with a Connected Address and Connected Data item (its sequence count, then the reply)
-_RR_ITEMS = struct.Struct("<IHHHHHH")  # interface, timeout, 2, 0x00, 0, 0xB2, length
-_UNIT_ITEMS = struct.Struct("<IHHHHIHHH")  # interface, timeout, 2, 0xA1, 4, connection id, 0xB1, length, sequence
+_INTERFACE = struct.Struct("<I")
+_SEND_RR_DATA, _SEND_UNIT_DATA = int(Command.SEND_RR_DATA), int(Command.SEND_UNIT_DATA)
 
 
 def split_send_data(command: int, data: bytes) -> tuple[int, int, int | None, int | None, bytes] | None:
     """(interface, timeout, connection id, sequence, CIP message) of SendRRData (no connection id or
-    sequence: None) or SendUnitData in their usual layouts; None for anything else (which
+    sequence: None) or SendUnitData in their usual layouts (:func:`~cpppo.enip.cpf.unconnected_message`,
+    :func:`~cpppo.enip.cpf.connected_message`); None for anything else (which
     :func:`~cpppo.enip.cpf.decode_send_data` then decodes, or refuses)."""
-    n = len(data)
-    if command == Command.SEND_RR_DATA and n >= 16:
-        interface, timeout, count, null, null_len, kind, length = _RR_ITEMS.unpack_from(data, 0)
-        if count == 2 and not null and not null_len and kind == 0xB2 and length == n - 16:
-            return interface, timeout, None, None, data[16:]
-    elif command == Command.SEND_UNIT_DATA and n >= 22:
-        interface, timeout, count, kind, size, conn, dkind, length, sequence = _UNIT_ITEMS.unpack_from(data, 0)
-        if count == 2 and kind == 0xA1 and size == 4 and dkind == 0xB1 and length == n - 20:
-            return interface, timeout, conn, sequence, data[22:]
+    if command == _SEND_RR_DATA:
+        found = unconnected_message(data)
+        if found is not None:
+            return _INTERFACE.unpack_from(data)[0], found[0], None, None, found[1]
+    elif command == _SEND_UNIT_DATA:
+        connected = connected_message(data)
+        if connected is not None:
+            return _INTERFACE.unpack_from(data)[0], *connected
     return None
 
 

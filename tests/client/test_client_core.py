@@ -114,3 +114,27 @@ def test_reply_dotdicts_of_list_and_register(device):
     fresh = Session(device.controller, SessionTable())
     rpy = frame_dotdict(fresh.handle(decode_frame(ClientCore().register_frame()))[0])
     assert rpy.enip.CIP.register.protocol_version == 1
+
+
+@pytest.mark.parametrize("size", [0, 2, 40, 600])
+def test_send_frames_are_the_shared_frame_builders(size):
+    """The client's SendRRData/SendUnitData frames are exactly what cpppo.enip.frames builds, and
+    split_send_data takes them apart as cpppo.enip.cpf does."""
+    from cpppo.client.connection import Connection
+    from cpppo.client.replies import split_send_data
+    from cpppo.enip.frames import send_rr_data, send_unit_data
+
+    core = ClientCore()
+    core.session = 0x01020304
+    message = bytes(range(256)) * 3
+    message = message[:size]
+    context = b"ctx-1234"
+    frame = core.send_frame(message, context, timeout=7)
+    assert frame == send_rr_data(core.session, message, context, 7).encode()
+    assert split_send_data(Command.SEND_RR_DATA, frame[24:]) == (0, 7, None, None, message)
+    core.connection = Connection(0xAABBCCDD, 0x11223344, (1, 2, 3), 4002, 4002, ())
+    sequence, frame = core.unit_frame(message, context)
+    assert frame == send_unit_data(core.session, 0xAABBCCDD, sequence, message, context).encode()
+    assert split_send_data(Command.SEND_UNIT_DATA, frame[24:]) == (0, 0, 0xAABBCCDD, sequence, message)
+    assert split_send_data(Command.SEND_RR_DATA, frame[24:]) is None  # not the unconnected layout
+    assert split_send_data(Command.SEND_UNIT_DATA, frame[24:-1]) is None  # length disagrees
