@@ -22,8 +22,7 @@ from typing import Any
 from ..cip.connection_manager import UnconnectedSend
 from ..cip.epath import Logical, Path, Port, encode_path, parse_route_path, path_from_json
 from ..cip.message import encode_request
-from ..cip.services import CommonService, ConnectionManagerService
-from ..cip.status import GeneralStatus
+from ..cip.services import ConnectionManagerService
 from ..enip.cpf import (
     ConnectedAddress,
     ConnectedData,
@@ -61,10 +60,6 @@ REQUEST_LIMIT = 500
 """Data per request beyond which writes are split into Write Tag Fragmented chunks."""
 
 _CONTEXT = struct.Struct("<Q")
-_MR_PATH = encode_path((Logical("class", 0x02), Logical("instance", 1)))
-_MSP = CommonService.MULTIPLE_SERVICE_PACKET
-_PARTIAL = GeneralStatus.PARTIAL_TRANSFER
-_BAD_REPLY = GeneralStatus.INVALID_REPLY_RECEIVED
 _MISSING: Any = object()  # "not given" (None and False mean "no route path")
 MISSING = _MISSING
 _SEND_RR_DATA, _SEND_UNIT_DATA = int(Command.SEND_RR_DATA), int(Command.SEND_UNIT_DATA)
@@ -132,10 +127,6 @@ class Addressing:
             return message
         us = UnconnectedSend(message, self.route_path, self.priority_time_tick, self.timeout_ticks).encode()
         return encode_request(ConnectionManagerService.UNCONNECTED_SEND, _encoded_path(self.send_path), us)
-
-    @property
-    def unconnected_send(self) -> bool:
-        return bool(self.send_path)
 
 
 def context_bytes(value: int | bytes | str) -> bytes:

@@ -190,13 +190,11 @@ class _Op:
         "dsc",
         "elements",
         "final",
-        "frame",
         "handle",
         "idx",
         "method",
         "op",
         "path",
-        "peer",
         "pieces",
         "quick",
         "reply_limit",
@@ -222,9 +220,7 @@ class _Op:
         self.done = False
         self.sts: Any = None
         self.val: Any = None
-        self.frame: Encapsulation | None = None
         self.txn: Any = None
-        self.peer: Any = None
         self.idx = -1
         self.acked = 0
         self.pieces: dict[int, bytes] = {}
@@ -452,10 +448,9 @@ class _Op:
 
 
 class _Txn:
-    __slots__ = ("addressing", "chunks", "context", "frame", "idx", "known", "msp", "peer", "reply", "rpy", "send")
+    __slots__ = ("chunks", "context", "frame", "known", "msp", "peer", "reply", "rpy", "send")
 
-    def __init__(self, idx: int, chunks: list[_Chunk], msp: bool, context: bytes = b"") -> None:
-        self.idx = idx
+    def __init__(self, chunks: list[_Chunk], msp: bool, context: bytes = b"") -> None:
         self.context = context
         self.chunks = chunks
         self.msp = msp
@@ -496,7 +491,6 @@ class OperationEngine:
         self.inflight: dict[bytes, _Txn] = {}
         self._aliases: dict[bytes, bytes] = {}  # sender context -> sequence key, for connected requests
         self.lookahead = max(lookahead, self.depth * 4)
-        self.requests = 0
         self.stray = 0
         self._addr_cache: dict[Any, Addressing] = {}
         self._wrapped: dict[tuple[int, bytes], bytes] = {}  # (id(addressing), message): as sent
@@ -609,7 +603,7 @@ class OperationEngine:
             else:
                 message = chunks[0].message
             context = _CONTEXT.pack(idx & 0xFFFFFFFFFFFFFFFF)
-            txn = _Txn(idx, chunks, msp, context)
+            txn = _Txn(chunks, msp, context)
             if chunks[0].op.connected:  # SendUnitData: the reply echoes the sequence count
                 sequence, frame = self.core.unit_frame(message, context)
                 key = _SEQUENCE.pack(sequence)
@@ -628,7 +622,6 @@ class OperationEngine:
                 if c.op.idx < 0:
                     c.op.idx = idx
             frames.append(frame)
-            self.requests += 1
             self.core.requests += 1
             self.core._context = max(self.core._context, self._index)
         return frames
@@ -656,7 +649,7 @@ class OperationEngine:
         txn.frame, txn.peer = frame, peer
         chunks = txn.chunks
         for c in chunks:
-            c.op.frame, c.op.txn = frame, txn
+            c.op.txn = txn
         if frame.status:
             for c in chunks:
                 c.op.fail(frame.status)
@@ -725,16 +718,6 @@ class OperationEngine:
             else:
                 c.op.on_reply(self, c, r)
         return True
-
-    def fail_all(self, sts: Any) -> None:
-        """Fail everything in flight or queued (the transport is gone)."""
-        for txn in self.inflight.values():
-            for c in txn.chunks:
-                c.op.fail(sts)
-        self.inflight.clear()
-        for op in self._order:
-            op.fail(sts)
-        self._queue.clear()
 
     def results(self) -> list[Result]:
         """Finished results, in operation order (each exactly once)."""

@@ -646,9 +646,6 @@ class Plan:
     def wants_upload(self) -> bool:
         return not self.types.available and (self._held is not None or bool(self.pending))
 
-    def failed(self, why: str) -> None:
-        self.types.failed = why
-
     def flush(self) -> list[Result]:
         """The held results, their structures decoded with what is now known."""
         out = []
