@@ -9,10 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cpppo.cip.epath import Port
 from cpppo.client.core import Addressing, ClientCore
 from cpppo.client.engine import OperationEngine
 from cpppo.client.replies import enip_format, frame_dotdict
 from cpppo.enip.encapsulation import Command, Encapsulation, decode_frame
+from cpppo.enip.frames import unconnected_send
 from cpppo.errors import DecodeError, EncodeError
 from cpppo.server.enip import Simulator
 from cpppo.server.enip.client import parse_operations
@@ -89,8 +91,10 @@ def test_addressing_forms():
     assert Addressing.of().route_path is not None and Addressing.of(simple=True).send_path == ()
     assert Addressing.of(route_path=False).route_path is None
     assert Addressing.of(send_path="").wrap(b"\x4c\x00") == b"\x4c\x00"
-    wrapped = Addressing.of().wrap(b"\x4c\x00")
-    assert wrapped[:6] == bytes((0x52, 2, 0x20, 0x06, 0x24, 0x01))
+    # by default: an Unconnected Send to @6/1 along route path 1/0, priority tick 5, 157 ticks
+    assert Addressing.of().wrap(b"\x4c\x00") == unconnected_send(b"\x4c\x00", (Port(1, 0),)).encode()
+    assert Addressing.of(route_path=False, priority_time_tick=3, timeout_ticks=9).wrap(b"\x4c\x00") == \
+        unconnected_send(b"\x4c\x00", None, priority_time_tick=3, timeout_ticks=9).encode()
     with pytest.raises(EncodeError):
         Addressing.of(priority_time_tick=16)
     with pytest.raises(EncodeError):

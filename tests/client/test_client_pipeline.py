@@ -43,6 +43,7 @@ def drive(engine, session, shuffle=True, seed=1):
         for reply in replies:
             assert engine.receive(reply)
         results.extend(engine.results())
+    assert engine.finished, f"the engine did not finish: {len(results)} results, {len(engine.inflight)} in flight"
     return results, most, sent
 
 
