@@ -105,23 +105,26 @@ def test_same_results_as_the_blocking_client(plc):
     assert asyncio.run(main()) == blocking
 
 
-@pytest.mark.timeout(30)  # before the fix, the read below waited forever for the pipeline's lock
 def test_connection_usable_while_a_pipeline_is_suspended(plc):
+    """A pipeline holds the connection only while its requests are outstanding, never while the
+    caller holds the generator suspended.  (Before, the read and the close below waited forever for
+    the generator's lock: the guards turn such a hang into a failure.)"""
     plc["SCADA"] = list(range(1000))
+    guard = 10  # seconds: a hang guard, far above what each step takes
 
     async def main():
-        async with AsyncConnector(*plc.address, timeout=5, connected=True) as conn:
-            gen = conn.pipeline(parse_operations([f"SCADA[{i}]" for i in range(600)]), depth=5)
-            first = await gen.__anext__()
-            assert first[5] == [0]
-            assert await conn.read("SCADA[999]") == [999]  # the generator is suspended, holding nothing
-            assert await conn.write("SCADA[998]=(INT)7") is True
-            rest = [r[5] async for r in gen]
-            assert rest == [[i] for i in range(1, 600)]
-            suspended = conn.pipeline(parse_operations(["SCADA[1]", "SCADA[2]"]))
-            assert (await suspended.__anext__())[5] == [1]
-            # leaving the block closes the connection (Forward Close) with the generator still suspended
-        assert conn.writer is None
+        conn = await AsyncConnector(*plc.address, timeout=5, connected=True).open()
+        gen = conn.pipeline(parse_operations([f"SCADA[{i}]" for i in range(600)]), depth=5)
+        first = await gen.__anext__()
+        assert first[5] == [0]
+        assert await asyncio.wait_for(conn.read("SCADA[999]"), guard) == [999]
+        assert await asyncio.wait_for(conn.write("SCADA[998]=(INT)7"), guard) is True
+        rest = [r[5] async for r in gen]
+        assert rest == [[i] for i in range(1, 600)]
+        suspended = conn.pipeline(parse_operations(["SCADA[1]", "SCADA[2]"]))
+        assert (await suspended.__anext__())[5] == [1]
+        await asyncio.wait_for(conn.close(), guard)  # Forward Close, with the generator still suspended
+        assert conn.writer is None and conn.core.connection is None
         await suspended.aclose()
 
     asyncio.run(main())
