@@ -30,7 +30,9 @@ from ..errors import DecodeError, EncodeError
 from .status import GeneralStatus
 
 __all__ = [
+    "CONNECTION_MANAGER_PATH",
     "LOGICAL_KINDS",
+    "MESSAGE_ROUTER_PATH",
     "Logical",
     "Path",
     "Port",
@@ -81,6 +83,11 @@ class Symbolic:
 
 Segment = Logical | Port | Symbolic
 Path = tuple[Segment, ...]
+
+MESSAGE_ROUTER_PATH: Path = (Logical("class", 0x02), Logical("instance", 1))
+"""The Message Router (``@2/1``): where Multiple Service Packets and connections are addressed."""
+CONNECTION_MANAGER_PATH: Path = (Logical("class", 0x06), Logical("instance", 1))
+"""The Connection Manager (``@6/1``): Unconnected Send, Forward Open and Forward Close."""
 
 LOGICAL_KINDS: dict[str, int] = {
     "class": 0x20,

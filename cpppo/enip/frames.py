@@ -7,7 +7,7 @@ them re-implements the nesting: encapsulation > SendRRData > CPF > (Unconnected 
 from __future__ import annotations
 
 from ..cip.connection_manager import UnconnectedSend
-from ..cip.epath import Logical, Path
+from ..cip.epath import CONNECTION_MANAGER_PATH, Path
 from ..cip.message import Reply, Request, decode_reply
 from ..cip.services import ConnectionManagerService
 from ..errors import DecodeError
@@ -23,7 +23,7 @@ __all__ = [
     "unconnected_send",
 ]
 
-CONNECTION_MANAGER: Path = (Logical("class", 0x06), Logical("instance", 1))
+CONNECTION_MANAGER: Path = CONNECTION_MANAGER_PATH  # the name the client and the tests know
 
 
 def register_session(context: bytes = bytes(8)) -> Encapsulation:
