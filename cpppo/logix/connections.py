@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from ..cip.connection_manager import ForwardClose, ForwardOpen
 
@@ -46,6 +47,7 @@ class Connection:
     timeout: float
     owner: int
     last: float
+    target: Any = None  # the module (a Controller on the backplane) serving it; None: this one
 
     @property
     def reply_limit(self) -> int:
@@ -72,11 +74,11 @@ class ConnectionTable:
     def get(self, o_t_id: int) -> Connection | None:
         return self._by_id.get(o_t_id)
 
-    def open(self, fo: ForwardOpen, owner: int) -> Connection:
+    def open(self, fo: ForwardOpen, owner: int, target: Any = None) -> Connection:
         with self._lock:
-            return self._open(fo, owner)
+            return self._open(fo, owner, target)
 
-    def _open(self, fo: ForwardOpen, owner: int) -> Connection:
+    def _open(self, fo: ForwardOpen, owner: int, target: Any) -> Connection:
         if fo.triad in self._by_triad:
             raise ConnectionRefused(DUPLICATE)
         if len(self._by_id) >= self.limit:
@@ -91,7 +93,7 @@ class ConnectionTable:
         while not o_t_id or o_t_id in self._by_id:
             o_t_id = secrets.randbits(32)
         conn = Connection(o_t_id, fo.t_o_connection_id, fo.triad, fo.o_t_params.size, fo.t_o_params.size,
-                          fo.timeout_s, owner, time.monotonic())
+                          fo.timeout_s, owner, time.monotonic(), target)
         self._by_id[o_t_id] = conn
         self._by_triad[fo.triad] = conn
         return conn

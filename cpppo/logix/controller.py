@@ -28,7 +28,16 @@ from ..cip.connection_manager import (
     decode_forward_open,
     decode_unconnected_send,
 )
-from ..cip.epath import Logical, Path, Port, Symbolic, encode_path, path_to_json
+from ..cip.epath import (
+    CONNECTION_MANAGER_PATH,
+    MESSAGE_ROUTER_PATH,
+    Logical,
+    Path,
+    Port,
+    Symbolic,
+    encode_path,
+    path_to_json,
+)
 from ..cip.logix import (
     AttributeValue,
     decode_attribute_list_request,
@@ -37,20 +46,21 @@ from ..cip.logix import (
 from ..cip.message import Request, decode_multiple, decode_request, encode_multiple, encode_reply
 from ..cip.services import ClassCode, CommonService, ConnectionManagerService, LogixService
 from ..cip.status import GeneralStatus as S
-from ..enip.frames import CONNECTION_MANAGER
 from ..errors import DecodeError, EncodeError
+from .backplane import Backplane, Forward, RemoteTarget
 from .clock import WallClock
 from .connections import ConnectionRefused, ConnectionTable
 from .datatypes import Structure, TypeRegistry
+from .events import _SOURCE, Source, TagEvents
 from .failure import Failure
 from .objects import CIPClass, CIPInstance, IdentityInfo, TcpipInfo, standard_objects
 from .symbols import Symbol, instance_attribute_list, template_request
-from .tagio import READS, WRITES, IOEvent, Part, TagServices
+from .tagio import READS, WRITES, Answer, IOEvent, Part, Refresh, TagServices
 from .tags import Attribute
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ANY_ROUTE", "UNCONNECTED_LIMIT", "Controller", "IOEvent", "Tag"]
+__all__ = ["ANY_ROUTE", "UNCONNECTED_LIMIT", "Controller", "Forward", "IOEvent", "Tag"]
 
 UNCONNECTED_LIMIT = 504
 """The largest CIP reply (bytes) to an unconnected request, as a Logix controller allows."""
@@ -58,8 +68,8 @@ UNCONNECTED_LIMIT = 504
 ANY_ROUTE: Any = object()
 """Route path setting that accepts any Unconnected Send route path (the default)."""
 
-_CM_PATH = CONNECTION_MANAGER
-_MR_PATH = (Logical("class", 0x02), Logical("instance", 1))
+_CM_PATH = CONNECTION_MANAGER_PATH
+_MR_PATH = MESSAGE_ROUTER_PATH
 _CONNECTION_SERVICES = frozenset((ConnectionManagerService.FORWARD_OPEN, ConnectionManagerService.LARGE_FORWARD_OPEN,
                                   ConnectionManagerService.FORWARD_CLOSE))
 
@@ -79,7 +89,8 @@ class Controller(TagServices):
     """The CIP side of a simulated controller: objects, tags, and request processing."""
 
     def __init__(self, identity: IdentityInfo | None = None, tcpip: TcpipInfo | None = None, *,
-                 route_path: Any = ANY_ROUTE, simple: bool = False, name: str = "Simulator") -> None:
+                 route_path: Any = ANY_ROUTE, simple: bool = False, name: str = "Simulator",
+                 backplane: Backplane | None = None) -> None:
         self.identity = identity or IdentityInfo()
         self.tcpip = tcpip or TcpipInfo()
         self.name = name  # the controller (program) name clients read from class 0x64
@@ -88,11 +99,12 @@ class Controller(TagServices):
         self.tags: dict[str, Tag] = {}
         self.route_path = route_path
         self.simple = simple
-        self.observers: list[Callable[[IOEvent], None]] = []
-        # Replies to repeated reads: request bytes -> (reply limit, plan).  A plan re-reads the
-        # value and returns the reply (None if it no longer applies), skipping all decoding.
-        self._plans: dict[bytes, tuple[int, Callable[[], bytes | None]]] | None = {}
-        self._plan: Callable[[], bytes | None] | None = None
+        self.backplane = backplane  # where Unconnected Send and Forward Open route paths lead
+        self.events = TagEvents()  # the write funnel's listeners: every tag change and read
+        # The reply cache: request bytes -> (reply limit, refresh).  A refresh answers a repeated
+        # read from the attribute's bytes as they are now (None if it no longer applies),
+        # skipping all decoding; the attribute's commits tell it when to re-read them.
+        self._replies: dict[bytes, tuple[int, Refresh]] = {}
         self.connections = ConnectionTable()
         self.clock = WallClock()
         self._by_address: dict[tuple[int, int, int], Tag] = {}
@@ -113,8 +125,7 @@ class Controller(TagServices):
         key = name.lower()
         if key in self.tags:
             raise EncodeError(f"tag {name!r} is already defined")
-        if self._plans:
-            self._plans.clear()
+        self._replies.clear()
         program, short = None, name
         if key.startswith("program:"):
             program, dot, short = name[len("program:"):].partition(".")
@@ -144,14 +155,16 @@ class Controller(TagServices):
         symbol = Symbol(short, self._take_symbol_id(), attribute, dims, scope)
         self._scopes[scope].append(symbol)
         tag = Tag(name, attribute, address, dims, symbol)
+        attribute._events, attribute.tag_name = self.events, name  # its changes go through our funnel
         self.tags[key] = tag
         self._by_address[address] = tag
         self._by_symbol[symbol.instance] = tag
         return tag
 
-    def disable_plans(self) -> None:
-        """Turn off the reply plans (for controllers whose requests run in several threads)."""
-        self._plans = None
+    @property
+    def observers(self) -> list[Callable[[IOEvent], None]]:
+        """Callables that see every tag event at once (see :class:`~cpppo.logix.events.TagEvents`)."""
+        return self.events.observers
 
     def _take_symbol_id(self) -> int:
         n = self._next_symbol
@@ -162,48 +175,63 @@ class Controller(TagServices):
         return self.tags[name.lower()]
 
     # -- request processing -----------------------------------------------------------------------
-    def process(self, message: bytes, limit: int = UNCONNECTED_LIMIT, origin: int = 0) -> bytes:
-        """Answer one CIP request message with its reply message, never raising on bad input.
+    def handle(self, message: bytes, limit: int = UNCONNECTED_LIMIT, origin: int = 0,
+               source: Source | None = None) -> bytes | Forward:
+        """Answer one CIP request message: its reply, or a :class:`Forward` for the transport to do.
 
         ``limit`` is the largest reply the transport can carry; ``origin`` the session handle the
-        request came in on (0: none, as over UDP), which owns any connection it opens.
+        request came in on (0: none, as over UDP), which owns any connection it opens; ``source``
+        the client, which the tag events of this request carry.  Never raises on bad input.
         """
-        plans = self._plans
-        if plans is not None:
-            hit = plans.get(message)
-            if hit is not None and hit[0] == limit and not self.observers:
-                reply = hit[1]()
-                if reply is not None:
-                    self._plan = hit[1]  # a bundle around this request may make a plan of it
-                    return reply
-            self._plan = None
-            reply = self._process(message, limit, origin)
-            if self._plan is not None:
-                if len(plans) >= _MAX_PLANS:
-                    plans.clear()
-                plans[message] = (limit, self._plan)
-            return reply
-        return self._process(message, limit, origin)
+        if source is not None and self.events.writes:
+            token = _SOURCE.set(source)
+            try:
+                answer = self._answer(message, limit, origin)
+            finally:
+                _SOURCE.reset(token)
+        else:
+            answer = self._answer(message, limit, origin)
+        return answer if type(answer) is Forward else answer[0]  # type: ignore[index]
 
-    def _process(self, message: bytes, limit: int, origin: int) -> bytes:
+    def process(self, message: bytes, limit: int = UNCONNECTED_LIMIT, origin: int = 0,
+                source: Source | None = None) -> bytes:
+        """:meth:`handle` for callers that cannot forward: a request for a remote target fails."""
+        answer = self.handle(message, limit, origin, source)
+        return answer.failed() if type(answer) is Forward else answer  # type: ignore[return-value]
+
+    def _answer(self, message: bytes, limit: int, origin: int) -> Answer | Forward:
+        """The reply to ``message`` and how to refresh it, from and into the reply cache."""
+        cached = self._replies.get(message)
+        if cached is not None and cached[0] == limit:
+            reply = cached[1]()
+            if reply is not None:
+                return reply, cached[1]
+        answer = self._decode(message, limit, origin)
+        if type(answer) is tuple and answer[1] is not None:
+            if len(self._replies) >= _MAX_CACHED:
+                self._replies.clear()
+            self._replies[message] = (limit, answer[1])
+        return answer
+
+    def _decode(self, message: bytes, limit: int, origin: int) -> Answer | Forward:
         try:
             req = decode_request(message)
         except DecodeError as exc:
             service = message[0] & 0x7F if message else 0
-            return encode_reply(service, exc.status or S.PATH_SEGMENT_ERROR)
+            return encode_reply(service, exc.status or S.PATH_SEGMENT_ERROR), None
         try:
             return self._dispatch(req, limit, origin)
         except Failure as f:
-            return encode_reply(req.service, f.status, f.ext)
+            return encode_reply(req.service, f.status, f.ext), None
         except DecodeError as exc:
-            return encode_reply(req.service, exc.status or S.INVALID_PARAMETER)
+            return encode_reply(req.service, exc.status or S.INVALID_PARAMETER), None
         except EncodeError:
-            return encode_reply(req.service, S.SERVICE_NOT_SUPPORTED)
+            return encode_reply(req.service, S.SERVICE_NOT_SUPPORTED), None
         except Exception:  # a custom attribute failed: the client gets an error, the server goes on
             log.warning("request 0x%02X to %s failed", req.service, path_to_json(req.path), exc_info=True)
-            return encode_reply(req.service, S.GENERAL_ERROR)
+            return encode_reply(req.service, S.GENERAL_ERROR), None
 
-    def _dispatch(self, req: Request, limit: int, origin: int) -> bytes:
+    def _dispatch(self, req: Request, limit: int, origin: int) -> Answer | Forward:
         service, path = req.service, req.path
         if path == _CM_PATH:
             if service == ConnectionManagerService.UNCONNECTED_SEND:
@@ -211,42 +239,42 @@ class Controller(TagServices):
                     raise Failure(S.SERVICE_NOT_SUPPORTED)
                 return self._unconnected_send(req, limit, origin)
             if service in _CONNECTION_SERVICES:
-                return self._connection(req, origin)
+                return self._connection(req, origin), None
         if path == _MR_PATH and service == CommonService.MULTIPLE_SERVICE_PACKET:
             return self._multiple(req, limit, origin)
         special = self._logix_object(req, limit)
         if special is not None:
-            return special
+            return special, None
         target = self._resolve(path)
         if isinstance(target, CIPInstance):
             if service == CommonService.GET_ATTRIBUTES_ALL:
-                return self._reply_fit(service, target.attributes_all(), limit)
+                return self._reply_fit(service, target.attributes_all(), limit), None
             if service == CommonService.GET_ATTRIBUTE_LIST:
-                return self._get_attribute_list(target, req, limit)
+                return self._get_attribute_list(target, req, limit), None
             raise Failure(S.SERVICE_NOT_SUPPORTED)
         attribute, start, name, settable, sub = target
         if attribute.error:
             raise Failure(attribute.error)
         if sub is not None:
-            return self._member_service(req, attribute, sub, name, limit)
+            return self._member_service(req, attribute, sub, name, limit), None
         if service in READS:
             return self._read_tag(req, attribute, start, name, limit)
         if service in WRITES:
             if not settable:
                 raise Failure(S.ATTRIBUTE_NOT_SETTABLE)
-            return self._write_tag(req, attribute, start, name)
+            return self._write_tag(req, attribute, start, name), None
         if service == LogixService.READ_MODIFY_WRITE:
             if not settable:
                 raise Failure(S.ATTRIBUTE_NOT_SETTABLE)
             size = attribute.parser.size
             return self._modify(req, attribute, Part(start * size, attribute.parser, len(attribute) - start), name,
-                                start)
+                                start), None
         if service == CommonService.GET_ATTRIBUTE_SINGLE:
-            return self._reply_fit(service, attribute.read_bytes(0, len(attribute)), limit)
+            return self._reply_fit(service, attribute.read_bytes(0, len(attribute)), limit), None
         if service == CommonService.SET_ATTRIBUTE_SINGLE:
             if not settable:
                 raise Failure(S.ATTRIBUTE_NOT_SETTABLE)
-            return self._set_attribute(req, attribute, name)
+            return self._set_attribute(req, attribute, name), None
         raise Failure(S.SERVICE_NOT_SUPPORTED)
 
     # -- path resolution --------------------------------------------------------------------------
@@ -397,7 +425,7 @@ class Controller(TagServices):
 
     # -- connections, routing and bundling --------------------------------------------------------
     def _connection(self, req: Request, origin: int) -> bytes:
-        """Forward Open, Large Forward Open and Forward Close."""
+        """Forward Open, Large Forward Open and Forward Close (to this controller or a module)."""
         if not origin:
             raise Failure(S.SERVICE_NOT_SUPPORTED)
         service = req.service
@@ -411,80 +439,129 @@ class Controller(TagServices):
             return encode_reply(service, 0, (), ForwardCloseReply(*fc.triad).encode())
         fo = decode_forward_open(req.data, large=service == ConnectionManagerService.LARGE_FORWARD_OPEN)
         try:
-            conn = self.connections.open(fo, origin)
+            target = self._connection_target(fo.connection_path)
+            conn = self.connections.open(fo, origin, target)
         except ConnectionRefused as exc:
             return encode_reply(service, S.CONNECTION_FAILURE, (exc.ext,), ConnectionFailure(*fo.triad, 0).encode())
         return encode_reply(service, 0, (), ForwardOpenReply(
             conn.o_t_id, conn.t_o_id, fo.connection_serial, fo.vendor_id, fo.originator_serial,
             fo.o_t_rpi, fo.t_o_rpi).encode())
 
+    def _connection_target(self, path: Path) -> Controller | None:
+        """The module a Forward Open's connection path leads to (None: this controller).
+
+        Without a backplane the route part of the path is not checked, as before; with one, each
+        port segment is a hop, and the connection is served by the module at the end of them.
+        """
+        module: Controller = self
+        while module.backplane is not None and path and isinstance(path[0], Port):
+            found = module.backplane.lookup(path[0])
+            if found is None:
+                raise ConnectionRefused(_PORT_UNKNOWN if not module.backplane.has_port(path[0].port) else _LINK_UNKNOWN)
+            if isinstance(found, RemoteTarget):  # relaying a connection is the router's job, not yet done
+                raise ConnectionRefused(_LINK_UNKNOWN)
+            module, path = found, path[1:]
+        return None if module is self else module
+
     def _route_ok(self, route: Path | None) -> tuple[int, ...] | None:
         """None if ``route`` is acceptable, else the extended status to refuse it with."""
         if self.route_path is ANY_ROUTE:
             return None
         if not route:
-            return None if not self.route_path else (0x0312,)
+            return None if not self.route_path else (_LINK_UNKNOWN,)
         if self.route_path is None:
-            return (0x0311,)
+            return (_PORT_UNKNOWN,)
         if tuple(route) == tuple(self.route_path):
             return None
         first = route[0]
         want = self.route_path[0]
         if isinstance(first, Port) and isinstance(want, Port) and first.port != want.port:
-            return (0x0311,)
-        return (0x0312,)
+            return (_PORT_UNKNOWN,)
+        return (_LINK_UNKNOWN,)
 
-    def _unconnected_send(self, req: Request, limit: int, origin: int) -> bytes:
+    def _unconnected_send(self, req: Request, limit: int, origin: int) -> Answer | Forward:
         us = decode_unconnected_send(req.data)
+        route = us.route_path or ()
+        if self.backplane is not None and route:
+            return self._route(us.message, route, route, ticks=(us.priority_time_tick, us.timeout_ticks),
+                               limit=limit, origin=origin)
         refused = self._route_ok(us.route_path)
         if refused is not None:
-            words = len(encode_path(us.route_path or ())) // 2
-            return encode_reply(req.service, S.CONNECTION_FAILURE, refused, bytes((words,)))
-        return self.process(us.message, limit, origin)
+            return _route_refused(route, refused), None
+        return self._answer(us.message, limit, origin)
 
-    def _multiple(self, req: Request, limit: int, origin: int) -> bytes:
+    def _route(self, message: bytes, rest: Path, route: Path, *, ticks: tuple[int, int], limit: int,
+               origin: int) -> Answer | Forward:
+        """Carry ``message`` along the ``rest`` of ``route`` from this module's backplane."""
+        hop = rest[0]
+        assert self.backplane is not None
+        module = self.backplane.lookup(hop) if isinstance(hop, Port) else None
+        if module is None:
+            port_known = isinstance(hop, Port) and self.backplane.has_port(hop.port)
+            return _route_refused(route, (_LINK_UNKNOWN if port_known else _PORT_UNKNOWN,)), None
+        if isinstance(module, RemoteTarget):
+            return Forward.along(module, message, rest[1:], route, ticks)
+        if len(rest) == 1:
+            return module._answer(message, limit, origin)
+        if module.backplane is None:  # a module with no ports of its own: the route cannot go on
+            return _route_refused(route, (_PORT_UNKNOWN,)), None
+        return module._route(message, rest[1:], route, ticks=ticks, limit=limit, origin=origin)
+
+    def _multiple(self, req: Request, limit: int, origin: int) -> Answer:
         spans = decode_multiple(req.data)
         room = limit - 4 - 2 - 2 * len(spans)
         replies = []
         failed = False
         data = req.data
-        plans: list[Callable[[], bytes | None] | None] = []
+        refreshes: list[Refresh | None] = []
         for start, stop in spans:
-            self._plan = None
+            refresh = None
             if room < 4:
                 rpy = encode_reply(data[start] & 0x7F if stop > start else 0, S.REPLY_DATA_TOO_LARGE)
             else:
-                rpy = self.process(data[start:stop], room, origin)
-            plans.append(self._plan)
+                answer = self._answer(data[start:stop], room, origin)
+                if type(answer) is Forward:  # not carried out inside a bundle
+                    rpy = answer.failed()
+                else:
+                    rpy, refresh = answer  # type: ignore[misc]
+            refreshes.append(refresh)
             room -= len(rpy)
             if rpy[2] not in (0, S.PARTIAL_TRANSFER):
                 failed = True
             replies.append(rpy)
         body = encode_multiple(replies)
         status = S.EMBEDDED_SERVICE_ERROR if failed else 0
-        # A bundle of reads, each with a plan, is itself answered by re-running those plans.
-        self._plan = None
-        if plans and all(plans):
+        # A bundle of reads, each with a refresh, is itself refreshed by re-running those.
+        bundle = None
+        if refreshes and all(refreshes):
             table = 2 + 2 * len(replies)
-            self._plan = _bundle_plan(encode_reply(req.service, status, (), body[:table]), plans)  # type: ignore[arg-type]
-        return encode_reply(req.service, status, (), body)
-
-_MAX_PLANS = 4096
+            bundle = _bundle_refresh(encode_reply(req.service, status, (), body[:table]), refreshes)  # type: ignore[arg-type]
+        return encode_reply(req.service, status, (), body), bundle
 
 
-def _bundle_plan(head: bytes, plans: list[Callable[[], bytes | None]]) -> Callable[[], bytes | None]:
+_MAX_CACHED = 4096
+_PORT_UNKNOWN = 0x0311  # Connection Failure: the route path names a port this device does not have
+_LINK_UNKNOWN = 0x0312  # ... or a link (slot, address) that is not there
+
+
+def _route_refused(route: Path, ext: tuple[int, ...]) -> bytes:
+    words = len(encode_path(route)) // 2
+    return encode_reply(ConnectionManagerService.UNCONNECTED_SEND, S.CONNECTION_FAILURE, ext, bytes((words,)))
+
+
+def _bundle_refresh(head: bytes, parts: list[Refresh]) -> Refresh:
     """Answer a repeated Multiple Service Packet of reads: the same head and offsets, fresh values."""
 
-    def plan() -> bytes | None:
-        parts = [head]
-        for part in plans:
+    def refresh() -> bytes | None:
+        out = [head]
+        for part in parts:
             reply = part()
             if reply is None:
                 return None
-            parts.append(reply)
-        return b"".join(parts)
+            out.append(reply)
+        return b"".join(out)
 
-    return plan
+    return refresh
 
 
 def _elements(path: Path) -> tuple[list[int], Path]:

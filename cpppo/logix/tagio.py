@@ -1,17 +1,20 @@
 """The tag services of a simulated Logix: Read/Write Tag [Fragmented], member and bit access,
-Read-Modify-Write, Set Attribute Single, and the reply plans that answer repeated reads.
+Read-Modify-Write, Set Attribute Single, and the refreshes that answer repeated reads.
 
 Mixed into :class:`~cpppo.logix.controller.Controller`, which resolves a request's path to an
 attribute (and a :class:`Part` of it, for structure members) before calling these.  Errors answer
 with the Logix statuses: 0xFF/0x2105 for too many elements, 0xFF/0x2104 for a fragment offset past
 the end, 0xFF/0x2107 for a write of the wrong type, 0x13/0x15 for too little or too much data.
+
+A read returns its reply and a *refresh*: a function that answers the same request again from the
+attribute's bytes as they are then, which the controller's reply cache keeps.  Writes go through
+the attribute's commits, which emit their events; reads emit theirs here, when someone listens.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from ..cip.logix import decode_read_modify_write, decode_read_tag, decode_write_tag
 from ..cip.message import Request, encode_reply
@@ -19,27 +22,24 @@ from ..cip.services import LogixService
 from ..cip.status import GeneralStatus as S
 from ..cip.types import STRUCTURE, CIPType, encode_type_word
 from ..errors import DecodeError
+from .events import TagEvent, TagEvents
 from .failure import Failure
-from .tags import Attribute
+from .tags import Access, Attribute
 
-__all__ = ["READS", "WRITES", "IOEvent", "Part", "TagServices"]
+__all__ = ["READS", "WRITES", "Answer", "IOEvent", "Part", "Refresh", "TagServices"]
+
+Refresh = Callable[[], "bytes | None"]
+"""Answers a repeated request again (None: it no longer can; decode it afresh)."""
+Answer = tuple[bytes, "Refresh | None"]
+"""A reply, and the refresh that answers the same request again (None: do not cache it)."""
+IOEvent = TagEvent
+"""The name the embedding API's ``io`` log has always used for its events."""
 
 READS = frozenset((LogixService.READ_TAG, LogixService.READ_TAG_FRAGMENTED))
 WRITES = frozenset((LogixService.WRITE_TAG, LogixService.WRITE_TAG_FRAGMENTED))
 _ACCESS_BEYOND_END = (0x2105,)
 _OFFSET_BEYOND_END = (0x2104,)
 _TYPE_MISMATCH = (0x2107,)
-
-
-@dataclass(frozen=True, slots=True)
-class IOEvent:
-    """One tag read or write that succeeded: what a --print line or a test's I/O log shows."""
-
-    kind: str  # "read" or "write"
-    tag: str
-    start: int
-    count: int
-    values: list[Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +54,11 @@ class Part:
 
 
 class TagServices:
-    """The tag services, mixed into the Controller (which owns ``observers`` and the plans)."""
+    """The tag services, mixed into the Controller (which owns ``events``)."""
 
-    observers: list[Callable[[IOEvent], None]]
-    _plans: dict[bytes, tuple[int, Callable[[], bytes | None]]] | None
-    _plan: Callable[[], bytes | None] | None
+    events: TagEvents
 
-    def _read_tag(self, req: Request, attribute: Attribute, start: int, name: str, limit: int) -> bytes:
+    def _read_tag(self, req: Request, attribute: Attribute, start: int, name: str, limit: int) -> Answer:
         fragmented = req.service == LogixService.READ_TAG_FRAGMENTED
         rt = decode_read_tag(req.data, fragmented, strict=False)
         count, offset = rt.count, rt.offset or 0
@@ -77,6 +75,7 @@ class TagServices:
             data = whole[offset : offset + room]
             status = S.PARTIAL_TRANSFER if offset + len(data) < len(whole) else 0
             first, n = start, count
+            refresh = None
         else:
             total = count * size
             if offset and offset >= total:
@@ -90,12 +89,12 @@ class TagServices:
                 data = data[skip : skip + chunk]
             status = S.PARTIAL_TRANSFER if offset + chunk < total else 0
             first, n = start + lo, hi - lo
-            if self._plans is not None and not attribute._custom_io:
-                self._plan = _read_plan(attribute, encode_reply(req.service, status, (), type_word),
-                                        (start + lo) * size + skip, chunk)
-        if self.observers:  # from the bytes read: a custom __getitem__ runs once per request
-            self._notify("read", name, first, n, _values(parser, data, None))
-        return encode_reply(req.service, status, (), type_word + data)
+            refresh = None if attribute._custom_io else _read_refresh(
+                attribute, encode_reply(req.service, status, (), type_word), (start + lo) * size + skip, chunk,
+                events=self.events, name=name, first=first, count=n)
+        if self.events.reads:  # from the bytes read: a custom __getitem__ runs once per request
+            self.events.read(name, first, n, data, parser)
+        return encode_reply(req.service, status, (), type_word + data), refresh
 
     def _write_tag(self, req: Request, attribute: Attribute, start: int, name: str) -> bytes:
         fragmented = req.service == LogixService.WRITE_TAG_FRAGMENTED
@@ -118,7 +117,6 @@ class TagServices:
             if len(parser.encode(values)) != len(data):
                 raise Failure(S.TOO_MUCH_DATA)
             attribute.write_bytes(start, count, data)
-            first, n = start, count
         else:
             offset = wt.offset or 0
             data = self._check_write_size(data, count * size, offset, fragmented)
@@ -128,9 +126,6 @@ class TagServices:
                 attribute.write_raw_at(start * size + offset, data)
             else:
                 attribute.write_bytes(start + offset // size, len(data) // size, data)
-            first, n = start + offset // size, -(-len(data) // size)
-        if self.observers:  # from the bytes written, not by reading the attribute back
-            self._notify("write", name, first, n, _values(parser, data, None))
         return encode_reply(req.service)
 
     @staticmethod
@@ -170,8 +165,8 @@ class TagServices:
                 chunk = _chunk(total - offset, limit - 4 - len(type_word), kind.size)
                 data = attribute.read_raw_at(sub.offset + offset, chunk)
                 status = S.PARTIAL_TRANSFER if offset + chunk < total else 0
-            if self.observers:
-                self._notify("read", name, 0, count, _values(kind, data, sub.bit))
+            if self.events.reads:
+                self.events.read(name, 0, count, data, kind, bit=sub.bit)
             return encode_reply(service, status, (), type_word + data)
         if service in WRITES:
             fragmented = service == LogixService.WRITE_TAG_FRAGMENTED
@@ -184,17 +179,16 @@ class TagServices:
                 if not wt.data:
                     raise Failure(S.NOT_ENOUGH_DATA)
                 mask = bytes((1 << sub.bit,))
+                access = Access(name, 0, 1, kind, sub.offset, 1, sub.bit)
                 if wt.data[0]:
-                    attribute.modify_raw_at(sub.offset, mask, b"\xff")
+                    attribute.modify_raw_at(sub.offset, mask, b"\xff", access)
                 else:
-                    attribute.modify_raw_at(sub.offset, b"\x00", bytes((0xFF ^ mask[0],)))
-                data = wt.data[:1]
+                    attribute.modify_raw_at(sub.offset, b"\x00", bytes((0xFF ^ mask[0],)), access)
             else:
                 offset = wt.offset or 0
                 data = self._check_write_size(wt.data, wt.count * kind.size, offset, fragmented)
-                attribute.write_raw_at(sub.offset + offset, data)
-            if self.observers:
-                self._notify("write", name, 0, wt.count, _values(kind, data, sub.bit))
+                attribute.write_raw_at(sub.offset + offset, data,
+                                       Access(name, 0, wt.count, kind, sub.offset + offset, len(data)))
             return encode_reply(service)
         if service == LogixService.READ_MODIFY_WRITE and sub.bit is None:
             return self._modify(req, attribute, sub, name)
@@ -205,10 +199,10 @@ class TagServices:
         size = len(rmw.or_mask)
         if sub.type.size and size > sub.type.size * sub.count:
             raise Failure(S.INVALID_PARAMETER)
-        attribute.modify_raw_at(sub.offset, rmw.or_mask, rmw.and_mask)
-        if self.observers:
-            raw = attribute.read_raw_at(sub.offset, max(sub.type.size, 1))
-            self._notify("write", name, start, 1, _values(sub.type, raw, None))
+        width = sub.type.size or 1
+        count = max(1, -(-size // width))
+        attribute.modify_raw_at(sub.offset, rmw.or_mask, rmw.and_mask,
+                                Access(name, start, count, sub.type, sub.offset, count * width))
         return encode_reply(req.service)
 
     def _set_attribute(self, req: Request, attribute: Attribute, name: str) -> bytes:
@@ -228,26 +222,33 @@ class TagServices:
             if len(parser.encode(values)) != len(data):
                 raise Failure(S.TOO_MUCH_DATA)
         attribute.write_bytes(0, n, data)
-        if self.observers:
-            self._notify("write", name, 0, n, _values(parser, data, None))
         return encode_reply(req.service)
 
-    def _notify(self, kind: str, name: str, start: int, count: int, values: Any) -> None:
-        event = IOEvent(kind, name, start, count, list(values) if isinstance(values, list) else [values])
-        for observer in list(self.observers):
-            observer(event)
 
+def _read_refresh(attribute: Attribute, head: bytes, offset: int, size: int, *, events: TagEvents, name: str,
+                  first: int, count: int) -> Refresh:
+    """Answer a repeated read: the same reply head, and the attribute's bytes as they are now.
 
-def _read_plan(attribute: Attribute, head: bytes, offset: int, size: int) -> Callable[[], bytes | None]:
-    """Answer a repeated read: the same reply head, the attribute's bytes as they are now."""
+    The reply is rebuilt only when the attribute has committed a change since it was last built
+    (its ``_version`` moved); between changes the same bytes go out again.
+    """
     read = attribute.read_raw_at
+    kind = attribute.parser
+    built: tuple[int, bytes] = (-1, b"")  # (version, reply), swapped whole: safe across threads
 
-    def plan() -> bytes | None:
+    def refresh() -> bytes | None:
+        nonlocal built
         if attribute.error:
             return None
-        return head + read(offset, size)
+        version = attribute._version  # read before the bytes: a later change is caught next time
+        if built[0] != version:
+            built = (version, head + read(offset, size))
+        reply = built[1]
+        if events.reads:
+            events.read(name, first, count, reply[len(head):], kind)
+        return reply
 
-    return plan
+    return refresh
 
 
 def _chunk(remaining: int, room: int, size: int) -> int:
@@ -263,12 +264,3 @@ def _chunk(remaining: int, room: int, size: int) -> int:
 
 def _type_word(kind: CIPType) -> bytes:
     return encode_type_word(kind.code, getattr(kind, "handle", None) if kind.code == STRUCTURE else None)
-
-
-def _values(kind: CIPType, data: bytes, bit: int | None) -> list[Any]:
-    if bit is not None:
-        return [bool(data[0])] if data else []
-    try:
-        return kind.decode(data) if kind.size == 0 or len(data) % kind.size == 0 else [data]
-    except DecodeError:
-        return [data]

@@ -5,6 +5,11 @@ Numeric values are stored as their wire bytes, so Read Tag replies are a slice o
 Write Tag requests a slice assignment: no per-element work on the hot path.  Every access holds
 the attribute's lock, so a multi-element write is never seen half done.
 
+Every change, whatever its source, ends in one of two commits (``_put`` for elements given as
+values, ``_store`` for bytes at an offset), which count it in ``_version`` and, when someone
+listens, hand it to the controller's :class:`~cpppo.logix.events.TagEvents` with the bytes
+before and after.
+
 Subclasses may override ``__getitem__``/``__setitem__`` to intercept every read and write (the
 documented customization); the server then goes through them with an index or a slice.
 """
@@ -15,15 +20,30 @@ import contextlib
 import logging
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..cip.status import GeneralStatus
 from ..cip.types import CIPType, StringType
 from ..errors import DecodeError, EncodeError
+from .events import TagEvents
 
-__all__ = ["Attribute"]
+__all__ = ["Access", "Attribute"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """How a request named the bytes it changes (``M1.Speed``, element 0, a REAL): for its event."""
+
+    tag: str
+    start: int
+    count: int
+    type: CIPType
+    offset: int  # bytes into the attribute
+    size: int  # bytes from there
+    bit: int | None = None
 
 
 def _as_type(type_cls: Any) -> CIPType:
@@ -74,6 +94,9 @@ class Attribute:
         self.error = error
         self.mask = mask
         self.lock = threading.Lock()
+        self._events: TagEvents | None = None  # the controller's, once this attribute is a tag
+        self.tag_name = name  # the tag it is, for its events
+        self._version = 0  # counts commits: a cached reply of these bytes is stale once it moves
         values = list(default) if isinstance(default, (list, tuple)) else [default]
         blank = getattr(self.parser, "blank", None)  # structures know their own zero value
         if blank is not None:
@@ -125,9 +148,7 @@ class Attribute:
                 raise ValueError(f"{self.name}: {len(values)} values for {stop - start} elements")
         else:
             start, values = key, [value]  # type: ignore[assignment]
-        data = self.parser.encode(values)
-        with self.lock:
-            self._put(start, values, data)
+        self._put(start, values, self.parser.encode(values))
 
     @property
     def value(self) -> Any:
@@ -140,6 +161,71 @@ class Attribute:
         values = list(new) if isinstance(new, (list, tuple)) else [new]
         self[0 : len(values)] = values
 
+    # -- the one place values change: every write path below ends in _put or _store ------------------
+    def _put(self, start: int, values: Sequence[Any], data: bytes) -> None:
+        """Store elements from ``start`` (given as values and as their wire encoding ``data``)."""
+        events = self._events
+        watching = events is not None and events.writes
+        old = b""
+        with self.lock:
+            self._version += 1
+            if self._raw is not None:
+                at = start * self.parser.size
+                if watching:
+                    old = bytes(self._raw[at : at + len(data)])
+                self._raw[at : at + len(data)] = data
+            else:
+                assert self._values is not None
+                if watching:
+                    old = self.parser.encode(self._values[start : start + len(values)])
+                self._values[start : start + len(values)] = values
+        if watching:
+            assert events is not None
+            events.write(self.tag_name, start, len(values), data, self.parser, old=old)
+
+    def _store(self, offset: int, data: bytes | None = None, masks: tuple[bytes, bytes] | None = None,
+               access: Access | None = None) -> None:
+        """Store raw bytes at a byte offset, or Read-Modify-Write them with (or_mask, and_mask).
+
+        ``access`` says how the request named those bytes (a structure member, say), for the event;
+        without it the event covers the whole elements the bytes fall in.
+        """
+        raw = self._raw
+        assert raw is not None
+        events = self._events
+        watching = events is not None and events.writes
+        n = len(data) if data is not None else len(masks[0])  # type: ignore[index]
+        if watching:
+            if access is not None:
+                lo, hi = access.offset, access.offset + access.size
+            else:
+                size = self.parser.size
+                lo, hi = offset - offset % size, -(-(offset + n) // size) * size
+        with self.lock:
+            self._version += 1
+            if watching:
+                old = bytes(raw[lo:hi])
+            if data is not None:
+                raw[offset : offset + n] = data
+            else:
+                or_mask, and_mask = masks  # type: ignore[misc]
+                was = int.from_bytes(raw[offset : offset + n], "little")
+                now = (was & int.from_bytes(and_mask, "little")) | int.from_bytes(or_mask, "little")
+                raw[offset : offset + n] = now.to_bytes(n, "little")
+            if watching:
+                new = bytes(raw[lo:hi])
+        if watching:
+            assert events is not None
+            if access is None:
+                size = self.parser.size
+                events.write(self.tag_name, lo // size, (hi - lo) // size, new, self.parser, old=old)
+            elif access.bit is not None:
+                bit = access.bit
+                events.write(access.tag, access.start, access.count, bytes((new[0] >> bit & 1,)), access.type,
+                             old=bytes((old[0] >> bit & 1,)), bit=bit)
+            else:
+                events.write(access.tag, access.start, access.count, new, access.type, old=old)
+
     # -- wire-level access, used by the server ------------------------------------------------------
     def _get(self, start: int, count: int) -> list[Any]:
         if self._raw is not None:
@@ -147,14 +233,6 @@ class Attribute:
             return self.parser.decode(self._raw, start * size, count)
         assert self._values is not None
         return self._values[start : start + count]
-
-    def _put(self, start: int, values: Sequence[Any], data: bytes) -> None:
-        if self._raw is not None:
-            size = self.parser.size
-            self._raw[start * size : start * size + len(data)] = data
-        else:
-            assert self._values is not None
-            self._values[start : start + len(values)] = values
 
     def read_bytes(self, start: int, count: int) -> bytes:
         """The wire encoding of ``count`` elements from ``start`` (bounds already checked)."""
@@ -175,6 +253,8 @@ class Attribute:
 
         Returns the decoded values when they had to be decoded anyway (strings, custom
         attributes), else None; raises DecodeError if ``data`` is not ``count`` elements.
+        A custom attribute's ``__setitem__`` gets the values (and, if it stores them with
+        ``super().__setitem__``, the change is committed and seen like any other).
         """
         if self._custom_io or self._raw is None:
             values = self.parser.decode(data, 0, count)
@@ -182,20 +262,16 @@ class Attribute:
                 with _custom_failure(self):
                     self[start : start + count] = values
             else:
-                with self.lock:
-                    self._values[start : start + count] = values  # type: ignore[index]
+                self._put(start, values, data)
             return values
-        size = self.parser.size
-        with self.lock:
-            self._raw[start * size : (start + count) * size] = data
+        self._store(start * self.parser.size, data)
         return None
 
-    def write_raw_at(self, byte_offset: int, data: bytes) -> None:
+    def write_raw_at(self, byte_offset: int, data: bytes, access: Access | None = None) -> None:
         """Store raw bytes at a byte offset (fragments, structure members)."""
         if self._custom_io or self._raw is None:
             raise EncodeError(f"{self.name}: byte-offset writes need a plain fixed-size attribute")
-        with self.lock:
-            self._raw[byte_offset : byte_offset + len(data)] = data
+        self._store(byte_offset, data, access=access)
 
     def read_raw_at(self, byte_offset: int, size: int) -> bytes:
         """The raw bytes at a byte offset (structure members, bits)."""
@@ -204,15 +280,11 @@ class Attribute:
         with self.lock:
             return bytes(self._raw[byte_offset : byte_offset + size])
 
-    def modify_raw_at(self, byte_offset: int, or_mask: bytes, and_mask: bytes) -> None:
+    def modify_raw_at(self, byte_offset: int, or_mask: bytes, and_mask: bytes, access: Access | None = None) -> None:
         """Read-Modify-Write: set the bits of ``or_mask``, keep only the bits of ``and_mask``."""
         if self._custom_io or self._raw is None:
             raise EncodeError(f"{self.name}: bit writes need a plain fixed-size attribute")
-        n = len(or_mask)
-        with self.lock:
-            old = int.from_bytes(self._raw[byte_offset : byte_offset + n], "little")
-            new = (old & int.from_bytes(and_mask, "little")) | int.from_bytes(or_mask, "little")
-            self._raw[byte_offset : byte_offset + n] = new.to_bytes(n, "little")
+        self._store(byte_offset, masks=(or_mask, and_mask), access=access)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.parser.name}[{self._length}]>"

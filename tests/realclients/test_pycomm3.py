@@ -150,13 +150,13 @@ def test_firmware_21_and_later_is_addressed_by_symbol_instance():
     """From revision 21 pycomm3 addresses tags as Symbol instances (20 6B 24 <id>), not by name."""
     seen: list[bytes] = []
     with Simulator(["D=DINT", "ARR=DINT[10]"], identity={"revision": (32, 11)}) as plc:
-        original = plc.controller._process
+        original = plc.controller._decode
 
-        def record(message: bytes, limit: int, origin: int) -> bytes:
+        def record(message: bytes, limit: int, origin: int):
             seen.append(message)
             return original(message, limit, origin)
 
-        plc.controller._process = record  # type: ignore[method-assign]
+        plc.controller._decode = record  # type: ignore[method-assign]
         plc["ARR"] = list(range(10))
         with driver(plc) as d:
             assert d.info["revision"]["major"] == 32

@@ -1,0 +1,101 @@
+"""Where a route path leads: the modules of a backplane, and the effect of forwarding a request.
+
+A real ControlLogix chassis is reached through one address; a request's route path then picks a
+module: ``1/3`` leaves the communication module by port 1 (the backplane) toward slot 3.  A
+:class:`Backplane` maps the first hop of a route path, a (port, link) pair, to what is there:
+
+* a local module -- another :class:`~cpppo.logix.controller.Controller` in this process, which
+  answers the request at once, with the rest of the route path;
+* a :class:`RemoteTarget` -- a device reached over EtherNet/IP.  The controller cannot answer
+  that without I/O, so it returns a :class:`Forward` *effect* instead of reply bytes: the
+  transport carries the message to the target (without blocking its loop) and answers the
+  client with what comes back, or with the failure status the effect builds.
+
+This is the sans-I/O seam routing is built on: the controller decides, the transport moves bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Union
+
+from ..cip.connection_manager import UnconnectedSend
+from ..cip.epath import CONNECTION_MANAGER_PATH, Path, Port, encode_path
+from ..cip.message import encode_reply, encode_request
+from ..cip.services import ConnectionManagerService
+from ..cip.status import GeneralStatus as S
+
+if TYPE_CHECKING:
+    from .controller import Controller
+
+__all__ = ["UNREACHABLE", "Backplane", "Forward", "Module", "RemoteTarget"]
+
+_CM = encode_path(CONNECTION_MANAGER_PATH)
+
+UNREACHABLE = 0x0204
+"""Extended status of Connection Failure (0x01): the Unconnected Send timed out at the target."""
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteTarget:
+    """A device outside this process, reached over EtherNet/IP at ``host``:``port``."""
+
+    host: str
+    port: int = 44818
+    timeout: float = 5.0  # seconds the transport waits for the target before answering UNREACHABLE
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+Module = Union["Controller", RemoteTarget]
+
+
+@dataclass(frozen=True, slots=True)
+class Forward:
+    """An effect: send ``message`` to ``target``; answer the client with the target's reply.
+
+    ``message`` is what the target must see: the embedded request itself when the route ends at
+    the target, else an Unconnected Send carrying it along the rest of the route.  The reply to
+    an Unconnected Send is the embedded request's reply, so the target's reply goes back to the
+    client unchanged; :meth:`failed` builds the answer when the target cannot be reached.
+    """
+
+    target: RemoteTarget
+    message: bytes
+    route_words: int  # the original route path's size in words, which a Connection Failure reports
+    service: int = ConnectionManagerService.UNCONNECTED_SEND
+
+    def failed(self, ext: int = UNREACHABLE) -> bytes:
+        """The client's reply when the target failed to answer: Connection Failure with ``ext``."""
+        return encode_reply(self.service, S.CONNECTION_FAILURE, (ext,), bytes((self.route_words,)))
+
+    @classmethod
+    def along(cls, target: RemoteTarget, message: bytes, rest: Path, route: Path,
+              ticks: tuple[int, int] = (5, 157)) -> Forward:
+        """Forward ``message`` to ``target``, wrapped for the ``rest`` of the route if any remains."""
+        if rest:
+            carried = UnconnectedSend(message, rest, *ticks).encode()
+            message = encode_request(ConnectionManagerService.UNCONNECTED_SEND, _CM, carried)
+        return cls(target, message, len(encode_path(route)) // 2)
+
+
+
+
+@dataclass
+class Backplane:
+    """The modules reachable by the first hop of a route path: ``{(port, link): module}``."""
+
+    modules: dict[tuple[int, int | str], Module] = field(default_factory=dict)
+
+    def attach(self, port: int, link: int | str, module: Module) -> Module:
+        if (port, link) in self.modules:
+            raise ValueError(f"port {port} link {link} is already in use")
+        self.modules[(port, link)] = module
+        return module
+
+    def lookup(self, hop: Port) -> Module | None:
+        return self.modules.get((hop.port, hop.link))
+
+    def has_port(self, port: int) -> bool:
+        return any(p == port for p, _ in self.modules)

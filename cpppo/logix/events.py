@@ -1,0 +1,248 @@
+"""The write funnel: every change of a tag's bytes, and every read someone listens for, as events.
+
+Whatever changes a tag -- a client's Write Tag, ``plc["X"] = 1`` from Python, a custom
+attribute's own ``super().__setitem__``, a playback of recorded history -- ends in one commit in
+:class:`~cpppo.logix.tags.Attribute`, which hands the change to its controller's
+:class:`TagEvents`.  A :class:`TagEvent` says when (``time``), what (tag, element range, the bytes
+before and after) and who (``source``): a client's address, a direct write, playback.
+
+Nothing is built unless someone listens, so an unobserved simulator pays one attribute lookup per
+write.  Listeners come in two kinds:
+
+* *observers*: plain callables run at once, in whatever thread committed the change (the
+  ``--print`` lines, an embedded simulator's ``io`` log).  They must be quick and thread-safe.
+* *subscriptions*: bounded queues read by coroutines on one event loop (a dashboard, a
+  recorder).  A change made in another thread reaches them through ``call_soon_threadsafe``;
+  a subscriber that falls behind loses the oldest events and counts them in ``dropped`` -- it
+  never slows the EtherNet/IP path down.
+
+The source of a change is taken from a context variable that the request path sets
+(:func:`changes_by`); code that writes on behalf of something else (playback) sets it the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import contextvars
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ..cip.types import CIPType
+from ..errors import DecodeError
+
+__all__ = [
+    "DIRECT",
+    "PLAYBACK",
+    "Source",
+    "Subscription",
+    "TagEvent",
+    "TagEvents",
+    "changes_by",
+    "current_source",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Who made a change: ``kind`` is "client", "direct" or "playback"; ``peer`` a client's address."""
+
+    kind: str
+    peer: tuple[str, int] | None = None
+
+    def __str__(self) -> str:
+        if self.peer is None:
+            return self.kind
+        host, port = self.peer[0], self.peer[1]
+        return f"{self.kind} [{host}]:{port}" if ":" in host else f"{self.kind} {host}:{port}"
+
+
+DIRECT = Source("direct")
+"""A write from Python (``plc["X"] = 1``, ``attribute[0] = 1``): the default source."""
+PLAYBACK = Source("playback")
+"""A write replaying recorded history."""
+
+_SOURCE: contextvars.ContextVar[Source] = contextvars.ContextVar("cpppo_source", default=DIRECT)
+
+
+def current_source() -> Source:
+    return _SOURCE.get()
+
+
+@contextlib.contextmanager
+def changes_by(source: Source) -> Iterator[None]:
+    """Attribute the changes made inside the block to ``source``."""
+    token = _SOURCE.set(source)
+    try:
+        yield
+    finally:
+        _SOURCE.reset(token)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TagEvent:
+    """One read or write of a tag: what a ``--print`` line, an ``io`` log or a recorder shows.
+
+    ``data`` holds the bytes read or written (the new bytes), ``old`` the bytes they replaced (writes
+    only), both in the wire encoding of ``type``; ``values`` and ``old_values`` decode them.  ``tag``
+    names what was accessed as the client named it (``M1.Speed`` for a member), ``start`` and
+    ``count`` its elements.
+    """
+
+    kind: str  # "read" or "write"
+    tag: str
+    start: int
+    count: int
+    data: bytes
+    type: CIPType
+    time: float
+    source: Source = DIRECT
+    old: bytes | None = None
+    bit: int | None = None  # a BOOL member's bit: data is one byte, 0 or 1
+
+    @property
+    def values(self) -> list[Any]:
+        return _decode(self.type, self.data, self.bit)
+
+    @property
+    def old_values(self) -> list[Any] | None:
+        return None if self.old is None else _decode(self.type, self.old, self.bit)
+
+    def __repr__(self) -> str:
+        return (f"TagEvent(kind={self.kind!r}, tag={self.tag!r}, start={self.start}, count={self.count}, "
+                f"values={self.values!r}, source='{self.source}', time={self.time:.6f})")
+
+
+def _decode(kind: CIPType, data: bytes, bit: int | None) -> list[Any]:
+    if bit is not None:
+        return [bool(data[0])] if data else []
+    try:
+        return kind.decode(data) if kind.size == 0 or len(data) % kind.size == 0 else [data]
+    except DecodeError:
+        return [data]
+
+
+class Subscription:
+    """A bounded queue of events for coroutines on one loop: ``async for event in sub:``.
+
+    When ``maxsize`` events wait unread, the oldest is dropped and counted in ``dropped``.
+    """
+
+    def __init__(self, events: TagEvents, loop: asyncio.AbstractEventLoop, maxsize: int, reads: bool) -> None:
+        self.events = events
+        self.loop = loop
+        self.reads = reads
+        self.dropped = 0
+        self.delivered = 0
+        self.closed = False
+        self._queue: collections.deque[TagEvent] = collections.deque()
+        self._maxsize = maxsize
+        self._ready = asyncio.Event()
+
+    def _put(self, event: TagEvent) -> None:  # on self.loop
+        if self.closed:
+            return
+        if len(self._queue) >= self._maxsize:
+            self._queue.popleft()
+            self.dropped += 1
+        self._queue.append(event)
+        self._ready.set()
+
+    def deliver(self, event: TagEvent) -> None:
+        """Queue ``event`` from any thread."""
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:  # a thread with no loop: a direct write, or a request served in the pool
+            here = None
+        if here is self.loop:
+            self._put(event)
+        elif not self.loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                self.loop.call_soon_threadsafe(self._put, event)
+
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def get_nowait(self) -> TagEvent | None:
+        if not self._queue:
+            return None
+        self.delivered += 1
+        return self._queue.popleft()
+
+    async def get(self) -> TagEvent:
+        """The next event (waiting for one)."""
+        while not self._queue:
+            if self.closed:
+                raise StopAsyncIteration
+            self._ready.clear()
+            await self._ready.wait()
+        self.delivered += 1
+        return self._queue.popleft()
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> TagEvent:
+        return await self.get()
+
+    def close(self) -> None:
+        """Stop receiving events; a waiting ``get`` ends with StopAsyncIteration."""
+        self.closed = True
+        self.events.unsubscribe(self)
+        if not self.loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(self._ready.set)
+
+
+class TagEvents:
+    """The listeners of one controller's tags, and the one place their events are delivered."""
+
+    def __init__(self) -> None:
+        self.observers: list[Callable[[TagEvent], None]] = []
+        self._subscriptions: list[Subscription] = []
+        self._read_subscriptions = 0
+
+    @property
+    def writes(self) -> bool:
+        """Someone listens to writes (an observer or any subscription)."""
+        return bool(self.observers) or bool(self._subscriptions)
+
+    @property
+    def reads(self) -> bool:
+        """Someone listens to reads (an observer, or a subscription that asked for them)."""
+        return bool(self.observers) or self._read_subscriptions > 0
+
+    def subscribe(self, *, maxsize: int = 10000, reads: bool = False,
+                  loop: asyncio.AbstractEventLoop | None = None) -> Subscription:
+        """A queue of the events from now on, read on ``loop`` (default: the running loop)."""
+        if maxsize < 1:
+            raise ValueError("a subscription holds at least one event")
+        sub = Subscription(self, loop or asyncio.get_running_loop(), maxsize, reads)
+        self._subscriptions = [*self._subscriptions, sub]  # replaced, never mutated: emit iterates freely
+        self._read_subscriptions += reads
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        if sub in self._subscriptions:
+            self._subscriptions = [s for s in self._subscriptions if s is not sub]
+            self._read_subscriptions -= sub.reads
+
+    def emit(self, event: TagEvent) -> None:
+        """Deliver ``event`` to every listener (from whatever thread made it)."""
+        for observer in list(self.observers):
+            observer(event)
+        reading = event.kind == "read"
+        for sub in self._subscriptions:
+            if reading and not sub.reads:
+                continue
+            sub.deliver(event)
+
+    def write(self, tag: str, start: int, count: int, data: bytes, kind: CIPType, *, old: bytes | None,
+              bit: int | None = None) -> None:
+        self.emit(TagEvent("write", tag, start, count, data, kind, time.time(), _SOURCE.get(), old, bit))
+
+    def read(self, tag: str, start: int, count: int, data: bytes, kind: CIPType, *, bit: int | None = None) -> None:
+        self.emit(TagEvent("read", tag, start, count, data, kind, time.time(), _SOURCE.get(), None, bit))
