@@ -8,16 +8,16 @@
         assert plc.io[-1].kind == "write" # and see the I/O it did
 
 Each :class:`Simulator` owns everything it serves (objects, tags, sessions), so several can run in
-one process on different addresses.  ``enip_server`` itself is a Simulator run in the foreground.
+one process on different addresses.  Started in the background, they all run on the process's one
+shared :class:`~cpppo.server.host.Host` (one loop, one thread, however many simulators), which
+stops with the last of them; ``Simulator(host=...)`` puts one on a host of your own.
+``enip_server`` itself is a Simulator served by a host in the foreground.
 """
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import contextlib
-import signal
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from typing import Any
@@ -26,8 +26,10 @@ from ...cip.types import DWORD, TypeCode
 from ...errors import EncodeError
 from ...logix.controller import ANY_ROUTE, Controller, IOEvent, Tag
 from ...logix.datatypes import TypeRegistry
+from ...logix.events import Subscription, TagEvents
 from ...logix.objects import IdentityInfo, TcpipInfo
 from ...logix.tags import Attribute
+from ..host import Host
 from .config import ConfigError, TagSpec, parse_tag
 from .transport import EnipServer
 
@@ -58,7 +60,8 @@ class Simulator:
                  address: tuple[str, int] = ("127.0.0.1", 0), route_path: Any = ANY_ROUTE, simple: bool = False,
                  delay: tuple[float, float] | None = None, attribute_class: type[Attribute] = Attribute,
                  io_log: int = 10000, idle_timeout: float | None = 600.0, frame_timeout: float = 10.0,
-                 max_frame: int = 0xFFFF, udts: Iterable[str] = (), name: str = "Simulator") -> None:
+                 max_frame: int = 0xFFFF, udts: Iterable[str] = (), name: str = "Simulator",
+                 host: Host | None = None) -> None:
         self.controller = Controller(_identity(identity), tcpip, route_path=route_path, simple=simple, name=name)
         try:
             for declaration in udts:  # structures first: tags may use them
@@ -68,16 +71,14 @@ class Simulator:
         for spec in _specs(tags, self.controller.types):
             self.add_tag(spec, attribute_class)
         self.io: collections.deque[IOEvent] = collections.deque(maxlen=io_log or 1)
-        if io_log:  # recording costs a decode per access; enip_server turns it off
-            self.controller.observers.append(self.io.append)
-        if attribute_class._custom_io:  # requests run in a thread pool: no shared reply plans
-            self.controller.disable_plans()
+        if io_log:  # the reads and writes clients made (not direct ones); enip_server turns it off
+            io = self.io
+            self.controller.observers.append(lambda event: event.source.kind == "client" and io.append(event))
         self.server = EnipServer(self.controller, address[0], address[1], delay=delay,
                                  offload=attribute_class._custom_io, idle_timeout=idle_timeout,
                                  frame_timeout=frame_timeout, max_frame=max_frame)
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopped: asyncio.Event | None = None
+        self._own_host = host  # a host given by the caller; else the shared one, while started
+        self.host: Host | None = None  # the host serving us, while started
 
     def add_tag(self, spec: str | TagSpec, attribute_class: type[Attribute] = Attribute) -> Tag:
         server = getattr(self, "server", None)  # None while __init__ adds the first tags
@@ -119,74 +120,61 @@ class Simulator:
     def address(self) -> tuple[str, int]:
         return self.server.address
 
+    @property
+    def events(self) -> TagEvents:
+        """Every change of this simulator's tags (and every read, for listeners that ask)."""
+        return self.controller.events
+
+    def subscribe(self, *, maxsize: int = 10000, reads: bool = False) -> Subscription:
+        """A bounded queue of tag events, read by coroutines on the host's loop (from any thread)."""
+        loop = self.host.loop if self.host is not None else None
+        if loop is None:
+            raise RuntimeError("start the simulator first: subscriptions live on its host's loop")
+        return self.events.subscribe(maxsize=maxsize, reads=reads, loop=loop)
+
     # -- running --------------------------------------------------------------------------------------
     def start(self, timeout: float = 10.0) -> Simulator:
-        """Serve in a background thread; return once listening."""
-        if self._thread is not None:
+        """Serve from the host's background loop (the shared one, started if need be); return once listening."""
+        if self.host is not None:
             return self
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        def serve() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            try:
-                self._stopped = asyncio.Event()
-                loop.run_until_complete(self.server.start())
-            except BaseException as exc:  # report bind failures to the starting thread
-                failure.append(exc)
-                ready.set()
-                loop.close()
-                return
-            ready.set()
-            try:
-                loop.run_until_complete(self._stopped.wait())
-                loop.run_until_complete(self.server.stop())
-            finally:
-                loop.close()
-
-        self._thread = threading.Thread(target=serve, name=f"cpppo-simulator-{id(self):x}", daemon=True)
-        self._thread.start()
-        if not ready.wait(timeout):
-            raise TimeoutError("simulator did not start listening in time")
-        if failure:
-            self._thread = None
-            raise failure[0]
+        host = self._own_host or Host.acquire()
+        try:
+            if not host.running:
+                host.start(timeout)
+            host.call(host.add(self.server), timeout)
+        except BaseException:
+            if self._own_host is None:
+                Host.release(host)
+            raise
+        self.host = host
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop serving, close every connection, and wait for the thread to end."""
-        thread, loop, stopped = self._thread, self._loop, self._stopped
-        if thread is None or loop is None or stopped is None:
+        """Stop serving and close every connection (the shared host stops with its last simulator)."""
+        host, self.host = self.host, None
+        if host is None:
             return
-        if not loop.is_closed():
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(stopped.set)
-        thread.join(timeout)
-        self._thread = None
+        try:
+            with contextlib.suppress(RuntimeError, TimeoutError):  # the host stopped meanwhile
+                host.call(host.remove(self.server), timeout)
+        finally:
+            if self._own_host is None:
+                Host.release(host)
 
     def serve_forever(self, stop: Callable[[], bool] | None = None,
                       ready: Callable[[tuple[str, int]], None] | None = None) -> None:
-        """Serve in this thread until ``stop()`` returns true (or forever)."""
+        """Serve in this thread, on a host of its own, until ``stop()`` returns true (or a signal)."""
+        host = Host(name="cpppo-enip-server")
 
-        async def main() -> None:
-            address = await self.server.start()
-            interrupted = asyncio.Event()
-            if threading.current_thread() is threading.main_thread():  # SIGINT/SIGTERM: a clean stop
-                loop = asyncio.get_running_loop()
-                for sig in (signal.SIGINT, signal.SIGTERM):
-                    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                        loop.add_signal_handler(sig, interrupted.set)
+        def listening() -> None:
             if ready is not None:
-                ready(address)
-            try:
-                while not interrupted.is_set() and not (stop is not None and stop()):
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(interrupted.wait(), 0.05 if stop is not None else 3600)
-            finally:
-                await self.server.stop()
+                ready(self.address)
 
-        asyncio.run(main())
+        self.host = host
+        try:
+            host.run(self.server, ready=listening, stop=stop)
+        finally:
+            self.host = None
 
     def __enter__(self) -> Simulator:
         return self.start()

@@ -5,6 +5,10 @@ checks the session handle of every later request, answers List Identity / Servic
 Interfaces and the legacy 0x0001 command, and hands SendRRData's CIP message to the
 :class:`~cpppo.logix.controller.Controller`.  Errors become encapsulation status codes in the
 reply; the connection stays up unless the peer unregisters or the byte stream is lost.
+
+A request the controller cannot answer by itself (one routed to a remote device) comes back as a
+:class:`PendingReply`: the transport carries out its :class:`~cpppo.logix.backplane.Forward` and
+turns the target's answer into the reply frame with :meth:`PendingReply.complete`.
 """
 
 from __future__ import annotations
@@ -32,9 +36,11 @@ from ...enip.cpf import (
 )
 from ...enip.encapsulation import Command, EncapStatus, Encapsulation, decode_register_session
 from ...errors import DecodeError
+from ...logix.backplane import Forward
 from ...logix.controller import Controller
+from ...logix.events import Source
 
-__all__ = ["Session", "SessionTable"]
+__all__ = ["PendingReply", "Session", "SessionTable"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,23 @@ _SESSIONLESS = frozenset((Command.NOP, Command.LIST_IDENTITY, Command.LIST_SERVI
                           Command.LEGACY_0001))  # answered over TCP and UDP, registered or not
 _IN_SESSION = frozenset((Command.REGISTER_SESSION, Command.UNREGISTER_SESSION, Command.SEND_RR_DATA,
                          Command.SEND_UNIT_DATA))  # TCP only
+
+
+@dataclass(frozen=True, slots=True)
+class PendingReply:
+    """A reply that waits for a forwarded request: do ``forward``, then ``complete`` the frame."""
+
+    forward: Forward
+    frame: Encapsulation  # the request
+    timeout: int  # its CPF timeout, echoed
+    t_o_id: int | None = None  # a connected request: the T->O connection id ...
+    sequence: int = 0  # ... and the sequence count its reply echoes
+
+    def complete(self, reply: bytes) -> Encapsulation:
+        """The reply frame carrying the CIP ``reply`` (the target's, or ``forward.failed()``)."""
+        if self.t_o_id is None:
+            return self.frame.reply(encode_unconnected(self.timeout, reply))
+        return self.frame.reply(encode_connected(self.timeout, self.t_o_id, self.sequence, reply))
 
 
 @dataclass
@@ -66,11 +89,12 @@ class Session:
     """Encapsulation state for one peer.  ``handle()`` returns (reply or None, close?)."""
 
     def __init__(self, controller: Controller, table: SessionTable, local: tuple[str, int] = ("0.0.0.0", 44818),
-                 *, udp: bool = False) -> None:
+                 *, udp: bool = False, peer: tuple[str, int] | None = None) -> None:
         self.controller = controller
         self.table = table
         self.local = local
         self.udp = udp
+        self.source = Source("client", (str(peer[0]), int(peer[1]))) if peer else None  # for tag events
         self.handle_id = 0  # the registered session handle; 0 until RegisterSession
 
     def close(self) -> None:
@@ -80,7 +104,7 @@ class Session:
             self.table.release(self.handle_id)
             self.handle_id = 0
 
-    def handle(self, frame: Encapsulation) -> tuple[Encapsulation | None, bool]:
+    def handle(self, frame: Encapsulation) -> tuple[Encapsulation | PendingReply | None, bool]:
         command = frame.command
         if command in _SESSIONLESS:
             return self._sessionless(frame), False
@@ -141,7 +165,7 @@ class Session:
         self.handle_id = self.table.allocate()
         return frame.reply(frame.data, session=self.handle_id)
 
-    def _send_rr_data(self, frame: Encapsulation) -> Encapsulation:
+    def _send_rr_data(self, frame: Encapsulation) -> Encapsulation | PendingReply:
         fast = unconnected_message(frame.data)
         if fast is None:  # not the usual layout: let the full decoder say what it holds
             try:
@@ -153,10 +177,12 @@ class Session:
                 return frame.reply(status=EncapStatus.INCORRECT_DATA)
             fast = send.timeout, message.data
         timeout, request = fast
-        reply = self.controller.process(request, origin=self.handle_id)
-        return frame.reply(encode_unconnected(timeout, reply))
+        reply = self.controller.handle(request, origin=self.handle_id, source=self.source)
+        if type(reply) is Forward:
+            return PendingReply(reply, frame, timeout)
+        return frame.reply(encode_unconnected(timeout, reply))  # type: ignore[arg-type]
 
-    def _send_unit_data(self, frame: Encapsulation) -> Encapsulation | None:
+    def _send_unit_data(self, frame: Encapsulation) -> Encapsulation | PendingReply | None:
         """A request on a connection: the reply echoes its sequence count on the T->O id.
 
         A frame for a connection this session does not own gets no reply, as from a real device.
@@ -177,5 +203,8 @@ class Session:
             log.info("SendUnitData on unknown connection 0x%08X: dropped", conn_id)
             return None
         conn.last = time.monotonic()
-        reply = self.controller.process(request, conn.reply_limit, self.handle_id)
-        return frame.reply(encode_connected(timeout, conn.t_o_id, sequence, reply))
+        module = conn.target or self.controller  # a connection may lead to a module on the backplane
+        reply = module.handle(request, conn.reply_limit, self.handle_id, self.source)
+        if type(reply) is Forward:
+            return PendingReply(reply, frame, timeout, conn.t_o_id, sequence)
+        return frame.reply(encode_connected(timeout, conn.t_o_id, sequence, reply))  # type: ignore[arg-type]

@@ -4,27 +4,34 @@ Each TCP connection is a :class:`~asyncio.Protocol` around a :class:`~cpppo.enip
 and a :class:`~.session.Session`.  Replies to all the frames in one received chunk go out in one
 write, so pipelined requests cost one syscall per batch.  A peer that stops reading its replies
 has its reads paused (flow control); one that leaves half a frame for ``frame_timeout`` seconds,
-or says nothing for ``idle_timeout`` seconds, is disconnected.  Devices with custom attributes
-(which may block) are served from a thread pool, so one slow attribute stalls only its own
-connection.
+or says nothing for ``idle_timeout`` seconds, is disconnected (by the host's sweeper, which calls
+:meth:`EnipServer.sweep`).  Devices with custom attributes (which may block) are served from the
+host's thread pool, so one slow attribute stalls only its own connection.  A request routed to a
+remote device is forwarded by the host while the connection goes on reading; the replies after
+it wait for its reply, so the stream stays in request order.
+
+An :class:`EnipServer` is a service of a :class:`~cpppo.server.host.Host`: ``await host.add(server)``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
+import collections
 import logging
 import random
 import socket
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...enip.encapsulation import Command, EncapStatus, Encapsulation, decode_frame
 from ...enip.framer import Framer
 from ...errors import DecodeError
 from ...logix.controller import Controller
 from .config import ConfigError
-from .session import Session, SessionTable
+from .session import PendingReply, Session, SessionTable
+
+if TYPE_CHECKING:
+    from ..host import Host
 
 __all__ = ["EnipServer"]
 
@@ -62,17 +69,20 @@ class _TcpConnection(asyncio.Protocol):
         self.write_paused = False  # the peer is not reading its replies
         self.queue_paused = False  # too many requests wait for the thread pool
         self.peer: Any = None
+        # Replies held behind a forwarded request's, in order: its task, or (payload, close) to send
+        self.held: collections.deque[asyncio.Task[bytes] | tuple[bytes, bool]] = collections.deque()
 
     # -- connection lifecycle ---------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         self.peer = transport.get_extra_info("peername")
         local = transport.get_extra_info("sockname") or ("0.0.0.0", 0)
-        self.session = Session(self.server.controller, self.server.sessions, (local[0], local[1]))
+        self.session = Session(self.server.controller, self.server.sessions, (local[0], local[1]),
+                               peer=self.peer[:2] if self.peer else None)
         self.server.connections.add(self)
         if self.server.offload:
             self.queue = asyncio.Queue()
-            self.worker = asyncio.get_running_loop().create_task(self._work())
+            self.worker = self.server.runtime.spawn(self._work())
             self.server.workers.add(self.worker)  # outlives its connection while an attribute blocks
             self.worker.add_done_callback(self.server.workers.discard)
         log.info("connection from %s", self.peer)
@@ -131,8 +141,12 @@ class _TcpConnection(asyncio.Protocol):
         for frame in frames:
             try:
                 reply, close = session.handle(frame)
-                if reply is not None:
-                    out.append(reply.encode())
+                if type(reply) is PendingReply:  # the replies so far go first; the rest wait for it
+                    self._send(b"".join(out))
+                    out = []
+                    self._hold(reply)
+                elif reply is not None:
+                    out.append(reply.encode())  # type: ignore[union-attr]
             except Exception:  # a bug, not a bad request: lose this connection, not the server
                 log.exception("%s: failed to handle %r; closing", self.peer, frame)
                 self._send(b"".join(out), close=True)
@@ -162,7 +176,6 @@ class _TcpConnection(asyncio.Protocol):
 
     async def _serve_queue(self) -> None:
         assert self.queue is not None and self.session is not None
-        loop = asyncio.get_running_loop()
         while True:
             frame = await self.queue.get()
             if self.queue_paused and self.queue.qsize() <= _QUEUE_LOW:
@@ -174,8 +187,11 @@ class _TcpConnection(asyncio.Protocol):
                     self._refuse([], self.framer.error)
                 return
             try:
-                reply, close = await loop.run_in_executor(self.server.pool, self.session.handle, frame)
-                payload = reply.encode() if reply is not None else b""
+                reply, close = await self.server.runtime.offload(self.session.handle, frame)
+                if type(reply) is PendingReply:
+                    payload = await self._forward(reply)
+                else:
+                    payload = reply.encode() if reply is not None else b""  # type: ignore[union-attr]
             except Exception:
                 log.exception("%s: failed to handle %r; closing", self.peer, frame)
                 self._send(b"", close=True)
@@ -185,8 +201,40 @@ class _TcpConnection(asyncio.Protocol):
             if close:
                 return
 
+    # -- forwarded requests -------------------------------------------------------------------------
+    def _hold(self, pending: PendingReply) -> None:
+        """Forward a request; the replies after it are held until its reply has gone out."""
+        task = self.server.runtime.spawn(self._forward(pending))
+        self.held.append(task)
+        task.add_done_callback(lambda _: self._release())
+
+    async def _forward(self, pending: PendingReply) -> bytes:
+        reply = await self.server.runtime.forward(pending.forward)
+        return pending.complete(reply).encode()
+
+    def _release(self) -> None:
+        """Send what is ready at the head of the held replies, in order."""
+        held = self.held
+        while held:
+            head = held[0]
+            if isinstance(head, tuple):
+                payload, close = head
+            elif head.done():
+                payload, close = (b"", False) if head.cancelled() or head.exception() else (head.result(), False)
+            else:
+                return
+            held.popleft()
+            self._send_in_order(payload, close)
+
     def _send(self, payload: bytes, close: bool = False) -> None:
-        """Send ``payload`` (after the response delay, if any), then close if ``close``."""
+        """Send ``payload`` after any held replies (and after the response delay), then close if ``close``."""
+        if self.held:
+            if payload or close:
+                self.held.append((payload, close))
+            return
+        self._send_in_order(payload, close)
+
+    def _send_in_order(self, payload: bytes, close: bool = False) -> None:
         delay = self.server.response_delay()
         if not delay and not self.send_at:
             self._send_now(payload, close)
@@ -218,9 +266,9 @@ class _UdpEndpoint(asyncio.DatagramProtocol):
             bound, port = self.server.address
             # only List Identity and the legacy command say where we are: find out just for them
             local = _local_ip_for(addr[0], bound) if frame.command in _SAYS_WHERE else bound
-            session = Session(self.server.controller, self.server.sessions, (local, port), udp=True)
-            reply, _ = session.handle(frame)
-            payload = reply.encode() if reply is not None else b""
+            session = Session(self.server.controller, self.server.sessions, (local, port), udp=True, peer=addr[:2])
+            reply, _ = session.handle(frame)  # never pending: routed requests need a TCP session
+            payload = reply.encode() if isinstance(reply, Encapsulation) else b""
         except DecodeError as exc:
             log.info("UDP from %s: %s", addr, exc)
             return
@@ -236,7 +284,7 @@ class _UdpEndpoint(asyncio.DatagramProtocol):
 
 
 class EnipServer:
-    """Serve ``controller`` over EtherNet/IP on ``host``:``port`` (TCP and UDP), in the running loop."""
+    """Serve ``controller`` over EtherNet/IP on ``host``:``port`` (TCP and UDP): a service of a :class:`Host`."""
 
     def __init__(self, controller: Controller, host: str = "", port: int = 44818, *,
                  delay: Delay = None, offload: bool = False, max_frame: int = 0xFFFF,
@@ -256,10 +304,20 @@ class EnipServer:
         self.connections: set[_TcpConnection] = set()
         self.workers: set[asyncio.Task[None]] = set()
         self.address: tuple[str, int] = (host, port)
-        self.pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._runtime: Host | None = None  # the host running this server (its loop, pool, sweeper)
         self._tcp: asyncio.base_events.Server | None = None
         self._udp: asyncio.DatagramTransport | None = None
-        self._sweeper: asyncio.Task[None] | None = None
+
+    @property
+    def runtime(self) -> Host:
+        """The :class:`~cpppo.server.host.Host` this server runs on."""
+        if self._runtime is None:
+            raise RuntimeError("this server has not been started by a host")
+        return self._runtime
+
+    @property
+    def sweep_interval(self) -> float:
+        return min(1.0, self.frame_timeout)
 
     def response_delay(self) -> float:
         if self.delay is None:
@@ -267,11 +325,10 @@ class EnipServer:
         lo, hi = self.delay
         return lo if hi <= lo else random.uniform(lo, hi)
 
-    async def start(self) -> tuple[str, int]:
-        """Bind and listen; return the (host, port) actually bound (port 0 picks a free one)."""
+    async def start(self, runtime: Host) -> tuple[str, int]:
+        """Bind and listen (called by ``runtime.add``); the (host, port) bound (port 0 picks a free one)."""
         loop = asyncio.get_running_loop()
-        if self.offload:
-            self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="cpppo-io")
+        self._runtime = runtime
         host = self.host or None
         for attempt in range(20):
             self._tcp = await loop.create_server(lambda: _TcpConnection(self), host, self.port,
@@ -291,19 +348,10 @@ class EnipServer:
                 if self.port or attempt == 19:
                     raise
         self.address = (sockname[0], sockname[1])
-        self._sweeper = loop.create_task(self._sweep())
         return self.address
 
-    async def _sweep(self) -> None:
-        """Drop connections that stall mid-frame or stay silent too long."""
-        while True:
-            await asyncio.sleep(min(1.0, self.frame_timeout))
-            try:
-                self._sweep_once(time.monotonic())
-            except Exception:  # never let one bad sweep end the timeouts for good
-                log.exception("sweeping connections failed")
-
-    def _sweep_once(self, now: float) -> None:
+    def sweep(self, now: float) -> None:
+        """Drop connections that stall mid-frame or stay silent too long, and expired CIP connections."""
         for gone in self.controller.connections.expire(now):
             log.info("connection 0x%08X timed out after %.1fs idle", gone.o_t_id, gone.timeout)
         for conn in list(self.connections):
@@ -315,8 +363,6 @@ class EnipServer:
                 conn.close()
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
         if self._udp is not None:
             self._udp.close()
         if self._tcp is not None:
@@ -329,6 +375,4 @@ class EnipServer:
         for worker in workers:  # one may wait on a blocked attribute: do not wait for it
             worker.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
 
