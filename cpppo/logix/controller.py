@@ -183,7 +183,13 @@ class Controller(TagServices):
         request came in on (0: none, as over UDP), which owns any connection it opens; ``source``
         the client, which the tag events of this request carry.  Never raises on bad input.
         """
-        if source is not None and self.events.writes:
+        events = self.events
+        if source is not None and events.writes:
+            cached = self._replies.get(message)  # a cached read, that nobody watches reads of, has no source
+            if cached is not None and cached[0] == limit and not events.reads:
+                reply = cached[1]()
+                if reply is not None:
+                    return reply
             token = _SOURCE.set(source)
             try:
                 answer = self._answer(message, limit, origin)

@@ -29,7 +29,7 @@ import contextvars
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..cip.types import CIPType
 from ..errors import DecodeError
@@ -82,14 +82,14 @@ def changes_by(source: Source) -> Iterator[None]:
         _SOURCE.reset(token)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class TagEvent:
+class TagEvent(NamedTuple):
     """One read or write of a tag: what a ``--print`` line, an ``io`` log or a recorder shows.
 
     ``data`` holds the bytes read or written (the new bytes), ``old`` the bytes they replaced (writes
     only), both in the wire encoding of ``type``; ``values`` and ``old_values`` decode them.  ``tag``
     names what was accessed as the client named it (``M1.Speed`` for a member), ``start`` and
-    ``count`` its elements.
+    ``count`` its elements.  (A named tuple: immutable, and built in a fraction of the time a
+    frozen dataclass takes, which matters on the request path.)
     """
 
     kind: str  # "read" or "write"
@@ -174,13 +174,25 @@ class Subscription:
 
     async def get(self) -> TagEvent:
         """The next event (waiting for one)."""
+        if not self._queue:
+            await self.get_ready()
+        self.delivered += 1
+        return self._queue.popleft()
+
+    async def batch(self, limit: int = 1000) -> list[TagEvent]:
+        """The events waiting (at most ``limit``), waiting for at least one: one wake-up per burst."""
+        await self.get_ready()
+        n = min(limit, len(self._queue))
+        out = [self._queue.popleft() for _ in range(n)]
+        self.delivered += n
+        return out
+
+    async def get_ready(self) -> None:
         while not self._queue:
             if self.closed:
                 raise StopAsyncIteration
             self._ready.clear()
             await self._ready.wait()
-        self.delivered += 1
-        return self._queue.popleft()
 
     def __aiter__(self) -> Subscription:
         return self
@@ -232,13 +244,15 @@ class TagEvents:
 
     def emit(self, event: TagEvent) -> None:
         """Deliver ``event`` to every listener (from whatever thread made it)."""
-        for observer in list(self.observers):
-            observer(event)
-        reading = event.kind == "read"
-        for sub in self._subscriptions:
-            if reading and not sub.reads:
-                continue
-            sub.deliver(event)
+        if self.observers:
+            for observer in tuple(self.observers):
+                observer(event)
+        subs = self._subscriptions
+        if subs:
+            reading = event.kind == "read"
+            for sub in subs:
+                if not reading or sub.reads:
+                    sub.deliver(event)
 
     def write(self, tag: str, start: int, count: int, data: bytes, kind: CIPType, *, old: bytes | None,
               bit: int | None = None) -> None:

@@ -176,3 +176,17 @@ def test_an_attribute_outside_any_controller_emits_nothing_and_a_closed_subscrip
             return False
 
         assert plc.host is not None and plc.host.call(ended())
+
+
+def test_the_docs_example_of_watching_changes_runs():
+    import contextlib
+    import io
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "simulator.md").read_text()
+    marker = "<!-- this example runs in tests/server/test_events.py -->"
+    code = text.split(marker)[0].rsplit("```python\n", 1)[1].split("```")[0]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "docs/simulator.md", "exec"), {})
+    assert out.getvalue() == "SPEED [0.0] [42.5] direct\n"
