@@ -11,10 +11,10 @@ import contextlib
 import logging
 import logging.handlers
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import NoReturn
 
-__all__ = ["UsageParser", "logging_to", "split_address"]
+__all__ = ["UsageParser", "console_entry", "logging_to", "split_host_port"]
 
 
 class UsageParser(argparse.ArgumentParser):
@@ -24,7 +24,7 @@ class UsageParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def split_address(text: str | None, default_port: int) -> tuple[str, int]:
+def split_host_port(text: str | None, default_port: int) -> tuple[str, int]:
     """``[host][:port]`` (an IPv6 host in brackets) as (host, port); ValueError says what is wrong.
 
     The host may come back empty; what that means (all interfaces, this host) is the caller's.
@@ -52,6 +52,24 @@ def split_address(text: str | None, default_port: int) -> tuple[str, int]:
     if not 0 <= number <= 0xFFFF:
         raise ValueError(f"address {text!r}: port {number} is not 0..65535")
     return host.strip(), number
+
+
+def console_entry(main: Callable[[Sequence[str] | None], int]) -> Callable[[Sequence[str] | None], int]:
+    """The ``run`` of a command whose ``main(argv) -> status`` does the work.
+
+    Every cpppo command has the same two entry points: ``main(argv=None)`` returns the exit status
+    (for callers and tests), and ``run(argv=None)`` is the console script: without ``argv`` it exits
+    the process with that status, with ``argv`` it returns it.
+    """
+
+    def run(argv: Sequence[str] | None = None) -> int:
+        status = main(argv)
+        if argv is None:
+            sys.exit(status)
+        return status
+
+    run.__doc__ = f"Console-script entry point: {main.__module__}.main, then exit with its status."
+    return run
 
 
 @contextlib.contextmanager

@@ -14,9 +14,9 @@ import logging.handlers
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any
 
-from ..cli import UsageParser, logging_to, split_address
+from ..cli import UsageParser, console_entry, logging_to, split_host_port
 from ..enip.encapsulation import Command
 from ..errors import CpppoError
 from .blocking import client, connector
@@ -38,7 +38,7 @@ _LISTS = {
 def parse_address(text: str | None, default_port: int = 44818) -> tuple[str, int]:
     """``[host][:port]`` (IPv6 in brackets); an empty host is localhost."""
     try:
-        host, port = split_address(text, default_port)
+        host, port = split_host_port(text, default_port)
     except ValueError as exc:
         raise OperationError(str(exc)) from None
     if not port:
@@ -229,9 +229,7 @@ def _print_tags(conn: connector, tags: bool, udts: bool, logix: bool) -> None:
                 print(template.declaration(), flush=True)
 
 
-def run() -> NoReturn:
-    """Console-script entry point of ``enip_client``."""
-    sys.exit(client_main())
+run = console_entry(client_main)
 
 
 def list_services_main(argv: Sequence[str] | None = None) -> int:

@@ -10,20 +10,20 @@ needs around it, and works around what pymodbus 3.16 still gets wrong (see :mod:
     store     sparse per-unit data store (unconfigured addresses answer exception 2)
     faults    fault injection: delays, drops, truncation, corruption, exception responses
     rtu       an RTU framer that hunts for frames in a noisy byte stream
-    server    Simulator: pymodbus TCP/RTU servers over the store
+    server    ModbusSimulator: pymodbus TCP/RTU servers over the store
     poller    poller_modbus: background polling, synchronous writes
     sim_main, poll_main, cli   the modbus_sim and modbus_poll command lines
 """
 
 from __future__ import annotations
 
-from .address import RegisterSpec, Table, make_address, merge_ranges, parse_register_spec, split_address
+from .address import RegisterSpec, Table, make_address, merge_ranges, parse_register_spec, split_register
 from .codes import ExceptionCode, FunctionCode
 from .errors import ModbusDeviceError, ModbusError, ModbusOffline, ModbusUsageError
 from .faults import Faults
 from .poller import PollerCounters, poller_modbus
 from .rtu import HuntingFramerRTU, install_rtu_framer
-from .server import SerialSettings, Simulator
+from .server import ModbusSimulator, SerialSettings
 from .store import DataStore
 from .typed import RegisterType, parse_type
 
@@ -36,12 +36,12 @@ __all__ = [
     "ModbusDeviceError",
     "ModbusError",
     "ModbusOffline",
+    "ModbusSimulator",
     "ModbusUsageError",
     "PollerCounters",
     "RegisterSpec",
     "RegisterType",
     "SerialSettings",
-    "Simulator",
     "Table",
     "install_rtu_framer",
     "make_address",
@@ -49,5 +49,5 @@ __all__ = [
     "parse_register_spec",
     "parse_type",
     "poller_modbus",
-    "split_address",
+    "split_register",
 ]

@@ -38,7 +38,7 @@ __all__ = [
     "make_address",
     "merge_ranges",
     "parse_register_spec",
-    "split_address",
+    "split_register",
 ]
 
 #: Modbus PDU limits (Modbus Application Protocol v1.1b3, functions 1-4, 15, 16).
@@ -86,7 +86,7 @@ _RANGES: tuple[tuple[int, int, Table, int], ...] = (
 )
 
 
-def split_address(address: int) -> tuple[Table, int]:
+def split_register(address: int) -> tuple[Table, int]:
     """Return the (table, 0-based wire offset) that a PLC-style address names."""
     if isinstance(address, bool) or not isinstance(address, int):
         raise ModbusUsageError(f"Modbus address must be an integer, not {address!r}")
@@ -162,14 +162,14 @@ def parse_register_spec(text: str) -> RegisterSpec:
         raise ModbusUsageError(f"bad register spec {text!r}: expected <beg>[-<end>][:<type>][=<v>[,<v>...]]")
     beg = int(match["beg"])
     end = int(match["end"]) if match["end"] else None
-    table, offset = split_address(beg)
+    table, offset = split_register(beg)
     kind = parse_type(match["type"]) if match["type"] else RAW
     if table.is_bits and kind is not RAW:
         raise ModbusUsageError(f"{text!r}: coils and discrete inputs hold bits; they take no :type")
     if end is None:
         count = 1
     else:
-        end_table, end_offset = split_address(end)
+        end_table, end_offset = split_register(end)
         if end_table is not table or end_offset < offset:
             raise ModbusUsageError(f"{text!r}: range must run upward within one table")
         span = end_offset - offset + 1

@@ -18,7 +18,7 @@ import random
 import re
 from dataclasses import dataclass, field
 
-from .address import Table, split_address
+from .address import Table, split_register
 from .codes import ExceptionCode
 from .errors import ModbusUsageError
 
@@ -52,8 +52,8 @@ class Faults:
 
     def add_exception(self, first: int, last: int | None = None, code: int = 4) -> None:
         """Answer Modbus exception ``code`` for any request touching addresses first..last."""
-        table, offset = split_address(first)
-        end_table, end = split_address(last if last is not None else first)
+        table, offset = split_register(first)
+        end_table, end = split_register(last if last is not None else first)
         if end_table is not table or end < offset:
             raise ModbusUsageError(f"bad exception range {first}-{last}")
         if code not in set(ExceptionCode):

@@ -31,7 +31,7 @@ import serial
 from pymodbus.client import ModbusSerialClient, ModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from .address import Table, make_address, merge_ranges, split_address
+from .address import Table, make_address, merge_ranges, split_register
 from .errors import ModbusDeviceError, ModbusOffline, ModbusUsageError
 from .rtu import install_rtu_framer
 from .server import SerialSettings
@@ -147,7 +147,7 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
         """Begin polling ``address`` (or several); ``rate`` can only make the shared poll faster."""
         if rate is not None and not (math.isfinite(rate) and rate >= 0):
             raise ModbusUsageError(f"rate {rate} must be finite and >= 0")
-        wanted = {split_address(each) for each in ([address] if isinstance(address, int) else address)}
+        wanted = {split_register(each) for each in ([address] if isinstance(address, int) else address)}
         with self._state:
             if rate is not None and rate < self.rate:
                 self.rate = float(rate)
@@ -158,7 +158,7 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
 
     def read(self, address: int) -> int | None:
         """The last polled value of ``address``; None until polled, or while offline."""
-        key = split_address(address)
+        key = split_register(address)
         with self._state:
             return self._values.get(key)
 
@@ -168,7 +168,7 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
         Raises ModbusUsageError for read-only tables or bad values, ModbusDeviceError when the
         PLC refuses, ModbusOffline when it cannot be reached.
         """
-        table, offset = split_address(address)
+        table, offset = split_register(address)
         if not table.writable:
             raise ModbusUsageError(f"{address}: {table.name.lower().replace('_', ' ')} are read-only")
         values = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
@@ -199,7 +199,7 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
         """A typed view (``"float32"``, ``"int32"``, ``"str[10]"``, ...) of polled registers
         from ``address``; None unless every register it covers has been polled."""
         view = parse_type(kind)
-        table, offset = split_address(address)
+        table, offset = split_register(address)
         if table.is_bits:
             raise ModbusUsageError(f"{address}: bits have no typed views")
         with self._state:

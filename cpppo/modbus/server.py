@@ -8,8 +8,8 @@ the path pymodbus 3.x keeps for its older simulator context (``old_simulator``):
 ``async_getValues(unit, function, offset, count)``, which is exactly the store's shape, and lets a
 fault delay ``await`` without blocking other clients.
 
-A :class:`Simulator` runs in the caller's event loop (:meth:`Simulator.serve`) or in a thread of
-its own (:meth:`Simulator.start` / :meth:`Simulator.stop`), as tests and benchmarks want.
+A :class:`ModbusSimulator` runs in the caller's event loop (:meth:`ModbusSimulator.serve`) or in a thread of
+its own (:meth:`ModbusSimulator.start` / :meth:`ModbusSimulator.stop`), as tests and benchmarks want.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from .faults import Faults
 from .rtu import install_rtu_framer
 from .store import DataStore
 
-__all__ = ["SerialSettings", "Simulator"]
+__all__ = ["ModbusSimulator", "SerialSettings"]
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ class SerialSettings:
     bytesize: int = 8
 
 
-class Simulator:
+class ModbusSimulator:
     """A simulated Modbus device (or a multi-drop line of them) on TCP or a serial port.
 
     ``units`` maps unit ids to their stores; a store under unit 0 answers any unit id.  Over TCP a
@@ -243,7 +243,7 @@ class Simulator:
             return self.faults.mangle_reply(data)
         return data
 
-    async def serve(self, started: Callable[[Simulator], None] | None = None) -> None:
+    async def serve(self, started: Callable[[ModbusSimulator], None] | None = None) -> None:
         """Listen, call ``started(self)`` once listening, and serve until :meth:`shutdown`."""
         self._loop = asyncio.get_running_loop()
         if self._stop_requested.is_set():
@@ -270,7 +270,7 @@ class Simulator:
         if self._server is not None:
             await self._server.shutdown()
 
-    def start(self, timeout: float = 5.0) -> Simulator:
+    def start(self, timeout: float = 5.0) -> ModbusSimulator:
         """Serve from a background thread; return once listening (raise OSError if it cannot)."""
         if self._thread is not None:
             raise RuntimeError("simulator already started")
@@ -311,7 +311,7 @@ class Simulator:
         thread.join(timeout)
         self._thread = None
 
-    def __enter__(self) -> Simulator:
+    def __enter__(self) -> ModbusSimulator:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:

@@ -24,7 +24,7 @@ from .address import parse_register_spec
 from .cli import UsageParser, add_serial_options, parse_endpoint, setup_logging
 from .errors import ModbusUsageError
 from .faults import Faults, parse_delay, parse_exception_spec
-from .server import Simulator
+from .server import ModbusSimulator
 from .store import DataStore
 
 __all__ = ["main"]
@@ -52,7 +52,7 @@ def _parser() -> UsageParser:
     return parser
 
 
-def _build(ns: argparse.Namespace) -> tuple[Simulator, str]:
+def _build(ns: argparse.Namespace) -> tuple[ModbusSimulator, str]:
     specs = [parse_register_spec(text) for text in ns.registers]
     if not specs:
         raise ModbusUsageError("give at least one register range, e.g. 40001-40100=99")
@@ -68,19 +68,19 @@ def _build(ns: argparse.Namespace) -> tuple[Simulator, str]:
         first, last, code = parse_exception_spec(text)
         faults.add_exception(first, last, code)
     endpoint = parse_endpoint(ns.address, ns)
-    simulator = Simulator(stores, host=endpoint.host, port=endpoint.port, serial=endpoint.serial,
+    simulator = ModbusSimulator(stores, host=endpoint.host, port=endpoint.port, serial=endpoint.serial,
                           faults=faults if faults.active else None)
     kind = "Modbus/RTU" if endpoint.serial else "Modbus/TCP"
     return simulator, kind
 
 
-async def _serve(simulator: Simulator, kind: str) -> None:
+async def _serve(simulator: ModbusSimulator, kind: str) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signum, lambda: asyncio.ensure_future(simulator.shutdown()))
 
-    def started(sim: Simulator) -> None:
+    def started(sim: ModbusSimulator) -> None:
         where = sim.serial.port if sim.serial else f"{sim.host}:{sim.address[1]}"
         print(f"Success; Started {kind} Simulator; PID = {os.getpid()}; address = {where}", flush=True)
 

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 
+from cpppo.cli import console_entry
 from cpppo.modbus.sim_main import main
 
 __all__ = ["main", "run"]
 
-
-def run(argv: Sequence[str] | None = None) -> int:
-    """Console-script entry point: run the simulator, exit with its status."""
-    status = main(argv)
-    if argv is None:
-        sys.exit(status)
-    return status
-
+run = console_entry(main)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -17,7 +17,7 @@ Each item was tested on real sockets and pseudo-terminals (``tests/modbus/test_m
     Shutdown is clean (a stopped simulator's port can be bound again at once).  But a new bug:
     the request handler labels a late reply with the *next* request's transaction id, so a
     client that timed out and moved on accepts the wrong registers.  Worked around inside
-    :class:`cpppo.modbus.Simulator`'s own request handler.
+    :class:`cpppo.modbus.ModbusSimulator`'s own request handler.
 
 ``modbus_sparse_data_block``
     pymodbus 3.16 deprecates ``ModbusSparseDataBlock`` (redirected to dense ``SimData`` blocks, in

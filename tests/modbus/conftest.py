@@ -7,17 +7,17 @@ from collections.abc import Callable, Iterator
 import pytest
 from modbus_support import PtyLine, make_store
 
-from cpppo.modbus import DataStore, Faults, Simulator
+from cpppo.modbus import DataStore, Faults, ModbusSimulator
 
 
 @pytest.fixture
-def simulator() -> Iterator[Callable[..., Simulator]]:
-    """Factory: start a Simulator on 127.0.0.1:0 (or a given port); all are stopped afterwards."""
-    started: list[Simulator] = []
+def simulator() -> Iterator[Callable[..., ModbusSimulator]]:
+    """Factory: start a ModbusSimulator on 127.0.0.1:0 (or a given port); all are stopped afterwards."""
+    started: list[ModbusSimulator] = []
 
     def start(*specs: str, units: dict[int, DataStore] | None = None, faults: Faults | None = None,
-              port: int = 0) -> Simulator:
-        sim = Simulator(units if units is not None else make_store(*specs), host="127.0.0.1", port=port,
+              port: int = 0) -> ModbusSimulator:
+        sim = ModbusSimulator(units if units is not None else make_store(*specs), host="127.0.0.1", port=port,
                         faults=faults)
         sim.start()
         started.append(sim)

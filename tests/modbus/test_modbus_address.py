@@ -15,7 +15,7 @@ from cpppo.modbus import (
     make_address,
     merge_ranges,
     parse_register_spec,
-    split_address,
+    split_register,
 )
 from cpppo.modbus.typed import parse_type
 
@@ -30,14 +30,14 @@ from cpppo.modbus.typed import parse_type
     (400001, Table.HOLDING_REGISTERS, 0), (465536, Table.HOLDING_REGISTERS, 65535),
 ])
 def test_documented_address_ranges(address, table, offset):
-    assert split_address(address) == (table, offset)
-    assert split_address(make_address(table, offset)) == (table, offset)
+    assert split_register(address) == (table, offset)
+    assert split_register(make_address(table, offset)) == (table, offset)
 
 
 @pytest.mark.parametrize("address", [0, 10000, 20001, 29999, 40000, 100000, 165537, 299999, 465537, -1])
 def test_addresses_outside_the_map_are_refused(address):
     with pytest.raises(ModbusUsageError):
-        split_address(address)
+        split_register(address)
 
 
 def test_read_only_and_bit_tables():
@@ -131,7 +131,7 @@ def test_word_order_swaps_registers():
 def test_spec_addresses_cross_from_5_to_6_digits():
     spec = parse_register_spec("99999:int32")
     assert spec.addresses() == [99999, 460000]
-    assert split_address(460000) == (Table.HOLDING_REGISTERS, 59999)
+    assert split_register(460000) == (Table.HOLDING_REGISTERS, 59999)
     assert parse_register_spec("40001-40004:float32").item_addresses() == [40001, 40003]
 
 

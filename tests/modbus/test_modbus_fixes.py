@@ -22,7 +22,7 @@ from pymodbus.exceptions import ModbusIOException
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from cpppo.modbus import ModbusOffline, Simulator, Table, poller_modbus
+from cpppo.modbus import ModbusOffline, ModbusSimulator, Table, poller_modbus
 
 
 class _PymodbusTcpServer:
@@ -120,7 +120,7 @@ def test_pymodbus_server_labels_a_late_reply_with_the_next_transaction_id():
         server.stop()
 
 
-class _GatedSimulator(Simulator):
+class _GatedSimulator(ModbusSimulator):
     """Our simulator, its request handler untouched, with the store's reads gated as ``hold``
     gates pymodbus's above, by events and no clocks: 40001 is answered only once the request for
     40002 is in, and 40002 only once 40001's reply has gone out."""

@@ -20,7 +20,7 @@ from pymodbus.framer import FramerType
 from pymodbus.server import ModbusSerialServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from cpppo.modbus import Faults, SerialSettings, Simulator, install_rtu_framer
+from cpppo.modbus import Faults, ModbusSimulator, SerialSettings, install_rtu_framer
 from cpppo.remote.plc_modbus import ModbusOffline, poller_modbus
 
 NOISE = b"\x55"
@@ -32,7 +32,7 @@ def rtu_simulator(pty_line):
 
     def start(*specs, units=None, faults=None):
         store = make_store(*specs)
-        sim = Simulator(units or {1: store}, serial=SerialSettings(pty_line.server_port, baudrate=115200),
+        sim = ModbusSimulator(units or {1: store}, serial=SerialSettings(pty_line.server_port, baudrate=115200),
                         faults=faults)
         sims.append(sim.start())
         return sim

@@ -9,7 +9,7 @@ from modbus_support import make_store
 from pymodbus.client import ModbusTcpClient
 from pymodbus.exceptions import ModbusIOException
 
-from cpppo.modbus import DataStore, Faults, Simulator, Table
+from cpppo.modbus import DataStore, Faults, ModbusSimulator, Table
 
 
 @pytest.fixture
@@ -133,7 +133,7 @@ def test_simulator_restarts_on_the_same_port(simulator, client_for):
     assert client_for(second).read_holding_registers(0, count=1).registers == [2]
 
 
-class _SlowToListen(Simulator):
+class _SlowToListen(ModbusSimulator):
     """A simulator whose serving thread waits for ``gate`` before it begins to listen."""
 
     def __init__(self, *args, **kwargs):

@@ -21,7 +21,7 @@ from typing import Any
 
 from ...cip.epath import parse_route_path
 from ...cip.types import CIPType
-from ...cli import split_address
+from ...cli import split_host_port
 from ...errors import CpppoError, EncodeError
 from ...logix.controller import ANY_ROUTE
 from ...logix.datatypes import TypeRegistry
@@ -116,7 +116,7 @@ def parse_tag(text: str, types: TypeRegistry | None = None) -> TagSpec:
 def parse_address(text: str | None, default_port: int = 44818) -> tuple[str, int]:
     """``[interface][:port]`` (IPv6 in brackets) to (host, port); an empty host means all interfaces."""
     try:
-        host, port = split_address(text, default_port)
+        host, port = split_host_port(text, default_port)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     return _check_host(host), port

@@ -11,10 +11,10 @@ import logging
 import logging.handlers
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 from ...cip.epath import parse_route_path
-from ...cli import UsageParser, logging_to
+from ...cli import UsageParser, console_entry, logging_to
 from ...errors import CpppoError
 from ...logix.controller import IOEvent
 from ...logix.tags import Attribute
@@ -119,6 +119,4 @@ def _serve(args: Any, attribute_class: type[Attribute], stop: Callable[[], bool]
     return 0
 
 
-def run() -> NoReturn:
-    """Console-script entry point."""
-    sys.exit(main())
+run = console_entry(main)
