@@ -16,6 +16,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from ..cip.logix_objects import STRING_HANDLE
 from ..cli import UsageParser, logging_to, split_address
 from ..enip.encapsulation import Command
 from ..errors import CpppoError
@@ -225,7 +226,7 @@ def _print_tags(conn: connector, tags: bool, udts: bool, logix: bool) -> None:
             print(f"{t.name:<{width}}  {kind}", flush=True)
     if udts:
         for template in sorted(conn.logix.templates.values(), key=lambda t: t.name.lower()):
-            if template.handle != 0x0FCE:  # the built-in STRING
+            if template.handle != STRING_HANDLE:  # the built-in STRING
                 print(template.declaration(), flush=True)
 
 
