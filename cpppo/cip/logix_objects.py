@@ -354,6 +354,13 @@ class TemplateMember:
         """The array length; 0 for a scalar (and for a BOOL member)."""
         return 0 if self.type_code == TypeCode.BOOL else self.info
 
+    @staticmethod
+    def structure_type(instance: int) -> int:
+        """The ``type`` of a member of the structure whose template is ``instance``."""
+        if not 0 <= instance <= 0x0FFF:
+            raise EncodeError(f"template instance {instance} is not 12 bits")
+        return _STRUCTURE_BIT | instance
+
     @property
     def hidden(self) -> bool:
         """A member values leave out: the SINT hosts of BOOLs (``ZZZZZZZZZZ...``), ``__...``."""
@@ -544,17 +551,16 @@ class StructCodec:
 
     def _many(self, buf: bytes | memoryview, at: int, count: int) -> list[Any]:
         if self._string is not None:
-            packer, cap = self._string
+            # DATA is ``cap`` bytes, so slicing it clamps LEN; a LEN below 0 is an empty string
             view = memoryview(buf)[at : at + count * self.size]
-            return [raw[: max(0, min(n, cap))].decode("iso-8859-1") for n, raw in packer.iter_unpack(view)]
+            return [raw[:n].decode("iso-8859-1") if n > 0 else "" for n, raw in self._string[0].iter_unpack(view)]
         size = self.size
         return [self._one(buf, at + i * size) for i in range(count)]
 
     def _one(self, buf: bytes | memoryview, at: int) -> Any:
         if self._string is not None:
-            packer, cap = self._string
-            n, raw = packer.unpack_from(buf, at)
-            return raw[: max(0, min(n, cap))].decode("iso-8859-1")
+            n, raw = self._string[0].unpack_from(buf, at)
+            return raw[:n].decode("iso-8859-1") if n > 0 else ""
         out: dict[str, Any] = {}
         for kind, name, _, off, count, arg in self._slots:  # type: ignore[union-attr]
             where = at + off

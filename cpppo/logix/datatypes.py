@@ -55,7 +55,10 @@ class Member:
 
     def template_member(self) -> TemplateMember:
         """The member as the template definition gives it."""
-        kind = 0x8000 | self.type.instance_id if isinstance(self.type, Structure) else self.type.code
+        if isinstance(self.type, Structure):
+            kind = TemplateMember.structure_type(self.type.instance_id)
+        else:
+            kind = self.type.code
         return TemplateMember(self.name, self.bit if self.bit is not None else self.count, kind, self.offset)
 
 
