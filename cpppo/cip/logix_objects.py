@@ -468,7 +468,8 @@ class StructCodec:
         self.by_name: dict[str, TemplateMember] = {m.name.lower(): m for m in visible}
         self.string = (len(visible) == 2 and visible[0].name.upper() == "LEN" and visible[0].type_code == TypeCode.DINT
                        and not visible[0].info and visible[1].name.upper() == "DATA"
-                       and visible[1].type_code == TypeCode.SINT and visible[1].info > 0)
+                       and visible[1].type_code == TypeCode.SINT and visible[1].info > 0
+                       and visible[1].offset >= visible[0].offset + 4)
         self._slots: tuple[tuple[Any, ...], ...] | None = None
         self._string: tuple[struct.Struct, int] | None = None
 
@@ -524,10 +525,8 @@ class StructCodec:
             if extent > self.size:
                 raise _LayoutError(f"{where} (offset {m.offset}) runs past the {self.size} bytes of {self.name}")
             slots.append(slot)
-        if self.string:
+        if self.string:  # LEN, then DATA, both within the size (checked above)
             length, data = self.by_name["len"], self.by_name["data"]
-            if data.offset < length.offset + 4:
-                raise _LayoutError(f"{self.name}: DATA overlaps LEN")
             layout = f"<{length.offset}xi{data.offset - length.offset - 4}x{data.info}s{self.size - data.offset - data.info}x"
             self._string = (struct.Struct(layout), data.info)
         self._slots = tuple(slots)

@@ -199,6 +199,8 @@ def test_template_members_know_their_parts():
     assert (flags.count, flags.bit, rate.count, rate.type_code) == (1, None, 2, 0xC3)
     assert (name.structure, name.template, name.type_code, name.count) == (True, 0x100, STRUCTURE, 0)
     assert STR4_CODEC.string and LOGIX_STRING.string and not PUMP_CODEC.string
+    swapped = StructCodec("Swapped", 8, (M("LEN", 0, 0xC4, 4), M("DATA", 4, 0xC2, 0)))  # DATA first: not a string
+    assert not swapped.string and swapped.decode(h("61626364 02000000")) == [{"LEN": 2, "DATA": [97, 98, 99, 100]}]
     assert list(PUMP_CODEC.by_name) == ["on", "off", "flags", "rate", "name"]
 
 
@@ -494,6 +496,9 @@ def test_a_simulator_structure_parsed_by_the_client_has_the_same_layout_and_valu
     raw = motor.encode([value, motor.blank()])
     assert client_motor.encode([value, motor.blank()]) == raw
     assert client_motor.decode(raw) == motor.decode(raw) == [value, motor.blank()]
+    for side in (client_motor, motor):  # bytes that are not whole structures: the peer's fault
+        with pytest.raises(DecodeError, match="not a whole number of Motor"):
+            side.decode(raw[:-1])
     flags = [False] * 64
     flags[33] = True
     as_bools = {"Name": "L", "Motors": [value, motor.blank()], "Total": -(2**40), "Flags": flags, "Done": 1}
