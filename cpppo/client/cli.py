@@ -16,7 +16,6 @@ import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from ..cip.logix_objects import STRING_HANDLE
 from ..cli import UsageParser, logging_to, split_address
 from ..enip.encapsulation import Command
 from ..errors import CpppoError
@@ -24,6 +23,7 @@ from .blocking import client, connector
 from .core import MISSING, Addressing
 from .operations import OperationError, parse_number, parse_operations
 from .replies import enip_format
+from .values import LOGIX_STRING_HANDLE
 
 __all__ = ["client_main", "list_services_main", "parse_address", "run", "thruput_main"]
 
@@ -226,7 +226,7 @@ def _print_tags(conn: connector, tags: bool, udts: bool, logix: bool) -> None:
             print(f"{t.name:<{width}}  {kind}", flush=True)
     if udts:
         for template in sorted(conn.logix.templates.values(), key=lambda t: t.name.lower()):
-            if template.handle != STRING_HANDLE:  # the built-in STRING
+            if template.handle != LOGIX_STRING_HANDLE:  # the built-in STRING
                 print(template.declaration(), flush=True)
 
 
