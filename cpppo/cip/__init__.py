@@ -18,15 +18,23 @@ from .epath import (
 )
 from .message import Reply, Request, decode_reply, decode_request
 from .services import ClassCode, CommonService, ConnectionManagerService, LogixService
-from .status import GeneralStatus, status_name
+from .status import (
+    ConnectionFailureStatus,
+    GeneralStatus,
+    LogixErrorStatus,
+    extended_status_name,
+    status_name,
+)
 from .types import TypeCode, type_by_code, type_by_name
 
 __all__ = [
     "ClassCode",
     "CommonService",
+    "ConnectionFailureStatus",
     "ConnectionManagerService",
     "GeneralStatus",
     "Logical",
+    "LogixErrorStatus",
     "LogixService",
     "Path",
     "Port",
@@ -39,6 +47,7 @@ __all__ = [
     "decode_reply",
     "decode_request",
     "encode_path",
+    "extended_status_name",
     "path_from_json",
     "path_to_json",
     "status_name",

@@ -1,10 +1,16 @@
-"""CIP general status codes (the byte after the reserved byte of every reply), with their names."""
+"""CIP status codes: the general status of every reply, and the extended statuses that refine it.
+
+A reply carries a general status (the byte after the reserved byte) and then a list of UINT
+extended statuses.  An extended status means something only relative to its general status and
+to the object that answered, so each family is its own enum: the Connection Manager's under 0x01
+(connection failure), a Logix controller's under 0xFF (general error).
+"""
 
 from __future__ import annotations
 
 import enum
 
-__all__ = ["GeneralStatus", "status_name"]
+__all__ = ["ConnectionFailureStatus", "GeneralStatus", "LogixErrorStatus", "extended_status_name", "status_name"]
 
 
 @enum.unique
@@ -63,3 +69,51 @@ _NAMES = {s.value: s.name.replace("_", " ").lower() for s in GeneralStatus}
 def status_name(status: int) -> str:
     """A readable name for a general status ("success", "partial transfer", ...)."""
     return _NAMES.get(status, f"status 0x{status:02X}")
+
+
+@enum.unique
+class ConnectionFailureStatus(enum.IntEnum):
+    """Extended statuses of general status 0x01 (connection failure), from the Connection Manager.
+
+    Names follow CIP Vol. 1 table 3-5.29, as Wireshark's CIP dissector shows them.
+    """
+
+    CONNECTION_IN_USE = 0x0100  # connection in use, or a duplicate Forward Open
+    TRANSPORT_TRIGGER_NOT_SUPPORTED = 0x0103  # transport class and trigger combination not supported
+    OWNERSHIP_CONFLICT = 0x0106
+    TARGET_CONNECTION_NOT_FOUND = 0x0107
+    INVALID_NETWORK_CONNECTION_PARAMETER = 0x0108
+    INVALID_CONNECTION_SIZE = 0x0109
+    RPI_NOT_SUPPORTED = 0x0111
+    OUT_OF_CONNECTIONS = 0x0113
+    CONNECTION_TIMED_OUT = 0x0203
+    UNCONNECTED_REQUEST_TIMED_OUT = 0x0204
+    PORT_NOT_AVAILABLE = 0x0311  # the route path names a port the device does not have
+    LINK_ADDRESS_NOT_VALID = 0x0312  # the route path names a link address not on that port
+    INVALID_SEGMENT_IN_CONNECTION_PATH = 0x0315
+
+
+@enum.unique
+class LogixErrorStatus(enum.IntEnum):
+    """Extended statuses a Logix controller gives with general status 0xFF (general error).
+
+    Names follow Rockwell's Logix 5000 Data Access manual (1756-PM020).
+    """
+
+    OFFSET_BEYOND_END = 0x2104  # a fragment's byte offset is beyond the end of the tag
+    ACCESS_BEYOND_END = 0x2105  # the elements asked for run beyond the end of the object
+    DATA_TYPE_MISMATCH = 0x2107  # the type in a write does not match the tag's type
+
+
+_EXTENDED_NAMES = {
+    (general, s.value): s.name.replace("_", " ").lower()
+    for general, family in ((GeneralStatus.CONNECTION_FAILURE, ConnectionFailureStatus),
+                            (GeneralStatus.GENERAL_ERROR, LogixErrorStatus))
+    for s in family
+}
+
+
+def extended_status_name(status: int, extended: int) -> str:
+    """A readable name for an extended status under its general status ("target connection not
+    found" under 0x01), or ``extended status 0x....`` where the pair has no name here."""
+    return _EXTENDED_NAMES.get((status, extended), f"extended status 0x{extended:04X}")

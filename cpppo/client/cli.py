@@ -23,6 +23,7 @@ from .blocking import client, connector
 from .core import MISSING, Addressing
 from .operations import OperationError, parse_number, parse_operations
 from .replies import enip_format
+from .values import LOGIX_STRING_HANDLE
 
 __all__ = ["client_main", "list_services_main", "parse_address", "run", "thruput_main"]
 
@@ -225,7 +226,7 @@ def _print_tags(conn: connector, tags: bool, udts: bool, logix: bool) -> None:
             print(f"{t.name:<{width}}  {kind}", flush=True)
     if udts:
         for template in sorted(conn.logix.templates.values(), key=lambda t: t.name.lower()):
-            if template.handle != 0x0FCE:  # the built-in STRING
+            if template.handle != LOGIX_STRING_HANDLE:  # the built-in STRING
                 print(template.declaration(), flush=True)
 
 

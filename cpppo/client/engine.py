@@ -26,6 +26,7 @@ from typing import Any
 
 from ..cip.epath import Logical, encode_path, path_from_json
 from ..cip.logix import ReadModifyWrite, ReadTag, WriteTag
+from ..cip.logix_objects import STRING_HANDLE, STRING_SIZE
 from ..cip.message import Reply, decode_multiple, decode_reply, encode_multiple, encode_request
 from ..cip.services import CommonService, LogixService
 from ..cip.status import GeneralStatus
@@ -37,7 +38,7 @@ from ..errors import CommunicationError, DecodeError, EncodeError
 from .core import MISSING, REPLY_LIMIT, REQUEST_LIMIT, Addressing, ClientCore
 from .operations import OperationError, describe
 from .replies import frame_dotdict, split_send_data
-from .values import _LOGIX_STRING, LOGIX_STRING_HANDLE, decode_value, encode_logix_strings
+from .values import decode_value, encode_logix_strings
 
 __all__ = ["OperationEngine", "Result", "operation_messages", "request_dotdict", "validate"]
 
@@ -275,9 +276,9 @@ class _Op:
                 payload = self._payload()
                 size = len(payload) // max(self.elements, 1)
             elif code == TypeCode.STRING:  # a Logix controller's STRING is a structure, not the CIP STRING
-                code, handle = STRUCTURE, LOGIX_STRING_HANDLE
+                code, handle = STRUCTURE, STRING_HANDLE
                 payload = encode_logix_strings(self.op.get("data", ()))
-                size = _LOGIX_STRING.size
+                size = STRING_SIZE
             else:
                 payload = self._payload()
                 ctype = type_by_code(code)
@@ -370,8 +371,8 @@ class _Op:
             self.type_code, self.handle = code, handle
             ctype = type_by_code(code)
             self.size = ctype.size if ctype is not None else 0
-            if code == STRUCTURE and handle == LOGIX_STRING_HANDLE:
-                self.size = _LOGIX_STRING.size
+            if code == STRUCTURE and handle == STRING_HANDLE:
+                self.size = STRING_SIZE
             elif code == STRUCTURE and handle is not None:
                 known = engine.core.logix.by_handle.get(handle)
                 self.size = known.size if known is not None else 0

@@ -30,10 +30,20 @@ from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..cip.logix import AttributeValue, decode_attribute_list_reply, encode_attribute_list_request
+from ..cip.logix import AttributeValue, encode_attribute_list_request
+from ..cip.logix_objects import (
+    STRING_HANDLE,
+    StructCodec,
+    SymbolType,
+    TemplateAttributes,
+    TemplateDefinition,
+    TemplateMember,
+    decode_symbol_entries,
+    decode_template_attribute_list,
+)
 from ..cip.services import ClassCode, CommonService, LogixService
 from ..cip.status import GeneralStatus
-from ..cip.types import STRUCTURE, CIPType, TypeCode, type_by_code
+from ..cip.types import STRUCTURE, TypeCode, type_by_code
 from ..errors import CpppoError, DecodeError, EncodeError
 from .operations import OperationError, describe
 from .replies import status_text
@@ -59,11 +69,6 @@ Procedure = Generator[list[dict[str, Any]], list[Result], Any]
 _PARTIAL = GeneralStatus.PARTIAL_TRANSFER
 _SYMBOL_ATTRIBUTES = (1, 2, 8)
 _TEMPLATE_ATTRIBUTES = (1, 2, 4, 5)
-_TEMPLATE_SIZES = {1: 2, 2: 2, 4: 4, 5: 4}  # bytes of each attribute's value
-_U16 = struct.Struct("<H")
-_U32 = struct.Struct("<I")
-_DIMS = struct.Struct("<3I")
-_MEMBER = struct.Struct("<HHI")
 _READ_TEMPLATE = struct.Struct("<IH")
 _TEMPLATE_CHUNK = 0xFFFF  # ask for everything; the controller answers what fits, with status 0x06
 
@@ -83,23 +88,28 @@ class TagInfo:
     type_name: str = ""  # atomic type name, or the structure's name once its template is read
 
     @property
+    def symbol_type(self) -> SymbolType:
+        """The type word, taken apart."""
+        return SymbolType.from_word(self.type_word)
+
+    @property
     def structure(self) -> bool:
-        return bool(self.type_word & 0x8000)
+        return self.symbol_type.structure
 
     @property
     def template(self) -> int | None:
         """The template instance of a structure tag."""
-        return self.type_word & 0x0FFF if self.structure else None
+        return self.symbol_type.template
 
     @property
     def type_code(self) -> int:
         """The atomic type code, or STRUCTURE (0x02A0)."""
-        return STRUCTURE if self.structure else self.type_word & 0xFF
+        return self.symbol_type.type_code
 
     @property
     def bool_array(self) -> bool:
         """A DWORD array: how a Logix stores a BOOL array (32 BOOLs to each DWORD)."""
-        return not self.structure and self.type_word & 0xFF == TypeCode.DWORD and bool(self.dims)
+        return self.type_code == TypeCode.DWORD and bool(self.dims)
 
     @property
     def declaration(self) -> str:
@@ -108,22 +118,18 @@ class TagInfo:
         return f"{self.type_name}{shape}"
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
-    """A structure member, as the template lays it out."""
-
-    name: str
-    type_code: int  # atomic code, or STRUCTURE
-    offset: int
-    count: int = 0  # array length (0: a scalar)
-    bit: int | None = None  # a BOOL member: its bit in the host byte at ``offset``
-    template: int | None = None  # a structure member: its template instance
-    hidden: bool = False
+Member = TemplateMember
+"""A structure member, as the template lays it out (``name``, ``offset``; ``type_code``, ``count``,
+``bit`` of a BOOL member, ``template`` of a structure member, ``hidden``)."""
 
 
 @dataclass(eq=False)
 class Template:
-    """A structure type read from the Template object: decodes and encodes its values."""
+    """A structure type read from the Template object: decodes and encodes its values.
+
+    Values are those of :class:`~cpppo.cip.logix_objects.StructCodec`: dicts of every member
+    (BOOL array members as lists of bools), str for string types.
+    """
 
     instance: int
     handle: int
@@ -133,18 +139,17 @@ class Template:
     types: LogixTypes = field(repr=False)
 
     def __post_init__(self) -> None:
-        self.by_name = {m.name.lower(): m for m in self.members if not m.hidden}
-        visible = [m for m in self.members if not m.hidden]
-        # The Logix STRING and other string types: DINT LEN and SINT DATA[n]
-        self.string = (len(visible) == 2 and visible[0].name.upper() == "LEN" and visible[0].type_code == TypeCode.DINT
-                       and visible[1].name.upper() == "DATA" and visible[1].type_code == TypeCode.SINT
-                       and visible[1].count > 0)
-        self._data = visible[1] if self.string else None
+        self.codec = StructCodec(self.name, self.size, self.members, self._nested, bool_arrays=True)
+        self.by_name = self.codec.by_name
+        self.string = self.codec.string  # the Logix STRING and other string types: DINT LEN, SINT DATA[n]
+
+    def _nested(self, instance: int) -> StructCodec:
+        return self.types.templates[instance].codec
 
     @property
     def type_name(self) -> str:
         """The name tags of this type show: ``STRING`` for the Logix STRING (template ASCIISTRING82)."""
-        return "STRING" if self.handle == 0x0FCE else self.name
+        return "STRING" if self.handle == STRING_HANDLE else self.name
 
     def member_template(self, m: Member) -> Template:
         found = self.types.templates.get(m.template or 0)
@@ -153,97 +158,13 @@ class Template:
         return found
 
     # -- values -----------------------------------------------------------------------------------
-    def _decode_one(self, buf: bytes | memoryview, at: int) -> Any:
-        if self._data is not None:
-            (n,) = struct.unpack_from("<i", buf, at)
-            n = max(0, min(n, self._data.count))
-            start = at + self._data.offset
-            return bytes(buf[start : start + n]).decode("iso-8859-1")
-        out: dict[str, Any] = {}
-        for m in self.members:
-            if m.hidden:
-                continue
-            where = at + m.offset
-            if m.bit is not None:
-                out[m.name] = bool(buf[where] >> m.bit & 1)
-            elif m.template is not None:
-                t = self.member_template(m)
-                values = [t._decode_one(buf, where + i * t.size) for i in range(max(m.count, 1))]
-                out[m.name] = values if m.count else values[0]
-            else:
-                ctype = _atomic(m.type_code, self.name, m.name)
-                if m.type_code == TypeCode.DWORD and m.count:  # a BOOL array member
-                    out[m.name] = _bits(bytes(buf[where : where + 4 * m.count]), 0, 32 * m.count)
-                elif m.count:
-                    out[m.name] = ctype.decode(buf, where, m.count)
-                else:
-                    out[m.name] = ctype.decode(buf, where, 1)[0]
-        return out
-
     def decode(self, data: bytes | memoryview) -> list[Any]:
-        """The values of ``data``: whole structures, as dicts (strings as str)."""
-        if not self.size or len(data) % self.size:
-            raise EncodeError(f"{len(data)} bytes is not a whole number of {self.name} ({self.size} bytes)")
-        return [self._decode_one(data, i * self.size) for i in range(len(data) // self.size)]
-
-    def _encode_into(self, value: Any, out: bytearray, at: int) -> None:
-        if self._data is not None:
-            if not isinstance(value, str):
-                raise EncodeError(f"{self.name} needs a str, not {value!r}")
-            raw = value.encode("iso-8859-1")
-            if len(raw) > self._data.count:
-                raise EncodeError(f"{len(raw)} characters is too long for {self.name} (max {self._data.count})")
-            out[at : at + 4] = struct.pack("<i", len(raw))
-            start = at + self._data.offset
-            out[start : start + len(raw)] = raw
-            return
-        if not isinstance(value, Mapping):
-            raise EncodeError(f"{self.name} needs a dict of member values, not {value!r}")
-        given = {str(k).lower(): v for k, v in value.items()}
-        unknown = [k for k in value if str(k).lower() not in self.by_name]
-        if unknown:
-            raise EncodeError(f"{self.name} has no member {unknown[0]!r}")
-        missing = [m.name for m in self.by_name.values() if m.name.lower() not in given]
-        if missing:
-            raise EncodeError(f"{self.name} needs every member; missing {', '.join(missing)}")
-        for key, v in given.items():
-            m = self.by_name[key]
-            where = at + m.offset
-            n = max(m.count, 1)
-            if m.bit is not None:
-                if v not in (0, 1):
-                    raise EncodeError(f"{self.name}.{m.name} is a BOOL, not {v!r}")
-                if v:
-                    out[where] |= 1 << m.bit
-                else:
-                    out[where] &= ~(1 << m.bit) & 0xFF
-                continue
-            items = list(v) if m.count and not isinstance(v, (str, Mapping)) else [v]
-            if m.template is not None:
-                t = self.member_template(m)
-                if len(items) != n:
-                    raise EncodeError(f"{self.name}.{m.name} needs {n} values")
-                for i, item in enumerate(items):
-                    t._encode_into(item, out, where + i * t.size)
-                continue
-            ctype = _atomic(m.type_code, self.name, m.name)
-            if m.type_code == TypeCode.DWORD and m.count:  # a BOOL array member: a list of bools
-                if len(items) != 32 * m.count:
-                    raise EncodeError(f"{self.name}.{m.name} needs {32 * m.count} BOOLs")
-                data = sum(1 << i for i, b in enumerate(items) if b).to_bytes(4 * m.count, "little")
-            else:
-                if len(items) != n:
-                    raise EncodeError(f"{self.name}.{m.name} needs {n} values")
-                data = ctype.encode(items)
-            out[where : where + len(data)] = data
+        """The values of ``data``: whole structures, as dicts (strings as str); DecodeError if it is not."""
+        return self.codec.decode(data)
 
     def encode(self, values: Iterable[Any]) -> bytes:
         """Structures (dicts of every member's value; str for string types) as the controller stores them."""
-        items = list(values)
-        out = bytearray(self.size * len(items))
-        for i, v in enumerate(items):
-            self._encode_into(v, out, i * self.size)
-        return bytes(out)
+        return self.codec.encode(values)
 
     def declaration(self) -> str:
         """``Motor = Speed:REAL, Count:DINT, ...``: the simulator's compact form."""
@@ -261,19 +182,6 @@ class Template:
                 kind = ctype.name if ctype is not None else f"0x{m.type_code:02X}"
             parts.append(f"{m.name}:{kind}" + (f"[{m.count}]" if m.count else ""))
         return f"{self.name} = {', '.join(parts)}"
-
-
-def _atomic(code: int, where: str, name: str) -> CIPType:
-    ctype = type_by_code(code)
-    if ctype is None or not ctype.size:
-        raise EncodeError(f"{where}.{name}: type 0x{code:02X} is not an atomic type")
-    return ctype
-
-
-def _bits(data: bytes, first: int, count: int) -> list[bool]:
-    """``count`` bits of little-endian ``data`` from bit ``first``, as bools."""
-    word = int.from_bytes(data, "little") >> first
-    return [bool(word >> i & 1) for i in range(count)]
 
 
 class LogixTypes:
@@ -364,32 +272,19 @@ def _service(service: int, path: list[dict[str, Any]], data: bytes) -> dict[str,
 
 def parse_symbols(data: bytes, prefix: str = "") -> tuple[list[TagInfo], int]:
     """One Get Instance Attribute List page of attributes 1, 2 and 8: (tags, last instance)."""
-    out: list[TagInfo] = []
-    at, last = 0, -1
     try:
-        while at < len(data):
-            (instance,) = _U32.unpack_from(data, at)
-            (n,) = _U16.unpack_from(data, at + 4)
-            name = data[at + 6 : at + 6 + n].decode("iso-8859-1")
-            at += 6 + n
-            (word,) = _U16.unpack_from(data, at)
-            dims = _DIMS.unpack_from(data, at + 2)
-            at += 14
-            if at > len(data):
-                raise struct.error("truncated")
-            last = instance
-            ndims = word >> 13 & 3
-            out.append(TagInfo(prefix + name, instance, word, tuple(dims[:ndims])))
-    except struct.error:
-        raise TagListError(f"tag list page truncated at byte {at}") from None
-    return out, last
+        entries = decode_symbol_entries(data, _SYMBOL_ATTRIBUTES)
+    except DecodeError as exc:
+        raise TagListError(f"tag list page truncated at byte {exc.offset}") from None
+    tags = [TagInfo(prefix + e.name, e.instance, e.type.word, e.dims) for e in entries]
+    return tags, entries[-1].instance if entries else -1
 
 
 def _template_attributes(attributes: bytes, what: str) -> dict[int, AttributeValue]:
     """A template's Get Attribute List reply (1 handle, 2 members, 4 definition words, 5 size), by
     attribute; a failed attribute carries its status and no value."""
     try:
-        return {e.attribute: e for e in decode_attribute_list_reply(attributes, _TEMPLATE_SIZES.get)}
+        return decode_template_attribute_list(attributes)
     except DecodeError:
         raise TagListError(f"{what}: attributes truncated") from None
 
@@ -397,30 +292,12 @@ def _template_attributes(attributes: bytes, what: str) -> dict[int, AttributeVal
 def parse_template(instance: int, attributes: bytes, definition: bytes, types: LogixTypes) -> Template:
     """A template from its Get Attribute List reply (1, 2, 4, 5) and its Read Template data."""
     values = _template_attributes(attributes, f"template {instance}")
-    for attr, entry in values.items():
-        if entry.status:
-            raise TagListError(f"template {instance}: attribute {attr} status 0x{entry.status:02X}")
     try:
-        handle, members, size = (int.from_bytes(values[a].value, "little") for a in (1, 2, 5))
-        infos = [_MEMBER.unpack_from(definition, i * 8) for i in range(members)]
-    except (struct.error, KeyError):
-        raise TagListError(f"template {instance}: attributes or definition truncated") from None
-    text = definition[members * 8 :]
-    head, _, rest = text.partition(b"\0")
-    name = head.split(b";", 1)[0].decode("iso-8859-1")
-    names = [n.decode("iso-8859-1") for n in rest.split(b"\0")[:members]]
-    if len(names) < members:
-        raise TagListError(f"template {instance} ({name}): {len(names)} member names for {members} members")
-    out = []
-    for mname, (info, kind, offset) in zip(names, infos):
-        hidden = mname.startswith("ZZZZZZZZZZ") or mname.startswith("__")
-        if kind & 0x8000:
-            out.append(Member(mname, STRUCTURE, offset, info, template=kind & 0x0FFF, hidden=hidden))
-        elif kind & 0xFF == TypeCode.BOOL:
-            out.append(Member(mname, TypeCode.BOOL, offset, 0, bit=info, hidden=hidden))
-        else:
-            out.append(Member(mname, kind & 0xFF, offset, info, hidden=hidden))
-    return Template(instance, handle, name, size, out, types)
+        attrs = TemplateAttributes.from_entries(values.values())
+        layout = TemplateDefinition.decode(definition, attrs.member_count)
+    except DecodeError as exc:
+        raise TagListError(f"template {instance}: {exc.what}") from None
+    return Template(instance, attrs.handle, layout.name, attrs.structure_size, list(layout.members), types)
 
 
 def read_template(instance: int, types: LogixTypes) -> Procedure:
@@ -597,7 +474,7 @@ class Plan:
             return op  # not a tag we know: the controller will say so
         tag_type = op.get("tag_type")
         if template is not None:
-            if template.handle == 0x0FCE and tag_type in (TypeCode.SSTRING, TypeCode.STRING):
+            if template.handle == STRING_HANDLE and tag_type in (TypeCode.SSTRING, TypeCode.STRING):
                 return {**op, "tag_type": TypeCode.STRING}
             return op
         target, given = type_by_code(code), type_by_code(tag_type) if tag_type is not None else None

@@ -2,25 +2,24 @@
 
 Elementary types decode with one ``struct`` call (:mod:`cpppo.cip.types`).  A read whose type
 word is a structure (0x02A0 and a handle) is decoded here when the structure is known; the
-Logix STRING (handle 0x0FCE) always is; other structures are decoded into dicts by the
-templates a connection has read (:mod:`.logix`), and until then come back as
-:class:`RawStructure`: the raw USINT bytes, remembering their handle.
+Logix STRING (handle 0x0FCE, :data:`cpppo.cip.logix_objects.LOGIX_STRING`) always is; other
+structures are decoded into dicts by the templates a connection has read (:mod:`.logix`), and
+until then come back as :class:`RawStructure`: the raw USINT bytes, remembering their handle.
 """
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Iterable
 from typing import Any
 
+from ..cip.logix_objects import LOGIX_STRING, STRING_HANDLE
 from ..cip.types import STRUCTURE, CIPType, type_by_code
-from ..errors import DecodeError, EncodeError
+from ..errors import DecodeError
 
 __all__ = ["LOGIX_STRING_HANDLE", "RawStructure", "decode_value", "encode_logix_strings"]
 
-LOGIX_STRING_HANDLE = 0x0FCE
+LOGIX_STRING_HANDLE = STRING_HANDLE
 """Structure handle of the Logix STRING (DINT LEN, SINT DATA[82], 88 bytes)."""
-_LOGIX_STRING = struct.Struct("<i82s2x")
 
 
 class RawStructure(list):  # type: ignore[type-arg]
@@ -34,13 +33,7 @@ class RawStructure(list):  # type: ignore[type-arg]
 
 def encode_logix_strings(values: Iterable[Any]) -> bytes:
     """Logix STRING structures (what a ``(STRING)`` write to a Logix tag sends)."""
-    out = bytearray()
-    for v in values:
-        raw = str(v).encode("iso-8859-1")
-        if len(raw) > 82:
-            raise EncodeError(f"{len(raw)} characters is too long for a Logix STRING (max 82)")
-        out += _LOGIX_STRING.pack(len(raw), raw)
-    return bytes(out)
+    return LOGIX_STRING.encode([str(v) for v in values])
 
 
 def decode_value(type_code: int | None, handle: int | None, data: bytes, types: Any = None) -> Any:
@@ -49,8 +42,8 @@ def decode_value(type_code: int | None, handle: int | None, data: bytes, types: 
     bytes as USINTs (a :class:`RawStructure` for a structure).
     """
     if type_code == STRUCTURE:
-        if handle == LOGIX_STRING_HANDLE and len(data) % _LOGIX_STRING.size == 0:
-            return [raw[: max(0, min(n, 82))].decode("iso-8859-1") for n, raw in _LOGIX_STRING.iter_unpack(data)]
+        if handle == STRING_HANDLE and len(data) % LOGIX_STRING.size == 0:
+            return LOGIX_STRING.decode(data)
         if types is not None:
             found = types.decode(type_code, handle, data)
             if found is not None:

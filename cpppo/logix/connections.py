@@ -16,24 +16,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..cip.connection_manager import ForwardClose, ForwardOpen
+from ..cip.status import ConnectionFailureStatus as Ext
+from ..cip.status import GeneralStatus, extended_status_name
 
 __all__ = ["Connection", "ConnectionRefused", "ConnectionTable"]
 
 MAX_SIZE = {False: 511, True: 4002}
 """The largest connection size a Forward Open (False) or Large Forward Open (True) may ask for."""
 
-DUPLICATE = 0x0100  # connection in use, or duplicate Forward Open
-INVALID_SIZE = 0x0109  # invalid network connection parameter: size
-NOT_FOUND = 0x0107  # target connection not found
-NO_RESOURCES = 0x0113  # out of connections
-TRANSPORT = 0x0108  # invalid transport class or trigger
-
 
 class ConnectionRefused(Exception):
     """A Forward Open or Forward Close fails with general status 0x01 and this extended status."""
 
     def __init__(self, ext: int) -> None:
-        super().__init__(f"connection refused: extended status 0x{ext:04X}")
+        name = extended_status_name(GeneralStatus.CONNECTION_FAILURE, ext)
+        super().__init__(f"connection refused: {name} (extended status 0x{ext:04X})")
         self.ext = ext
 
 
@@ -80,15 +77,16 @@ class ConnectionTable:
 
     def _open(self, fo: ForwardOpen, owner: int, target: Any) -> Connection:
         if fo.triad in self._by_triad:
-            raise ConnectionRefused(DUPLICATE)
+            raise ConnectionRefused(Ext.CONNECTION_IN_USE)
         if len(self._by_id) >= self.limit:
-            raise ConnectionRefused(NO_RESOURCES)
+            raise ConnectionRefused(Ext.OUT_OF_CONNECTIONS)
         if (fo.transport & 0x0F) not in (1, 3):
-            raise ConnectionRefused(TRANSPORT)
+            # CIP has 0x0103 for this; the simulator has always answered 0x0108, and clients may rely on it
+            raise ConnectionRefused(Ext.INVALID_NETWORK_CONNECTION_PARAMETER)
         top = MAX_SIZE[fo.large]
         for size in (fo.o_t_params.size, fo.t_o_params.size):
             if not 2 < size <= top:
-                raise ConnectionRefused(INVALID_SIZE)
+                raise ConnectionRefused(Ext.INVALID_CONNECTION_SIZE)
         o_t_id = 0
         while not o_t_id or o_t_id in self._by_id:
             o_t_id = secrets.randbits(32)
@@ -102,7 +100,7 @@ class ConnectionTable:
         with self._lock:
             conn = self._by_triad.get(fc.triad)
             if conn is None:
-                raise ConnectionRefused(NOT_FOUND)
+                raise ConnectionRefused(Ext.TARGET_CONNECTION_NOT_FOUND)
             self._drop(conn)
         return conn
 

@@ -2,14 +2,11 @@
 
 A :class:`Structure` lays its members out as a Logix controller does: each member aligned to its
 own size (structures to 4 or 8 bytes), BOOL members packed eight to a hidden SINT host, and the
-whole padded to its alignment.  The same description produces what the Template object (class
-0x6C) serves, so pycomm3 and pylogix rebuild exactly the layout we store:
-
-    template data = member info (UINT info | UINT type | UDINT offset) x members
-                  + "NAME;n\\0" + member names, NUL-terminated
-
-``info`` is a member's array length, or a BOOL member's bit number; ``type`` is an atomic type
-code, or 0x8000 | template instance id for a structure member.
+whole padded to its alignment.  That layout is written down as the template definition the
+Template object (class 0x6C) serves, and the structure's values are encoded and decoded by the
+:class:`~cpppo.cip.logix_objects.StructCodec` built from that same definition -- the codec a
+client builds from the template it reads -- so pycomm3, pylogix and our client see exactly the
+layout we store (the byte layouts are drawn in :mod:`cpppo.cip.logix_objects`).
 
 Declaration syntax (``--udt`` and the ``[UDT]`` section of cpppo.cfg)::
 
@@ -19,25 +16,32 @@ Declaration syntax (``--udt`` and the ``[UDT]`` section of cpppo.cfg)::
 from __future__ import annotations
 
 import re
-import struct
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..cip.logix_objects import (
+    STRING_CAPACITY,
+    STRING_DEFINITION,
+    STRING_HANDLE,
+    StructCodec,
+    TemplateDefinition,
+    TemplateMember,
+    definition_words,
+)
 from ..cip.types import DINT, DWORD, SINT, STRUCTURE, TYPES, CIPType
-from ..errors import DecodeError, EncodeError
+from ..errors import EncodeError
 
 __all__ = ["STRING_HANDLE", "DataType", "Member", "Structure", "TypeRegistry", "logix_string"]
-
-STRING_HANDLE = 0x0FCE
-"""Structure handle (and template instance) of the built-in Logix STRING."""
 
 DataType = CIPType  # an elementary type, or a Structure (which is a CIPType too)
 
 
 @dataclass(frozen=True)
 class Member:
+    """A member as declared and laid out: its CIP type (a Structure for a nested structure)."""
+
     name: str
     type: CIPType
     offset: int
@@ -49,6 +53,14 @@ class Member:
     def size(self) -> int:
         return self.type.size * max(self.count, 1)
 
+    def template_member(self) -> TemplateMember:
+        """The member as the template definition gives it."""
+        if isinstance(self.type, Structure):
+            kind = TemplateMember.structure_type(self.type.instance_id)
+        else:
+            kind = self.type.code
+        return TemplateMember(self.name, self.bit if self.bit is not None else self.count, kind, self.offset)
+
 
 def _align_of(t: CIPType) -> int:
     if isinstance(t, Structure):
@@ -57,16 +69,20 @@ def _align_of(t: CIPType) -> int:
 
 
 class Structure(CIPType):
-    """A structured type: named members at fixed offsets in ``size`` bytes."""
+    """A structured type: named members at fixed offsets in ``size`` bytes.
+
+    Its values are dicts of every member (BOOL members as bools, ``BOOL[n]`` members as their
+    DWORDs); a structure laid out as ``LEN`` DINT, ``DATA`` SINT[n] is a string type, and its
+    values are str.
+    """
 
     code = STRUCTURE
 
     def __init__(self, name: str, members: Sequence[tuple[str, CIPType, int]], *, handle: int | None = None,
-                 instance_id: int = 0, template_name: str | None = None, string: bool = False) -> None:
+                 instance_id: int = 0, template_name: str | None = None) -> None:
         self.name = name
         self.template_name = template_name or name
         self.instance_id = instance_id
-        self.string = string
         self.members: list[Member] = []
         offset = 0
         align = 4
@@ -93,105 +109,32 @@ class Structure(CIPType):
         self.align = align
         self.size = -(-offset // align) * align if offset else align
         self.by_name = {m.name.lower(): m for m in self.members if not m.hidden}
-        self._template: bytes | None = None
         names = ";".join(f"{m.name}:{m.type.name}:{m.offset}:{m.count}:{m.bit}" for m in self.members)
         self.handle = handle if handle is not None else (zlib.crc32(f"{name}|{names}".encode()) & 0xFFFF) or 1
-
-    # -- values -----------------------------------------------------------------------------------
-    def _decode_one(self, buf: bytes | memoryview, at: int) -> Any:
-        if self.string:
-            (n,) = struct.unpack_from("<i", buf, at)
-            n = max(0, min(n, self.size - 4))
-            return bytes(buf[at + 4 : at + 4 + n]).decode("iso-8859-1")
-        out: dict[str, Any] = {}
+        self.definition = TemplateDefinition.build(self.template_name, (m.template_member() for m in self.members))
+        nested: dict[int, StructCodec] = {}
         for m in self.members:
-            if m.hidden:
-                continue
-            if m.bit is not None:
-                out[m.name] = bool(buf[at + m.offset] >> m.bit & 1)
-            elif m.count:
-                out[m.name] = m.type.decode(buf, at + m.offset, m.count)
-            else:
-                out[m.name] = m.type.decode(buf, at + m.offset, 1)[0]
-        return out
+            if isinstance(m.type, Structure) and nested.setdefault(m.type.instance_id, m.type.codec) is not m.type.codec:
+                raise EncodeError(f"structure {name!r}: two member types share template instance {m.type.instance_id}")
+        self.codec = StructCodec.from_definition(self.definition, self.size, nested.__getitem__, bool_arrays=False)
+        self.codec.validate()
+        self.string = self.codec.string
+        self._template = self.definition.encode()
 
+    # -- values: the codec's ------------------------------------------------------------------------
     def decode(self, buf: bytes | memoryview, offset: int = 0, count: int | None = None) -> list[Any]:
-        avail = len(buf) - offset
-        if count is None:
-            if avail % self.size:
-                raise DecodeError(f"{avail} bytes is not a whole number of {self.name} ({self.size} bytes)", offset)
-            count = avail // self.size
-        if count * self.size > avail:
-            raise DecodeError(f"{count} x {self.name} needs {count * self.size} bytes, {avail} remain", offset)
-        return [self._decode_one(buf, offset + i * self.size) for i in range(count)]
-
-    def _encode_into(self, value: Any, out: bytearray, at: int) -> None:
-        if self.string:
-            if not isinstance(value, str):
-                raise EncodeError(f"{self.name} needs a str, not {value!r}")
-            raw = value.encode("iso-8859-1", errors="strict")
-            if len(raw) > self.size - 4:
-                raise EncodeError(f"{len(raw)} characters is too long for {self.name} (max {self.size - 4})")
-            out[at : at + 4] = struct.pack("<i", len(raw))
-            out[at + 4 : at + 4 + len(raw)] = raw
-            return
-        if not isinstance(value, Mapping):
-            raise EncodeError(f"{self.name} needs a dict of member values, not {value!r}")
-        for key, v in value.items():
-            m = self.by_name.get(str(key).lower())
-            if m is None:
-                raise EncodeError(f"{self.name} has no member {key!r}")
-            if m.bit is not None:
-                if v not in (0, 1, True, False):
-                    raise EncodeError(f"{self.name}.{m.name} is a BOOL, not {v!r}")
-                if v:
-                    out[at + m.offset] |= 1 << m.bit
-                else:
-                    out[at + m.offset] &= ~(1 << m.bit) & 0xFF
-            elif isinstance(m.type, Structure):
-                items = list(v) if m.count else [v]
-                if len(items) != max(m.count, 1):
-                    raise EncodeError(f"{self.name}.{m.name} needs {max(m.count, 1)} values")
-                for i, item in enumerate(items):
-                    m.type._encode_into(item, out, at + m.offset + i * m.type.size)
-            else:
-                items = list(v) if m.count else [v]
-                if len(items) != max(m.count, 1):
-                    raise EncodeError(f"{self.name}.{m.name} needs {max(m.count, 1)} values")
-                data = m.type.encode(items)
-                out[at + m.offset : at + m.offset + len(data)] = data
+        return self.codec.decode(buf, offset, count)
 
     def encode(self, values: Sequence[Any]) -> bytes:
-        out = bytearray(self.size * len(values))
-        for i, v in enumerate(values):
-            self._encode_into(v, out, i * self.size)
-        return bytes(out)
+        return self.codec.encode(values)
 
     def blank(self) -> Any:
-        return "" if self.string else self._decode_one(bytes(self.size), 0)
+        return self.codec.blank()
 
     # -- the Template object ----------------------------------------------------------------------
     def template_data(self) -> bytes:
-        """What Read Template serves (a structure never changes, so it is built once)."""
-        if self._template is None:
-            self._template = self._build_template()
+        """What Read Template serves."""
         return self._template
-
-    def _build_template(self) -> bytes:
-        info = bytearray()
-        for m in self.members:
-            if isinstance(m.type, Structure):
-                kind = 0x8000 | m.type.instance_id
-            else:
-                kind = m.type.code
-            extra = m.bit if m.bit is not None else m.count
-            info += struct.pack("<HHI", extra, kind, m.offset)
-        # "NAME;n" and two bytes per member (their access: 0x04 hidden, 0x03 read/write; never NUL)
-        access = b"".join(b"\x01\x04" if m.hidden else b"\x01\x03" for m in self.members)
-        names = f"{self.template_name};n".encode("ascii") + access + b"\0"
-        names += b"".join(m.name.encode("ascii") + b"\0" for m in self.members)
-        data = bytes(info) + names
-        return data + bytes(-len(data) % 4)  # padded to whole 32-bit words
 
     @property
     def definition_size(self) -> int:
@@ -199,7 +142,7 @@ class Structure(CIPType):
 
         Clients read ``definition_size * 4 - 20`` (pylogix) or ``- 21`` (pycomm3) bytes.
         """
-        return (len(self.template_data()) + 20) // 4
+        return definition_words(len(self._template))
 
     def __repr__(self) -> str:
         return f"<Structure {self.name} {self.size} bytes, handle 0x{self.handle:04X}>"
@@ -207,8 +150,8 @@ class Structure(CIPType):
 
 def logix_string() -> Structure:
     """The built-in Logix STRING: DINT LEN and SINT DATA[82] (88 bytes, handle 0x0FCE)."""
-    return Structure("STRING", [("LEN", DINT, 0), ("DATA", SINT, 82)], handle=STRING_HANDLE,
-                     instance_id=STRING_HANDLE, template_name="ASCIISTRING82", string=True)
+    return Structure("STRING", [("LEN", DINT, 0), ("DATA", SINT, STRING_CAPACITY)], handle=STRING_HANDLE,
+                     instance_id=STRING_HANDLE, template_name=STRING_DEFINITION.name)
 
 
 _MEMBER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[\s*(\w+)\s*\])?\s*$")

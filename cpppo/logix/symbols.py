@@ -6,8 +6,8 @@
 * Template (class 0x6C): one instance per structure type; Get Attribute List gives its handle,
   member count and sizes, Read Template (0x4C) its member layout and names.
 
-A symbol's *type word*: bits 0-11 the atomic type code or a structure's template instance,
-bit 12 a system tag, bits 13-14 the number of array dimensions, bit 15 set for a structure.
+The entries, type words and template bytes are encoded by :mod:`cpppo.cip.logix_objects`, the
+codec the client decodes them with; this module decides what a simulated controller serves.
 """
 
 from __future__ import annotations
@@ -16,8 +16,16 @@ import bisect
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
-from ..cip.logix import AttributeValue, decode_attribute_list_request, encode_attribute_list_reply
+from ..cip.logix import decode_attribute_list_request
+from ..cip.logix_objects import (
+    SYMBOL_ATTRIBUTES,
+    TEMPLATE_ATTRIBUTE_SIZES,
+    SymbolEntry,
+    SymbolType,
+    TemplateAttributes,
+)
 from ..cip.message import Request, encode_reply
 from ..cip.services import CommonService, LogixService
 from ..cip.status import GeneralStatus as S
@@ -30,7 +38,6 @@ __all__ = ["PROGRAM_TYPE", "Symbol", "instance_attribute_list", "read_template",
 PROGRAM_TYPE = 0x1068
 """The type word real controllers give ``Program:NAME`` symbols."""
 BASE_TAG = 1 << 26  # software control: a base tag, not an alias
-_UDINT = struct.Struct("<I")
 _READ_TEMPLATE = struct.Struct("<IH")
 
 
@@ -45,32 +52,29 @@ class Symbol:
     program: str | None = None  # the program scope, or None for controller scope
 
     @property
-    def type_word(self) -> int:
+    def symbol_type(self) -> SymbolType:
         if self.attribute is None:
-            return PROGRAM_TYPE
+            return SymbolType.from_word(PROGRAM_TYPE)
         t = self.attribute.parser
-        word = (0x8000 | t.instance_id) if isinstance(t, Structure) else t.code & 0xFF
-        return word | (len(self.dims) & 3) << 13
+        if isinstance(t, Structure):
+            return SymbolType(t.instance_id, structure=True, dims=len(self.dims))
+        return SymbolType(t.code & 0xFF, dims=len(self.dims))
+
+    @property
+    def type_word(self) -> int:
+        return self.symbol_type.word
+
+    @cached_property
+    def entry(self) -> SymbolEntry:
+        """What the Symbol object lists for this tag (its address attributes are only identifiers)."""
+        size = self.attribute.parser.size if self.attribute is not None else 0
+        address = 0x10000 * self.instance
+        return SymbolEntry(self.instance, self.name, self.symbol_type, self.dims, element_size=size,
+                           address=address, object_address=address, software_control=BASE_TAG)
 
     def value(self, attribute_id: int) -> bytes | None:
         """The encoded value of one Symbol attribute, or None if it has none."""
-        if attribute_id == 1:
-            raw = self.name.encode("iso-8859-1")
-            return struct.pack("<H", len(raw)) + raw
-        if attribute_id == 2:
-            return struct.pack("<H", self.type_word)
-        if attribute_id in (3, 5):  # symbol address, symbol object address: only identifiers here
-            return _UDINT.pack(0x10000 * self.instance)
-        if attribute_id == 6:
-            return _UDINT.pack(BASE_TAG)
-        if attribute_id == 7:
-            return struct.pack("<H", self.attribute.parser.size if self.attribute is not None else 0)
-        if attribute_id == 8:
-            dims = (*self.dims, 0, 0, 0)[:3]
-            return struct.pack("<3I", *dims)
-        if attribute_id == 10:
-            return b"\x00"  # external access: read/write
-        return None
+        return self.entry.value(attribute_id)
 
 
 def instance_attribute_list(symbols: Sequence[Symbol], start: int, attributes: Sequence[int],
@@ -78,14 +82,12 @@ def instance_attribute_list(symbols: Sequence[Symbol], start: int, attributes: S
     """Get Instance Attribute List: the symbols from instance ``start`` on, as many as fit."""
     room = limit - 4
     out = bytearray()
+    supported = all(a in SYMBOL_ATTRIBUTES for a in attributes)
     # symbols are listed in instance order: start where the client asked, not at the beginning
     for sym in symbols[bisect.bisect_left(symbols, start, key=lambda sym: sym.instance):]:
-        entry = bytearray(_UDINT.pack(sym.instance))
-        for a in attributes:
-            value = sym.value(a)
-            if value is None:
-                return S.ATTRIBUTE_NOT_SUPPORTED, b""
-            entry += value
+        if not supported:
+            return S.ATTRIBUTE_NOT_SUPPORTED, b""
+        entry = sym.entry.encode(attributes)
         if len(out) + len(entry) > room:
             if not out:
                 return S.REPLY_DATA_TOO_LARGE, b""
@@ -96,17 +98,9 @@ def instance_attribute_list(symbols: Sequence[Symbol], start: int, attributes: S
 
 def template_attributes(template: Structure, attributes: Sequence[int]) -> tuple[int, bytes]:
     """Get Attribute List on a Template instance: 1 handle, 2 member count, 4 definition size (words), 5 size."""
-    values = {
-        1: struct.pack("<H", template.handle),
-        2: struct.pack("<H", len(template.members)),
-        3: struct.pack("<H", len(template.members)),  # undocumented; pylogix asks for it as a UINT
-        4: _UDINT.pack(template.definition_size),
-        5: _UDINT.pack(template.size),
-    }
-    entries = [AttributeValue(a, 0, values[a]) if a in values else AttributeValue(a, S.ATTRIBUTE_NOT_SUPPORTED)
-               for a in attributes]
-    failed = any(e.status for e in entries)
-    return (S.ATTRIBUTE_LIST_ERROR if failed else S.SUCCESS), encode_attribute_list_reply(entries)
+    values = TemplateAttributes(template.handle, len(template.members), template.definition_size, template.size)
+    failed = any(a not in TEMPLATE_ATTRIBUTE_SIZES for a in attributes)
+    return (S.ATTRIBUTE_LIST_ERROR if failed else S.SUCCESS), values.encode(attributes)
 
 
 def read_template(template: Structure, offset: int, count: int, limit: int) -> tuple[int, bytes]:
