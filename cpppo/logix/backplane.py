@@ -23,6 +23,7 @@ from ..cip.connection_manager import UnconnectedSend
 from ..cip.epath import CONNECTION_MANAGER_PATH, Path, Port, encode_path
 from ..cip.message import encode_reply, encode_request
 from ..cip.services import ConnectionManagerService
+from ..cip.status import ConnectionFailureStatus
 from ..cip.status import GeneralStatus as S
 
 if TYPE_CHECKING:
@@ -32,8 +33,8 @@ __all__ = ["UNREACHABLE", "Backplane", "Forward", "Module", "RemoteTarget"]
 
 _CM = encode_path(CONNECTION_MANAGER_PATH)
 
-UNREACHABLE = 0x0204
-"""Extended status of Connection Failure (0x01): the Unconnected Send timed out at the target."""
+UNREACHABLE = ConnectionFailureStatus.UNCONNECTED_REQUEST_TIMED_OUT
+"""What a client is told when a forwarded request gets no answer (under Connection Failure, 0x01)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,7 @@ from ..cip.logix import (
 )
 from ..cip.message import Request, decode_multiple, decode_request, encode_multiple, encode_reply
 from ..cip.services import ClassCode, CommonService, ConnectionManagerService, LogixService
+from ..cip.status import ConnectionFailureStatus
 from ..cip.status import GeneralStatus as S
 from ..errors import DecodeError, EncodeError
 from .backplane import Backplane, Forward, RemoteTarget
@@ -546,8 +547,8 @@ class Controller(TagServices):
 
 
 _MAX_CACHED = 4096
-_PORT_UNKNOWN = 0x0311  # Connection Failure: the route path names a port this device does not have
-_LINK_UNKNOWN = 0x0312  # ... or a link (slot, address) that is not there
+_PORT_UNKNOWN = ConnectionFailureStatus.PORT_NOT_AVAILABLE  # a route path names a port not here
+_LINK_UNKNOWN = ConnectionFailureStatus.LINK_ADDRESS_NOT_VALID  # ... or a link (slot, address) not there
 
 
 def _route_refused(route: Path, ext: tuple[int, ...]) -> bytes:

@@ -20,6 +20,7 @@ from ..cip.logix import decode_read_modify_write, decode_read_tag, decode_write_
 from ..cip.message import Request, encode_reply
 from ..cip.services import LogixService
 from ..cip.status import GeneralStatus as S
+from ..cip.status import LogixErrorStatus
 from ..cip.types import STRUCTURE, CIPType, encode_type_word
 from ..errors import DecodeError
 from .events import TagEvent, TagEvents
@@ -37,9 +38,9 @@ IOEvent = TagEvent
 
 READS = frozenset((LogixService.READ_TAG, LogixService.READ_TAG_FRAGMENTED))
 WRITES = frozenset((LogixService.WRITE_TAG, LogixService.WRITE_TAG_FRAGMENTED))
-_ACCESS_BEYOND_END = (0x2105,)
-_OFFSET_BEYOND_END = (0x2104,)
-_TYPE_MISMATCH = (0x2107,)
+_ACCESS_BEYOND_END = (LogixErrorStatus.ACCESS_BEYOND_END,)
+_OFFSET_BEYOND_END = (LogixErrorStatus.OFFSET_BEYOND_END,)
+_TYPE_MISMATCH = (LogixErrorStatus.DATA_TYPE_MISMATCH,)
 
 
 @dataclass(frozen=True, slots=True)
