@@ -1,7 +1,7 @@
 """What a listener costs: Read Tag and Write Tag at 20 in flight, with and without a subscriber.
 
 A dashboard or a recorder subscribes to a simulator's tag events (the write funnel,
-:mod:`cpppo.logix.events`).  This measures what that costs the EtherNet/IP path: the simulator
+:mod:`cpppo.device.events`).  This measures what that costs the EtherNet/IP path: the simulator
 runs in its own process (this script with ``--serve MODE``), on a host with one subscription
 drained by a coroutine on the host's loop in batches, as a dashboard would:
 

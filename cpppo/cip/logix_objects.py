@@ -1,6 +1,6 @@
 """The objects a Logix controller describes its tags with, on the wire: one codec for both sides.
 
-The simulator (:mod:`cpppo.logix`) encodes these and the client (:mod:`cpppo.client.logix`)
+The simulator (:mod:`cpppo.device`) encodes these and the client (:mod:`cpppo.client.logix`)
 decodes them; both go through this module, so the two cannot drift apart.  All little-endian.
 
 Symbol type word (Symbol attribute 2, a UINT)::

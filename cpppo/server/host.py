@@ -8,7 +8,7 @@ Modbus servers later -- started and stopped as one, with what they share:
   half-frame connections, expired CIP connections), instead of a timer per server;
 * one thread pool for work that may block (custom attributes whose ``__getitem__`` waits on
   something), created on first use and shared by every service;
-* the forwarder that carries out :class:`~cpppo.logix.backplane.Forward` effects (routing to a
+* the forwarder that carries out :class:`~cpppo.device.backplane.Forward` effects (routing to a
   remote device) without blocking the loop.
 
 It runs either in the foreground (``host.run(service, ...)``, what ``enip_server`` does) or on a
@@ -29,7 +29,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
-from ..logix.backplane import Forward
+from ..device.backplane import Forward
 
 __all__ = ["Host", "Service"]
 

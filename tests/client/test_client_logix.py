@@ -17,7 +17,7 @@ from cpppo.client.cli import client_main
 from cpppo.client.logix import LogixTypes, Plan, TagListError, parse_symbols, parse_template, read_template
 from cpppo.client.operations import OperationError, describe
 from cpppo.client.values import RawStructure
-from cpppo.logix.datatypes import TypeRegistry
+from cpppo.device.datatypes import TypeRegistry
 from cpppo.server.enip import Simulator, client
 from cpppo.server.enip.aio import AsyncConnector
 from cpppo.server.enip.client import parse_operations

@@ -30,10 +30,10 @@ from cpppo.cip.logix_objects import (
 )
 from cpppo.cip.types import STRUCTURE, TYPES
 from cpppo.client.logix import LogixTypes, TagListError, parse_symbols, parse_template
+from cpppo.device.datatypes import Structure, TypeRegistry
+from cpppo.device.symbols import Symbol, instance_attribute_list, template_attributes, template_chunk
+from cpppo.device.tags import Attribute
 from cpppo.errors import DecodeError, EncodeError
-from cpppo.logix.datatypes import Structure, TypeRegistry
-from cpppo.logix.symbols import Symbol, instance_attribute_list, read_template, template_attributes
-from cpppo.logix.tags import Attribute
 
 
 def h(text: str) -> bytes:
@@ -455,7 +455,7 @@ def _client_templates(registry: TypeRegistry) -> LogixTypes:
     for s in registry.structures.values():
         status, attributes = template_attributes(s, (1, 2, 4, 5))
         assert status == 0
-        status, definition = read_template(s, 0, definition_length(s.definition_size), 4002)
+        status, definition = template_chunk(s, 0, definition_length(s.definition_size), 4002)
         assert status == 0
         types.add_template(parse_template(s.instance_id, attributes, definition, types))
     return types

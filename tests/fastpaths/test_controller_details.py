@@ -8,8 +8,8 @@ from cpppo.cip.epath import Logical, Symbolic
 from cpppo.cip.logix import ReadModifyWrite, ReadTag, WriteTag
 from cpppo.cip.message import Request, decode_reply
 from cpppo.cip.types import DINT, UINT
-from cpppo.logix.controller import Controller
-from cpppo.logix.tags import Attribute
+from cpppo.device.controller import Controller
+from cpppo.device.tags import Attribute
 from cpppo.server.enip import Simulator
 from cpppo.server.enip.config import ConfigError
 

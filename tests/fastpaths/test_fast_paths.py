@@ -9,6 +9,8 @@ from cpppo.cip.epath import Logical, Port, Symbolic
 from cpppo.cip.logix import ReadTag
 from cpppo.cip.message import Request, decode_multiple, decode_reply, multiple_request
 from cpppo.cip.types import DINT
+from cpppo.device.controller import Controller
+from cpppo.device.tags import Attribute
 from cpppo.enip import frames
 from cpppo.enip.cpf import (
     ConnectedAddress,
@@ -22,8 +24,6 @@ from cpppo.enip.cpf import (
     encode_unconnected,
     unconnected_message,
 )
-from cpppo.logix.controller import Controller
-from cpppo.logix.tags import Attribute
 
 messages = st.binary(min_size=1, max_size=300)
 u16 = st.integers(0, 0xFFFF)

@@ -29,8 +29,8 @@ def test_good_frames_before_an_oversized_one_are_answered_first():
 
 def test_list_identity_over_ipv6_answers_with_the_configured_ipv4_address():
     """List Identity carries only IPv4: a peer on ::1 hears the TCP/IP object's address."""
+    from cpppo.device.objects import TcpipInfo
     from cpppo.enip.cpf import decode_cpf
-    from cpppo.logix.objects import TcpipInfo
 
     with Simulator(["X=DINT"], address=("::1", 0), tcpip=TcpipInfo(ip_address="10.1.2.3")) as plc, \
             socket.create_connection(plc.address[:2], timeout=10) as s:

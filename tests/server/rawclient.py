@@ -17,10 +17,10 @@ from cpppo.cip.logix import ReadTag, WriteTag, decode_typed_data, encode_attribu
 from cpppo.cip.message import Reply, Request, multiple_request
 from cpppo.cip.services import CommonService, LogixService
 from cpppo.cip.types import STRUCTURE, CIPType, type_by_name
+from cpppo.device.datatypes import TypeRegistry
 from cpppo.enip.encapsulation import Command, Encapsulation, decode_frame
 from cpppo.enip.framer import Framer
 from cpppo.enip.frames import register_session, reply_message, send_rr_data, unconnected_send
-from cpppo.logix.datatypes import TypeRegistry
 
 TIMEOUT = 10.0
 MR_PATH: Path = (Logical("class", 0x02), Logical("instance", 1))

@@ -12,11 +12,11 @@ from cpppo.cip.epath import Port, parse_route_path
 from cpppo.cip.message import decode_reply
 from cpppo.cip.services import ConnectionManagerService
 from cpppo.cip.types import DINT
+from cpppo.device.backplane import UNREACHABLE, Backplane, Forward, RemoteTarget
+from cpppo.device.controller import Controller
+from cpppo.device.tags import Attribute
 from cpppo.enip import frames
 from cpppo.errors import CommunicationError
-from cpppo.logix.backplane import UNREACHABLE, Backplane, Forward, RemoteTarget
-from cpppo.logix.controller import Controller
-from cpppo.logix.tags import Attribute
 from cpppo.server.enip import Simulator, client
 
 from .rawclient import RawClient, read_tag, tag, values

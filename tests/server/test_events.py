@@ -7,7 +7,7 @@ import threading
 import time
 
 from cpppo.cip.types import DINT
-from cpppo.logix.events import PLAYBACK, Subscription, TagEvent, changes_by
+from cpppo.device.events import PLAYBACK, Subscription, TagEvent, changes_by
 from cpppo.server.enip import Simulator
 from cpppo.server.enip.device import Attribute
 

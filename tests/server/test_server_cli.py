@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from cpppo.logix.tags import Attribute
+from cpppo.device.tags import Attribute
 from cpppo.server.enip import REAL, device
 from cpppo.server.enip.config import ConfigError, parse_address
 from cpppo.server.enip.main import main

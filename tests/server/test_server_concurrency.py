@@ -9,9 +9,9 @@ import struct
 import threading
 import time
 
+from cpppo.device.tags import Attribute
 from cpppo.enip.encapsulation import decode_frame
 from cpppo.enip.frames import register_session, reply_message, send_rr_data
-from cpppo.logix.tags import Attribute
 
 from .conftest import wait_for
 from .rawclient import RawClient, read_tag, tag, values

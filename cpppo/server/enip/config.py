@@ -22,10 +22,10 @@ from typing import Any
 from ...cip.epath import parse_route_path
 from ...cip.types import CIPType
 from ...cli import split_host_port
+from ...device.controller import ANY_ROUTE
+from ...device.datatypes import TypeRegistry
+from ...device.objects import IdentityInfo, TcpipInfo
 from ...errors import CpppoError, EncodeError
-from ...logix.controller import ANY_ROUTE
-from ...logix.datatypes import TypeRegistry
-from ...logix.objects import IdentityInfo, TcpipInfo
 
 __all__ = [
     "ConfigError",

@@ -7,6 +7,6 @@ return a list for a slice, a value for an index.  Pass the subclass as
 
 from __future__ import annotations
 
-from ...logix.tags import Attribute
+from ...device.tags import Attribute
 
 __all__ = ["Attribute"]

@@ -23,12 +23,12 @@ from dataclasses import asdict
 from typing import Any
 
 from ...cip.types import DWORD, TypeCode
+from ...device.controller import ANY_ROUTE, Controller, IOEvent, Tag
+from ...device.datatypes import TypeRegistry
+from ...device.events import Subscription, TagEvents
+from ...device.objects import IdentityInfo, TcpipInfo
+from ...device.tags import Attribute
 from ...errors import EncodeError
-from ...logix.controller import ANY_ROUTE, Controller, IOEvent, Tag
-from ...logix.datatypes import TypeRegistry
-from ...logix.events import Subscription, TagEvents
-from ...logix.objects import IdentityInfo, TcpipInfo
-from ...logix.tags import Attribute
 from ..host import Host
 from .config import ConfigError, TagSpec, parse_tag
 from .transport import EnipServer

@@ -15,9 +15,9 @@ from typing import Any
 
 from ...cip.epath import parse_route_path
 from ...cli import UsageParser, console_entry, logging_to
+from ...device.controller import IOEvent
+from ...device.tags import Attribute
 from ...errors import CpppoError
-from ...logix.controller import IOEvent
-from ...logix.tags import Attribute
 from .config import ConfigError, load_config, parse_address, parse_delay
 from .embedded import Simulator
 

@@ -3,11 +3,11 @@
 A :class:`Session` serves one TCP connection (or one UDP datagram): it registers the session,
 checks the session handle of every later request, answers List Identity / Services /
 Interfaces and the legacy 0x0001 command, and hands SendRRData's CIP message to the
-:class:`~cpppo.logix.controller.Controller`.  Errors become encapsulation status codes in the
+:class:`~cpppo.device.controller.Controller`.  Errors become encapsulation status codes in the
 reply; the connection stays up unless the peer unregisters or the byte stream is lost.
 
 A request the controller cannot answer by itself (one routed to a remote device) comes back as a
-:class:`PendingReply`: the transport carries out its :class:`~cpppo.logix.backplane.Forward` and
+:class:`PendingReply`: the transport carries out its :class:`~cpppo.device.backplane.Forward` and
 turns the target's answer into the reply frame with :meth:`PendingReply.complete`.
 """
 
@@ -19,6 +19,9 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from ...device.backplane import Forward
+from ...device.controller import Controller
+from ...device.events import Source
 from ...enip.cpf import (
     ConnectedAddress,
     ConnectedData,
@@ -36,9 +39,6 @@ from ...enip.cpf import (
 )
 from ...enip.encapsulation import Command, EncapStatus, Encapsulation, decode_register_session
 from ...errors import DecodeError
-from ...logix.backplane import Forward
-from ...logix.controller import Controller
-from ...logix.events import Source
 
 __all__ = ["PendingReply", "Session", "SessionTable"]
 

@@ -23,10 +23,10 @@ import socket
 import time
 from typing import TYPE_CHECKING, Any
 
+from ...device.controller import Controller
 from ...enip.encapsulation import Command, EncapStatus, Encapsulation, decode_frame
 from ...enip.framer import Framer
 from ...errors import DecodeError
-from ...logix.controller import Controller
 from .config import ConfigError
 from .session import PendingReply, Session, SessionTable
 

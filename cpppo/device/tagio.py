@@ -1,7 +1,7 @@
 """The tag services of a simulated Logix: Read/Write Tag [Fragmented], member and bit access,
 Read-Modify-Write, Set Attribute Single, and the refreshes that answer repeated reads.
 
-Mixed into :class:`~cpppo.logix.controller.Controller`, which resolves a request's path to an
+Mixed into :class:`~cpppo.device.controller.Controller`, which resolves a request's path to an
 attribute (and a :class:`Part` of it, for structure members) before calling these.  Errors answer
 with the Logix statuses: 0xFF/0x2105 for too many elements, 0xFF/0x2104 for a fragment offset past
 the end, 0xFF/0x2107 for a write of the wrong type, 0x13/0x15 for too little or too much data.

@@ -33,7 +33,7 @@ from .datatypes import Structure
 from .failure import Failure
 from .tags import Attribute
 
-__all__ = ["PROGRAM_TYPE", "Symbol", "instance_attribute_list", "read_template", "template_attributes", "template_request"]
+__all__ = ["PROGRAM_TYPE", "Symbol", "instance_attribute_list", "template_attributes", "template_chunk", "template_request"]
 
 PROGRAM_TYPE = 0x1068
 """The type word real controllers give ``Program:NAME`` symbols."""
@@ -103,8 +103,8 @@ def template_attributes(template: Structure, attributes: Sequence[int]) -> tuple
     return (S.ATTRIBUTE_LIST_ERROR if failed else S.SUCCESS), values.encode(attributes)
 
 
-def read_template(template: Structure, offset: int, count: int, limit: int) -> tuple[int, bytes]:
-    """Read Template: ``count`` bytes of the template data from ``offset``, as many as fit."""
+def template_chunk(template: Structure, offset: int, count: int, limit: int) -> tuple[int, bytes]:
+    """What Read Template (0x4C) answers: ``count`` bytes of the template data from ``offset``, as many as fit."""
     data = template.template_data()
     if offset > len(data):
         return S.GENERAL_ERROR, b""
@@ -124,6 +124,6 @@ def template_request(template: Structure, req: Request, limit: int) -> bytes:
         if len(req.data) < 6:
             raise Failure(S.NOT_ENOUGH_DATA)
         offset, count = _READ_TEMPLATE.unpack_from(req.data, 0)
-        status, data = read_template(template, offset, count, limit)
+        status, data = template_chunk(template, offset, count, limit)
         return encode_reply(req.service, status, (), data)
     raise Failure(S.SERVICE_NOT_SUPPORTED)

@@ -4,7 +4,7 @@ A real ControlLogix chassis is reached through one address; a request's route pa
 module: ``1/3`` leaves the communication module by port 1 (the backplane) toward slot 3.  A
 :class:`Backplane` maps the first hop of a route path, a (port, link) pair, to what is there:
 
-* a local module -- another :class:`~cpppo.logix.controller.Controller` in this process, which
+* a local module -- another :class:`~cpppo.device.controller.Controller` in this process, which
   answers the request at once, with the rest of the route path;
 * a :class:`RemoteTarget` -- a device reached over EtherNet/IP.  The controller cannot answer
   that without I/O, so it returns a :class:`Forward` *effect* instead of reply bytes: the

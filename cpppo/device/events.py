@@ -2,7 +2,7 @@
 
 Whatever changes a tag -- a client's Write Tag, ``plc["X"] = 1`` from Python, a custom
 attribute's own ``super().__setitem__``, a playback of recorded history -- ends in one commit in
-:class:`~cpppo.logix.tags.Attribute`, which hands the change to its controller's
+:class:`~cpppo.device.tags.Attribute`, which hands the change to its controller's
 :class:`TagEvents`.  A :class:`TagEvent` says when (``time``), what (tag, element range, the bytes
 before and after) and who (``source``): a client's address, a direct write, playback.
 

@@ -7,8 +7,8 @@ the encapsulation layer hands it one CIP message and the reply size the transpor
 
 Path errors answer with the Logix statuses: unknown tag 0x04; unknown object 0x05; a start
 element past the end 0x05; an unknown service 0x08.  The tag services themselves live in
-:mod:`cpppo.logix.tagio`; the Logix objects in :mod:`~cpppo.logix.symbols` and
-:mod:`~cpppo.logix.clock`.
+:mod:`cpppo.device.tagio`; the Logix objects in :mod:`~cpppo.device.symbols` and
+:mod:`~cpppo.device.clock`.
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ class Controller(TagServices):
 
     @property
     def observers(self) -> list[Callable[[IOEvent], None]]:
-        """Callables that see every tag event at once (see :class:`~cpppo.logix.events.TagEvents`)."""
+        """Callables that see every tag event at once (see :class:`~cpppo.device.events.TagEvents`)."""
         return self.events.observers
 
     def _take_symbol_id(self) -> int:

@@ -19,7 +19,7 @@ from ..cip.connection_manager import ForwardClose, ForwardOpen
 from ..cip.status import ConnectionFailureStatus as Ext
 from ..cip.status import GeneralStatus, extended_status_name
 
-__all__ = ["Connection", "ConnectionRefused", "ConnectionTable"]
+__all__ = ["ConnectionEntry", "ConnectionRefused", "ConnectionTable"]
 
 MAX_SIZE = {False: 511, True: 4002}
 """The largest connection size a Forward Open (False) or Large Forward Open (True) may ask for."""
@@ -35,7 +35,9 @@ class ConnectionRefused(Exception):
 
 
 @dataclass
-class Connection:
+class ConnectionEntry:
+    """One open connection, as this device's table keeps it (the client keeps its own ``Connection``)."""
+
     o_t_id: int
     t_o_id: int
     triad: tuple[int, int, int]
@@ -62,20 +64,20 @@ class ConnectionTable:
     def __init__(self, limit: int = 128) -> None:
         self.limit = limit
         self._lock = threading.Lock()
-        self._by_id: dict[int, Connection] = {}
-        self._by_triad: dict[tuple[int, int, int], Connection] = {}
+        self._by_id: dict[int, ConnectionEntry] = {}
+        self._by_triad: dict[tuple[int, int, int], ConnectionEntry] = {}
 
     def __len__(self) -> int:
         return len(self._by_id)
 
-    def get(self, o_t_id: int) -> Connection | None:
+    def get(self, o_t_id: int) -> ConnectionEntry | None:
         return self._by_id.get(o_t_id)
 
-    def open(self, fo: ForwardOpen, owner: int, target: Any = None) -> Connection:
+    def open(self, fo: ForwardOpen, owner: int, target: Any = None) -> ConnectionEntry:
         with self._lock:
             return self._open(fo, owner, target)
 
-    def _open(self, fo: ForwardOpen, owner: int, target: Any) -> Connection:
+    def _open(self, fo: ForwardOpen, owner: int, target: Any) -> ConnectionEntry:
         if fo.triad in self._by_triad:
             raise ConnectionRefused(Ext.CONNECTION_IN_USE)
         if len(self._by_id) >= self.limit:
@@ -90,13 +92,13 @@ class ConnectionTable:
         o_t_id = 0
         while not o_t_id or o_t_id in self._by_id:
             o_t_id = secrets.randbits(32)
-        conn = Connection(o_t_id, fo.t_o_connection_id, fo.triad, fo.o_t_params.size, fo.t_o_params.size,
+        conn = ConnectionEntry(o_t_id, fo.t_o_connection_id, fo.triad, fo.o_t_params.size, fo.t_o_params.size,
                           fo.timeout_s, owner, time.monotonic(), target)
         self._by_id[o_t_id] = conn
         self._by_triad[fo.triad] = conn
         return conn
 
-    def close(self, fc: ForwardClose) -> Connection:
+    def close(self, fc: ForwardClose) -> ConnectionEntry:
         with self._lock:
             conn = self._by_triad.get(fc.triad)
             if conn is None:
@@ -104,7 +106,7 @@ class ConnectionTable:
             self._drop(conn)
         return conn
 
-    def _drop(self, conn: Connection) -> None:
+    def _drop(self, conn: ConnectionEntry) -> None:
         self._by_id.pop(conn.o_t_id, None)
         self._by_triad.pop(conn.triad, None)
 
@@ -114,7 +116,7 @@ class ConnectionTable:
             for conn in [c for c in self._by_id.values() if c.owner == owner]:
                 self._drop(conn)
 
-    def expire(self, now: float | None = None) -> list[Connection]:
+    def expire(self, now: float | None = None) -> list[ConnectionEntry]:
         """Drop connections idle past their timeout; return them."""
         now = time.monotonic() if now is None else now
         with self._lock:

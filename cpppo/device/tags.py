@@ -7,7 +7,7 @@ the attribute's lock, so a multi-element write is never seen half done.
 
 Every change, whatever its source, ends in one of two commits (``_put`` for elements given as
 values, ``_store`` for bytes at an offset), which count it in ``_version`` and, when someone
-listens, hand it to the controller's :class:`~cpppo.logix.events.TagEvents` with the bytes
+listens, hand it to the controller's :class:`~cpppo.device.events.TagEvents` with the bytes
 before and after.
 
 Subclasses may override ``__getitem__``/``__setitem__`` to intercept every read and write (the
