@@ -1,5 +1,12 @@
 """EtherNet/IP CIP: the simulated controller (``enip_server``) and its documented API.
 
+The simulator's own modules: ``transport`` (:class:`~.transport.EnipServer`, TCP and UDP on a
+host's loop), ``session`` (the encapsulation layer, sans I/O), ``config`` (tag specifications,
+addresses, ``cpppo.cfg``), ``embedded`` (:class:`Simulator`, the embedding API) and ``main``
+(``enip_server``).  The rest are the documented module paths of cpppo 5, kept as thin modules over
+their real homes: ``client``, ``aio``, ``io``, ``list_services`` and ``thruput`` over
+:mod:`cpppo.client`, ``device`` over :mod:`cpppo.device`.
+
 ``device.Attribute`` is the customization point, the CIP type classes (``REAL``, ``INT``, ...)
 are what ``Attribute.parser`` is an instance of, and ``simulator`` runs a controller in the
 background for tests.
