@@ -175,19 +175,20 @@ class Subscription:
     async def get(self) -> TagEvent:
         """The next event (waiting for one)."""
         if not self._queue:
-            await self.get_ready()
+            await self.wait()
         self.delivered += 1
         return self._queue.popleft()
 
     async def batch(self, limit: int = 1000) -> list[TagEvent]:
         """The events waiting (at most ``limit``), waiting for at least one: one wake-up per burst."""
-        await self.get_ready()
+        await self.wait()
         n = min(limit, len(self._queue))
         out = [self._queue.popleft() for _ in range(n)]
         self.delivered += n
         return out
 
-    async def get_ready(self) -> None:
+    async def wait(self) -> None:
+        """Until an event waits (StopAsyncIteration once closed and empty)."""
         while not self._queue:
             if self.closed:
                 raise StopAsyncIteration
