@@ -127,6 +127,7 @@ class client:  # the documented (lower-case) name
             else:
                 self.conn.sendall(data)
         except OSError as exc:
+            self.link.closed = not self.udp  # a TCP stream that cannot be written carries no more requests
             raise CommunicationError(f"sending to {self.addr[0]}:{self.addr[1]} failed: "
                                      f"{_describe_oserror(exc)}") from exc
 
