@@ -302,24 +302,17 @@ class client:  # the documented (lower-case) name
         return self.timeout if timeout is None else timeout
 
     def _flush(self) -> None:
-        """Write out what the procedure has sent."""
+        """Write out what the procedure has sent (cleared first: a failed send is not repeated)."""
         outbox = self.link.outbox
-        if outbox:
-            data = b"".join(outbox) if len(outbox) > 1 else outbox[0]
-            outbox.clear()
+        data = b"".join(outbox)  # one frame: that very object, not a copy
+        outbox.clear()
+        if data:
             self.send(data)
-
-    def _frames_within(self, timeout: float | None) -> collections.deque[tuple[Encapsulation, Any]] | None:
-        """Receive: the queue of frames (empty if none came within ``timeout``), None at end of file."""
-        frames = self._frames
-        if not frames and self._receive(timeout) and not frames:
-            self.readable(timeout)  # a frame begun: wait for the rest of it
-        return frames if frames or not self.eof else None
 
     def _stream(self, proc: Procedure[T]) -> Generator[Any, None, T]:
         """Carry out a procedure: yield what it delivers as it delivers it; return its value."""
         answer = None
-        outbox = self.link.outbox
+        outbox, frames = self.link.outbox, self._frames
         try:
             while True:
                 try:
@@ -335,8 +328,11 @@ class client:  # the documented (lower-case) name
                 if type(effect) is Deliver:
                     answer = None
                     yield from effect.results
-                else:
-                    answer = self._frames_within(effect.timeout)
+                    continue
+                # Receive: the queue of frames; empty if none came within the timeout, None at end of file
+                if not frames and self._receive(effect.timeout) and not frames:
+                    self.readable(effect.timeout)  # a frame begun: wait for the rest of it
+                answer = frames if frames or not self.eof else None
         finally:
             proc.close()
 

@@ -316,8 +316,10 @@ def operate(link: Link, operations: Iterable[Mapping[str, Any]], *, depth: int =
         log = _LOG if validating else None
 
         def post(batch: list[Result]) -> list[Any]:
-            checked = validate(batch, validating=validating, printing=printing, log=log)
-            return list(map(_VALUE, checked)) if values else list(checked)
+            if printing or True in map(_VALUE, batch) or (log is not None and log.isEnabledFor(logging.INFO)):
+                batch = list(validate(batch, validating=validating, printing=printing, log=log))
+            # else nothing to print or log, and no write whose True validating turns into its data
+            return list(map(_VALUE, batch)) if values else batch
     elif values:
 
         def post(batch: list[Result]) -> list[Any]:
