@@ -9,6 +9,7 @@ from .blocking import await_response, client, connector
 from .core import Addressing, ClientCore
 from .engine import OperationEngine, Result
 from .operations import OperationError, describe, parse_operations
+from .procedures import RequestFailed
 from .replies import enip_format
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "ClientCore",
     "OperationEngine",
     "OperationError",
+    "RequestFailed",
     "Result",
     "await_response",
     "client",

@@ -1,8 +1,9 @@
 """The asyncio EtherNet/IP client: the same operations as coroutines, for polling many devices.
 
-Like the blocking client this is a thin loop around :class:`~.core.OperationEngine`: it writes
-what the engine wants sent and feeds it what ``StreamReader`` returns, so pipelining, Multiple
-Service Packet packing and fragment following behave exactly as in the blocking client::
+Every operation is a procedure of :mod:`.procedures`, the same the blocking connector runs: this
+module only writes what a procedure sends and waits on ``StreamReader`` for the replies it needs
+(``_run``), so pipelining, packing, fragments, Forward Open and the tag list behave exactly as in
+the blocking client::
 
     async with AsyncConnector("10.0.0.5", timeout=2.0) as plc:
         speed, = await plc.read("SPEED")
@@ -11,47 +12,44 @@ Service Packet packing and fragment following behave exactly as in the blocking 
             ...
 
 Poll many controllers at once with ``asyncio.gather`` over one connector each.  Operations on one
-connector run one batch at a time (a lock), each batch pipelined up to its ``depth``.
+connector run one batch at a time (a lock, held only while requests are outstanding), each batch
+pipelined up to its ``depth``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import os
 import socket
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
-from ..cip.types import STRUCTURE, TypeCode, type_by_name
 from ..dotdict import dotdict
 from ..enip.encapsulation import Command, Encapsulation, decode_frame
 from ..errors import CommunicationError, CpppoError, DecodeError
-from .connection import Connection, closed, forward_close_message, forward_open_message, opened
-from .core import MISSING, Addressing, ClientCore, context_bytes
-from .engine import OperationEngine, Result, validate
-from .logix import LogixTypes, Plan, TagInfo, TagListError, upload
-from .operations import parse_address_text, parse_operation, parse_path
-from .replies import frame_dotdict, status_text
+from . import procedures
+from .connection import Connection
+from .core import MISSING, Addressing, ClientCore
+from .engine import Result
+from .logix import LogixTypes, TagInfo
+from .procedures import Deliver, Procedure, RequestFailed
+from .replies import frame_dotdict
 
 __all__ = ["AsyncConnector", "RequestFailed", "discover"]
 
+T = TypeVar("T")
 _RECV = 1 << 16
-_BATCH = 256  # results a pipeline takes per hold of the connection
-
-
-class RequestFailed(CpppoError):
-    """A one-shot coroutine's operation failed at the device: ``status`` is the 6-tuple's ``sts``."""
-
-    def __init__(self, dsc: str, status: Any) -> None:
-        super().__init__(f"{dsc}: {status_text(status)}")
-        self.dsc = dsc
-        self.status = status
 
 
 class AsyncConnector:
-    """A registered EtherNet/IP session to ``host``:``port`` on the running event loop."""
+    """A registered EtherNet/IP session to ``host``:``port`` on the running event loop.
+
+    Every operation is a procedure of :mod:`.procedures` (shared with the blocking connector),
+    carried out by ``_perform`` (holding the connection throughout) or ``_stream`` (holding it
+    only while the procedure runs, never while the caller holds a result it delivered)."""
 
     def __init__(self, host: str = "localhost", port: int = 44818, timeout: float | None = None, *,
                  route_path: Any = MISSING, send_path: Any = MISSING, simple: bool = False,
@@ -66,15 +64,16 @@ class AsyncConnector:
         self.source_address = source_address
         self.core = ClientCore(Addressing.of(route_path, send_path, simple=simple,
                                              priority_time_tick=priority_time_tick, timeout_ticks=timeout_ticks))
+        self.link = procedures.Link(self.core, f"{host}:{self.addr[1]}")
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
         self.peer: Any = self.addr
         self._lock = asyncio.Lock()
-        self._pending: list[Encapsulation] = []
+        self._pending: collections.deque[tuple[Encapsulation, Any]] = collections.deque()
 
     # -- connection ------------------------------------------------------------------------------
     async def open(self) -> AsyncConnector:
-        where = f"{self.addr[0]}:{self.addr[1]}"
+        where = self.link.where
         try:
             self.reader, self.writer = await asyncio.wait_for(
                 asyncio.open_connection(*self.addr, local_addr=self.source_address), self.timeout)
@@ -91,15 +90,10 @@ class AsyncConnector:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.peer = (self.writer.get_extra_info("peername") or self.addr)[:2]
+        self.link.closed = False
         try:
-            self._send(self.core.register_frame())
-            frame = await self._frame(self.timeout, "RegisterSession")
-            self.core.registered(frame)
-            if self.connected:
-                await self.forward_open(self.connection_size)
-            if self.logix_mode:
-                self.core.logix.logix = True
-                await self.tag_list()
+            await self._perform(procedures.start(self.link, wait=self.timeout, connected=self.connected,
+                                                 size=self.connection_size, logix=self.logix_mode))
         except BaseException:
             await self.close()
             raise
@@ -112,8 +106,9 @@ class AsyncConnector:
         if self.core.connection is not None:
             self.writer = writer
             with contextlib.suppress(CpppoError, OSError):
-                await self.forward_close(timeout=1.0)
+                await self.forward_close(timeout=1.0 if self.timeout is None else min(self.timeout, 1.0))
             self.writer = None
+        self.link.closed = True
         if self.core.session:
             with contextlib.suppress(OSError):
                 writer.write(self.core.unregister_frame())
@@ -132,56 +127,105 @@ class AsyncConnector:
     def session(self) -> int:
         return self.core.session
 
-    def _send(self, data: bytes) -> None:
-        if self.writer is None:
-            raise CommunicationError("the connection is closed")
-        self.writer.write(data)
+    # -- the driver: carries out the effects of a procedure (see .procedures) --------------------
+    def _wait(self, timeout: float | None) -> float | None:
+        return self.timeout if timeout is None else timeout
 
-    async def _receive(self, timeout: float | None, waiting: str) -> list[Encapsulation]:
+    def _flush(self) -> None:
+        """Write out what the procedure has sent."""
+        outbox = self.link.outbox
+        if outbox:
+            data = b"".join(outbox)
+            outbox.clear()
+            if self.writer is None:
+                raise CommunicationError("the connection is closed")
+            self.writer.write(data)
+
+    async def _frames_within(self, timeout: float | None) -> collections.deque[tuple[Encapsulation, Any]] | None:
+        """Receive: the queue of frames (empty if none came within ``timeout``), None at end of file."""
+        if self._pending:
+            return self._pending
+        try:
+            return await asyncio.wait_for(self._frames(), timeout)
+        except asyncio.TimeoutError:
+            return self._pending
+
+    async def _frames(self) -> collections.deque[tuple[Encapsulation, Any]] | None:
+        """Read until a frame is complete; the queue, or None when the peer closed the connection."""
         if self.reader is None:
             raise CommunicationError("the connection is closed")
-        where = f"{self.addr[0]}:{self.addr[1]}"
-        try:
-            data = await asyncio.wait_for(self.reader.read(_RECV), timeout)
-        except asyncio.TimeoutError:
-            raise CommunicationError(f"no reply from {where} within {timeout}s ({waiting})") from None
-        except OSError as exc:
-            raise CommunicationError(f"receiving from {where} failed: {exc.strerror or exc}") from exc
-        if not data:
-            raise CommunicationError(f"{where} closed the connection ({waiting})")
-        try:
-            return self.core.receive_data(data)
-        except DecodeError as exc:
-            raise CommunicationError(f"invalid reply from {where}: {exc}") from exc
+        where = self.link.where
+        while True:
+            try:
+                data = await self.reader.read(_RECV)
+            except OSError as exc:
+                raise CommunicationError(f"receiving from {where} failed: {exc.strerror or exc}") from exc
+            if not data:
+                self.link.closed = True
+                return None
+            try:
+                frames = self.core.receive_data(data)
+            except DecodeError as exc:
+                self.link.closed = True
+                raise CommunicationError(f"invalid reply from {where}: {exc}") from exc
+            if frames:
+                peer = self.peer
+                self._pending.extend([(frame, peer) for frame in frames])
+                return self._pending
 
-    async def _frame(self, timeout: float | None, waiting: str) -> Encapsulation:
-        while not self._pending:
-            self._pending.extend(await self._receive(timeout, waiting))
-        return self._pending.pop(0)
+    async def _run(self, proc: Procedure[Any]) -> tuple[bool, Any]:
+        """Carry out a procedure's effects (the caller holds the connection) until it delivers:
+        (True, the Deliver), or ends: (False, its value)."""
+        answer = None
+        outbox = self.link.outbox
+        while True:
+            try:
+                effect = proc.send(answer)
+            except StopIteration as stop:
+                self._flush()
+                return False, stop.value
+            except BaseException:
+                outbox.clear()  # what a failed procedure sent is not written
+                raise
+            if outbox:
+                self._flush()
+            if type(effect) is Deliver:
+                return True, effect
+            answer = await self._frames_within(effect.timeout)
+
+    async def _perform(self, proc: Procedure[T]) -> T:
+        """Carry out a procedure that delivers nothing, holding the connection throughout; its value."""
+        async with self._lock:
+            delivered, value = await self._run(proc)
+        if delivered:
+            raise TypeError(f"the procedure delivered {value!r}: stream it")
+        return value
+
+    async def _stream(self, proc: Procedure[Any]) -> AsyncIterator[Any]:
+        """Carry out a procedure, yielding what it delivers.  The connection is held while the
+        procedure runs and released while the caller holds what it delivered (a batched pipeline
+        delivers only with no request outstanding): other coroutines may use it, or close it, then."""
+        try:
+            while True:
+                async with self._lock:
+                    delivered, value = await self._run(proc)
+                if not delivered:
+                    return
+                for item in value.results:
+                    yield item
+        finally:
+            proc.close()
 
     # -- connected messaging ---------------------------------------------------------------------
-    async def _request(self, message: bytes, timeout: float | None, what: str) -> Encapsulation:
-        context = context_bytes(self.core.next_context())
-        self._send(self.core.send_frame(message, context))
-        for _ in range(1000):
-            frame = await self._frame(self.timeout if timeout is None else timeout, what)
-            if frame.context == context:
-                return frame
-        raise CommunicationError(f"no reply to {what}")  # pragma: no cover - 1000 unrelated frames
-
-    async def forward_open(self, size: int = 4002, *, large: bool | None = None,
-                           timeout: float | None = None) -> Connection:
-        """Open a class 3 connection; later operations travel connected (SendUnitData)."""
-        async with self._lock:
-            message, fo = forward_open_message(self.core.addressing.route_path, size, large)
-            self.core.connection = opened(await self._request(message, timeout, "Forward Open"), fo)
-            return self.core.connection
+    async def forward_open(self, size: int = 4002, *, large: bool | None = None, timeout: float | None = None,
+                           route_path: Any = MISSING) -> Connection:
+        """Open a class 3 connection to the Message Router (along the route path); later operations use it."""
+        return await self._perform(procedures.forward_open(self.link, size, large=large, route_path=route_path,
+                                                           wait=self._wait(timeout)))
 
     async def forward_close(self, timeout: float | None = None) -> None:
-        async with self._lock:
-            conn, self.core.connection = self.core.connection, None
-            if conn is not None:
-                closed(await self._request(forward_close_message(conn), timeout, "Forward Close"))
+        """Close the connection (operations go unconnected again)."""
+        await self._perform(procedures.forward_close(self.link, wait=self._wait(timeout)))
 
     # -- what a Logix controller says about itself -----------------------------------------------
     @property
@@ -193,182 +237,77 @@ class AsyncConnector:
                        timeout: float | None = None) -> list[TagInfo]:
         """The controller's tags (and each program's), uploaded once per connection with the templates
         of every structure they use; TagListError if the device refuses."""
-        async with self._lock:
-            return await self._tag_list(programs, refresh, self.timeout if timeout is None else timeout)
-
-    async def _tag_list(self, programs: bool, refresh: bool, wait: float | None) -> list[TagInfo]:
-        types = self.core.logix
-        if types.loaded and not refresh:
-            return list(types.tags.values())
-        proc = upload(types, programs)
-        try:
-            ops = next(proc)
-            while True:
-                engine = OperationEngine(self.core, ops, addressing=self.core.addressing)
-                ops = proc.send(await self._drive(engine, wait))
-        except StopIteration as stop:
-            return stop.value
+        return await self._perform(procedures.tag_list(self.link, programs, refresh=refresh,
+                                                       wait=self._wait(timeout)))
 
     # -- operations ------------------------------------------------------------------------------
-    async def _drive(self, engine: OperationEngine, wait: float | None, limit: int | None = None) -> list[Result]:
-        """Run ``engine`` (the caller holds the lock) until it is finished, or until ``limit`` results
-        are ready; then stop sending and take the replies still in flight, so that the lock can be
-        released with no request outstanding.  Called again, it carries on where it stopped."""
-        out: list[Result] = []
-        while True:
-            if limit is None or len(out) < limit:
-                sent = engine.outgoing()
-                if sent:
-                    self._send(b"".join(sent))
-            out += engine.results()
-            if engine.finished:
-                return out
-            if not engine.waiting:
-                if limit is not None and len(out) >= limit:
-                    return out
-                if engine.stalled:
-                    raise CommunicationError(f"operations unfinished with no request to {self.addr[0]}:"
-                                             f"{self.addr[1]} outstanding")
-                continue
-            frames, self._pending = self._pending, []
-            if not frames:
-                frames = await self._receive(wait, f"{len(engine.inflight)} requests unanswered")
-            for frame in frames:
-                engine.receive(frame, self.peer)
-
-    async def pipeline(self, operations: Iterable[Mapping[str, Any]], *, depth: int = 1, multiple: int = 0,
-                       fragment: bool = False, timeout: float | None = None, index: int | None = None,
-                       replies: bool = True, **addressing: Any) -> AsyncIterator[Result]:
+    def pipeline(self, operations: Iterable[Mapping[str, Any]], *, timeout: float | None = None,
+                 **kwds: Any) -> AsyncIterator[Result]:
         """Issue ``operations`` with up to ``depth`` requests in flight; yield 6-tuples in order.
 
         The connection is held only while requests are outstanding, never while a result is being
         yielded: a caller may keep the generator suspended and still use the connection meanwhile
         (results arrive in batches of at most a few hundred operations)."""
-        wait = self.timeout if timeout is None else timeout
-        addr = self.core.addressing
-        options = {k: v for k, v in addressing.items() if v is not None}
-        if options:
-            addr = addr.with_options(**options)
-        limit = max(_BATCH, 4 * max(1, depth or 1))
-        plan = Plan(self.core.logix, operations)
-        while True:
-            async with self._lock:
-                engine = OperationEngine(self.core, plan.feed(), depth=depth, multiple=multiple, fragment=fragment,
-                                         index=index, addressing=addr, replies=replies)
-            index = None
-            while True:
-                async with self._lock:
-                    batch = await self._drive(engine, wait, limit)
-                for result in batch:
-                    if plan.take(result):
-                        yield result
-                if engine.finished:
-                    break
-            if plan.wants_upload:
-                async with self._lock:
-                    try:
-                        await self._tag_list(True, False, wait)
-                    except TagListError as exc:
-                        self.core.logix.failed = str(exc)
-            for result in plan.flush():
-                yield result
-            if plan.finished:
-                return
+        return self._stream(procedures.pipeline(self.link, operations, wait=self._wait(timeout),
+                                                batch=procedures.BATCH, **kwds))
 
-    async def operate(self, operations: Iterable[Mapping[str, Any]], *, depth: int = 0, validating: bool = False,
-                      printing: bool = False, **kwds: Any) -> AsyncIterator[Result]:
+    def operate(self, operations: Iterable[Mapping[str, Any]], *, timeout: float | None = None,
+                **kwds: Any) -> AsyncIterator[Result]:
         """``pipeline`` (depth 0 is one at a time), optionally validating/printing each result."""
-        async for result in self.pipeline(operations, depth=max(1, depth or 0), **kwds):
-            if validating or printing:
-                yield next(validate([result], validating=validating, printing=printing))
-            else:
-                yield result
+        return self._stream(procedures.operate(self.link, operations, wait=self._wait(timeout),
+                                               batch=procedures.BATCH, **kwds))
 
-    async def results(self, operations: Iterable[Mapping[str, Any]], **kwds: Any) -> list[Any]:
-        kwds.setdefault("replies", False)  # values only: skip building reply dotdicts
-        return [val async for *_, val in self.operate(operations, **kwds)]
+    async def results(self, operations: Iterable[Mapping[str, Any]], *, timeout: float | None = None,
+                      **kwds: Any) -> list[Any]:
+        """Just the values, in order (None for each failure)."""
+        return [v async for v in self._stream(procedures.results(self.link, operations, wait=self._wait(timeout),
+                                                                 batch=procedures.BATCH, **kwds))]
 
     async def process(self, operations: Iterable[Mapping[str, Any]], **kwds: Any) -> tuple[int, list[Any]]:
         """Run every operation; (number of failures, [values...])."""
         kwds.setdefault("validating", True)
-        values = await self.results(operations, **kwds)
-        return sum(v is None for v in values), values
+        return procedures.tally(await self.results(operations, **kwds))
 
-    # -- one-shot coroutines ---------------------------------------------------------------------
-    async def _one(self, op: dict[str, Any], **kwds: Any) -> Any:
-        async for _, dsc, _, _, sts, val in self.pipeline([op], **kwds):
-            if val is None:
-                raise RequestFailed(dsc, sts)
-            return val
-        raise CommunicationError("no result")  # pragma: no cover - the engine yields one per operation
-
-    async def read(self, tag: str | list[dict[str, Any]], elements: int | None = None, offset: int | None = None,
-                   **kwds: Any) -> list[Any]:
+    # -- one-shot operations: values, or RequestFailed (as the blocking connector's) ------------
+    async def read_tag(self, tag: str | list[dict[str, Any]], elements: int | None = None,
+                       offset: int | None = None, *, timeout: float | None = None, **kwds: Any) -> list[Any]:
         """The values of ``tag`` ("Tag[0-9]", "@2/1/1", or JSON segments); RequestFailed on an error status."""
-        if isinstance(tag, str):
-            op = parse_operation(tag)
-            if op["method"] != "read":
-                raise ValueError(f"{tag!r} is a write; use .write")
-        else:
-            op = {"method": "read", "path": tag, "elements": 1}
-        if elements is not None:
-            op["elements"] = elements
-        if offset is not None:
-            op["offset"] = offset
-        return await self._one(op, **kwds)
+        return await self._perform(procedures.read_tag(self.link, tag, elements, offset, wait=self._wait(timeout),
+                                                       **kwds))
 
-    async def write(self, tag: str | list[dict[str, Any]], data: Iterable[Any] | None = None,
-                    tag_type: str | int | None = None, **kwds: Any) -> bool:
+    async def write_tag(self, tag: str | list[dict[str, Any]], data: Any = None, tag_type: str | int | None = None,
+                        *, timeout: float | None = None, **kwds: Any) -> bool:
         """Write ``"Tag[0-2]=(DINT)1,2,3"``, or ``tag`` with ``data`` of ``tag_type`` (default INT; dicts
         are structures, and a bit address ``"D.3"`` takes bools)."""
-        if data is None:
-            if not isinstance(tag, str):
-                raise ValueError("write needs data")
-            op = parse_operation(tag)
-            if op["method"] != "write":
-                raise ValueError(f"{tag!r} has no '=' values")
-        else:
-            values = [data] if isinstance(data, Mapping) else list(data)
-            path, n, off, _, bit = parse_address_text(tag) if isinstance(tag, str) else (tag, None, None, False, None)
-            if tag_type is not None:
-                code = type_by_name(tag_type).code if isinstance(tag_type, str) else int(tag_type)
-            elif values and all(isinstance(v, Mapping) for v in values):
-                code = STRUCTURE
-            else:
-                code = TypeCode.BOOL if bit is not None else TypeCode.INT
-            op = {"method": "write", "path": path, "elements": n or len(values), "tag_type": code, "data": values}
-            if bit is not None:
-                op.update(bit=bit, elements=1)
-            if off:
-                op["offset"] = off
-        return bool(await self._one(op, **kwds))
+        return await self._perform(procedures.write_tag(self.link, tag, data, tag_type, wait=self._wait(timeout),
+                                                        **kwds))
 
-    async def get_attribute_single(self, path: str | list[dict[str, Any]], tag_type: Any = None,
-                                   **kwds: Any) -> Any:
-        return await self._attribute("get_attribute_single", path, tag_type, None, **kwds)
+    async def get_attribute(self, path: str | list[dict[str, Any]], tag_type: Any = None, *,
+                            timeout: float | None = None, **kwds: Any) -> Any:
+        """Get Attribute Single: raw USINT values, or values of ``tag_type``."""
+        return await self._perform(procedures.get_attribute(self.link, path, tag_type, wait=self._wait(timeout),
+                                                            **kwds))
 
-    async def get_attributes_all(self, path: str | list[dict[str, Any]], **kwds: Any) -> Any:
-        return await self._attribute("get_attributes_all", path, None, None, **kwds)
+    async def get_attributes(self, path: str | list[dict[str, Any]], *, timeout: float | None = None,
+                             **kwds: Any) -> Any:
+        """Get Attributes All: raw USINT values."""
+        return await self._perform(procedures.get_attributes(self.link, path, wait=self._wait(timeout), **kwds))
 
-    async def set_attribute_single(self, path: str | list[dict[str, Any]], data: Iterable[Any],
-                                   tag_type: Any = None, **kwds: Any) -> bool:
-        return bool(await self._attribute("set_attribute_single", path, tag_type, list(data), **kwds))
+    async def set_attribute(self, path: str | list[dict[str, Any]], data: Iterable[Any], tag_type: Any = None, *,
+                            timeout: float | None = None, **kwds: Any) -> bool:
+        """Set Attribute Single to ``data`` (raw USINT values, or values of ``tag_type``)."""
+        return await self._perform(procedures.set_attribute(self.link, path, data, tag_type,
+                                                            wait=self._wait(timeout), **kwds))
 
-    async def _attribute(self, method: str, path: Any, tag_type: Any, data: list[Any] | None, **kwds: Any) -> Any:
-        segs = parse_path(path)[0] if isinstance(path, str) else path
-        op: dict[str, Any] = {"method": method, "path": segs}
-        if tag_type is not None:
-            op["tag_type"] = type_by_name(tag_type).code if isinstance(tag_type, str) else int(tag_type)
-        if data is not None:
-            op["data"] = data
-            op["elements"] = len(data)
-        return await self._one(op, **kwds)
+    # the documented asyncio names of the one-shot operations
+    read = read_tag
+    write = write_tag
+    get_attribute_single = get_attribute
+    get_attributes_all = get_attributes
+    set_attribute_single = set_attribute
 
-    async def _command(self, command: int, timeout: float | None) -> dotdict:
-        async with self._lock:
-            self._send(self.core.command_frame(command, command))
-            frame = await self._frame(self.timeout if timeout is None else timeout, f"command 0x{command:04X}")
-            return frame_dotdict(frame, self.peer)
+    async def _command(self, code: int, timeout: float | None) -> dotdict:
+        return frame_dotdict(*await self._perform(procedures.command(self.link, code, wait=self._wait(timeout))))
 
     async def list_identity(self, timeout: float | None = None) -> dotdict:
         return await self._command(Command.LIST_IDENTITY, timeout)

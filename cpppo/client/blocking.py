@@ -1,11 +1,13 @@
 """The blocking EtherNet/IP client: documented ``client`` and ``connector`` over plain sockets.
 
-All protocol work is done by :mod:`.core`; this module only moves bytes.  ``client`` is the
-low-level object (a TCP or UDP socket, optionally broadcast, and the request methods whose
-replies are harvested with ``readable()`` / ``next(conn)``); ``connector`` adds the registered
-session and the operation methods (``pipeline``, ``synchronous``, ``operate``, ``results``,
-``process``), which run an :class:`~.core.OperationEngine` to completion, and what a Logix
-controller tells about itself (``tag_list``, the structure templates that decode UDT values).
+All protocol work is done by :mod:`.core` and the procedures of :mod:`.procedures` (shared with
+the asyncio connector); this module only moves bytes (``_stream`` carries a procedure out with
+``select``/``recv``).  ``client`` is the low-level object (a TCP or UDP socket, optionally
+broadcast, and the request methods whose replies are harvested with ``readable()`` /
+``next(conn)``); ``connector`` adds the registered session, the operation methods (``pipeline``,
+``synchronous``, ``operate``, ``results``, ``process``), the one-shot ``read_tag``/``write_tag``/...
+that return values, connected messaging, and what a Logix controller tells about itself
+(``tag_list``, the structure templates that decode UDT values).
 """
 
 from __future__ import annotations
@@ -15,22 +17,26 @@ import contextlib
 import select
 import socket
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Generator, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from ..cip.services import ConnectionManagerService
+from ..cip.types import TypeCode
 from ..dotdict import dotdict
 from ..enip.encapsulation import Command, Encapsulation, decode_frame
 from ..errors import CommunicationError, DecodeError
-from .connection import Connection, closed, forward_close_message, forward_open_message, opened
+from . import procedures
+from .connection import Connection
 from .core import MISSING, Addressing, ClientCore, context_bytes
-from .engine import OperationEngine, Result, operation_messages, request_dotdict, validate
-from .logix import LogixTypes, Plan, TagInfo, TagListError, run_procedure, upload
+from .engine import Result, operation_messages, request_dotdict
+from .logix import LogixTypes, TagInfo
 from .operations import parse_path
+from .procedures import Deliver, Procedure, RequestFailed
 from .replies import frame_dotdict
 
-__all__ = ["await_response", "client", "connector"]
+__all__ = ["RequestFailed", "await_response", "client", "connector"]
 
+T = TypeVar("T")
 _MISSING = MISSING
 _RECV = 1 << 16
 
@@ -70,6 +76,7 @@ class client:  # the documented (lower-case) name
         self.profiler = profiler
         self.core = ClientCore(Addressing.of(route_path, send_path, simple=simple,
                                              priority_time_tick=priority_time_tick, timeout_ticks=timeout_ticks))
+        self.link = procedures.Link(self.core, f"{self.addr[0]}:{self.addr[1]}")
         self._frames: collections.deque[tuple[Encapsulation, Any]] = collections.deque()
         self.eof = False
         self.conn: socket.socket | None = None
@@ -106,6 +113,7 @@ class client:  # the documented (lower-case) name
         return self.core.session
 
     def close(self) -> None:
+        self.link.closed = True
         if self.conn is not None:
             self.conn.close()
             self.conn = None
@@ -119,6 +127,7 @@ class client:  # the documented (lower-case) name
             else:
                 self.conn.sendall(data)
         except OSError as exc:
+            self.link.closed = not self.udp  # a TCP stream that cannot be written carries no more requests
             raise CommunicationError(f"sending to {self.addr[0]}:{self.addr[1]} failed: "
                                      f"{_describe_oserror(exc)}") from exc
 
@@ -145,13 +154,13 @@ class client:  # the documented (lower-case) name
             if self.profiler is not None:
                 self.profiler.enable()
         if not data:
-            self.eof = True
+            self.eof = self.link.closed = True
             return False
         try:
             for frame in self.core.receive_data(data):
                 self._frames.append((frame, self.peer))
         except DecodeError as exc:
-            self.eof = True
+            self.eof = self.link.closed = True
             raise CommunicationError(f"invalid reply from {self.addr[0]}:{self.addr[1]}: {exc}") from exc
         return True
 
@@ -210,14 +219,7 @@ class client:  # the documented (lower-case) name
     def register(self, timeout: float | None = _MISSING, sender_context: Any = b"") -> dotdict:
         """Register a session (TCP only) and wait for its handle; returns the reply."""
         wait = self.timeout if timeout is _MISSING else timeout
-        self.send(self.core.register_frame(context_bytes(sender_context)))
-        got = self.next_frame(wait)
-        if got is None:
-            raise CommunicationError(f"no reply to RegisterSession from {self.addr[0]}:{self.addr[1]}"
-                                     + (f" within {wait}s" if wait is not None else ""))
-        frame, peer = got
-        self.core.registered(frame)
-        return frame_dotdict(frame, peer)
+        return frame_dotdict(*self._perform(procedures.register(self.link, wait=wait, context=sender_context)))
 
     def unregister(self) -> None:
         if self.core.session and self.conn is not None and not self.udp:
@@ -251,7 +253,7 @@ class client:  # the documented (lower-case) name
         return self._issue(op, fragment, send, sender_context, dict(route_path=route_path, send_path=send_path,
                                                                      **kwds))
 
-    def write(self, path: Any, data: Any, elements: int | None = None, offset: int = 0, tag_type: int = 0xC3,  # noqa: PLR0917 - documented signature
+    def write(self, path: Any, data: Any, elements: int | None = None, offset: int = 0, tag_type: int = TypeCode.INT,  # noqa: PLR0917 - documented signature
               route_path: Any = _MISSING, send_path: Any = _MISSING, timeout: float | None = None,
               send: bool = True, sender_context: Any = b"", fragment: bool = True, **kwds: Any) -> dotdict:
         """Issue a Write Tag [Fragmented] of ``data`` (values of ``tag_type``, default INT)."""
@@ -295,6 +297,53 @@ class client:  # the documented (lower-case) name
             self.send(frame)
         return request_dotdict(frame, {"service": ConnectionManagerService.UNCONNECTED_SEND})
 
+    # -- the driver: carries out the effects of a procedure (see .procedures) --------------------
+    def _wait(self, timeout: float | None) -> float | None:
+        return self.timeout if timeout is None else timeout
+
+    def _flush(self) -> None:
+        """Write out what the procedure has sent (cleared first: a failed send is not repeated)."""
+        outbox = self.link.outbox
+        data = b"".join(outbox)  # one frame: that very object, not a copy
+        outbox.clear()
+        if data:
+            self.send(data)
+
+    def _stream(self, proc: Procedure[T]) -> Generator[Any, None, T]:
+        """Carry out a procedure: yield what it delivers as it delivers it; return its value."""
+        answer = None
+        outbox, frames = self.link.outbox, self._frames
+        try:
+            while True:
+                try:
+                    effect = proc.send(answer)
+                except StopIteration as stop:
+                    self._flush()
+                    return stop.value
+                except BaseException:
+                    outbox.clear()  # what a failed procedure sent is not written
+                    raise
+                if outbox:
+                    self._flush()
+                if type(effect) is Deliver:
+                    answer = None
+                    yield from effect.results
+                    continue
+                # Receive: the queue of frames; empty if none came within the timeout, None at end of file
+                if not frames and self._receive(effect.timeout) and not frames:
+                    self.readable(effect.timeout)  # a frame begun: wait for the rest of it
+                answer = frames if frames or not self.eof else None
+        finally:
+            proc.close()
+
+    def _perform(self, proc: Procedure[T]) -> T:
+        """Carry out a procedure that delivers nothing; its return value."""
+        try:
+            item = next(self._stream(proc))
+        except StopIteration as stop:
+            return stop.value
+        raise TypeError(f"the procedure delivered {item!r}: stream it")
+
     def __repr__(self) -> str:
         kind = "UDP" if self.udp else "TCP"
         return f"<{type(self).__name__} {kind} {self.addr[0]}:{self.addr[1]} session {self.core.session}>"
@@ -306,7 +355,8 @@ class connector(client):  # the documented (lower-case) name
     With ``connected=True`` it also opens a class 3 connection (a Large Forward Open of
     ``connection_size`` bytes), and operations then travel as connected SendUnitData requests.
     With ``logix=True`` it uploads the tag list and structure templates at once, and treats the
-    elements of DWORD arrays as the BOOLs a Logix stores in them (``BITS[37]``).
+    elements of DWORD arrays as the BOOLs a Logix stores in them (``BITS[37]``).  Every method
+    here is a call to a procedure of :mod:`.procedures`, which the asyncio connector shares.
     """
 
     def __init__(self, host: str | None = None, port: int | None = None, timeout: float | None = None,  # noqa: PLR0917 - documented signature
@@ -316,12 +366,8 @@ class connector(client):  # the documented (lower-case) name
         super().__init__(host, port, timeout, dialect, udp, broadcast, source_address, profiler, **kwds)
         if not self.udp:
             try:
-                self.register(timeout)
-                if connected:
-                    self.forward_open(connection_size, timeout=timeout)
-                if logix:
-                    self.core.logix.logix = True
-                    self.tag_list()
+                self._perform(procedures.start(self.link, wait=timeout, connected=connected, size=connection_size,
+                                               logix=logix))
             except BaseException:
                 self.close()
                 raise
@@ -335,46 +381,18 @@ class connector(client):  # the documented (lower-case) name
     def tag_list(self, programs: bool = True, *, refresh: bool = False, timeout: float | None = None) -> list[TagInfo]:
         """The controller's tags (and each program's, with ``programs``), uploaded once per connection
         with the templates of every structure they use; TagListError if the device refuses."""
-        types = self.core.logix
-        if types.loaded and not refresh:
-            return list(types.tags.values())
-        return run_procedure(upload(types, programs), lambda ops: list(self.run(self.engine(ops), timeout)))
+        return self._perform(procedures.tag_list(self.link, programs, refresh=refresh, wait=self._wait(timeout)))
 
-    def _learn(self, timeout: float | None) -> None:
-        try:
-            self.tag_list(timeout=timeout)
-        except TagListError as exc:
-            self.core.logix.failed = str(exc)
-
-    def _request(self, message: bytes, timeout: float | None, what: str) -> Encapsulation:
-        context = context_bytes(self.core.next_context())
-        self.send(self.core.send_frame(message, context))
-        wait = self.timeout if timeout is None else timeout
-        deadline = None if wait is None else time.monotonic() + wait
-        for _ in range(1000):
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            got = self.next_frame(left)
-            if got is None:
-                break
-            if got[0].context == context:
-                return got[0]
-        raise CommunicationError(f"no reply to {what} from {self.addr[0]}:{self.addr[1]}"
-                                 + (f" within {wait}s" if wait is not None else ""))
-
+    # -- connected messaging ---------------------------------------------------------------------
     def forward_open(self, size: int = 4002, *, large: bool | None = None, timeout: float | None = None,
                      route_path: Any = MISSING) -> Connection:
         """Open a class 3 connection to the Message Router (along the route path); later operations use it."""
-        route = self.core.addressing.route_path if route_path is MISSING else \
-            self.core.addressing.with_options(route_path=route_path).route_path
-        message, fo = forward_open_message(route, size, large)
-        self.core.connection = opened(self._request(message, timeout, "Forward Open"), fo)
-        return self.core.connection
+        return self._perform(procedures.forward_open(self.link, size, large=large, route_path=route_path,
+                                                     wait=self._wait(timeout)))
 
     def forward_close(self, timeout: float | None = None) -> None:
         """Close the connection (operations go unconnected again)."""
-        conn, self.core.connection = self.core.connection, None
-        if conn is not None and self.conn is not None and not self.eof:
-            closed(self._request(forward_close_message(conn), timeout, "Forward Close"))
+        self._perform(procedures.forward_close(self.link, wait=self._wait(timeout)))
 
     def close(self) -> None:
         if self.core.connection is not None:
@@ -390,63 +408,12 @@ class connector(client):  # the documented (lower-case) name
         self.close()
 
     # -- operations ------------------------------------------------------------------------------
-    def run(self, engine: OperationEngine, timeout: float | None = _MISSING) -> Iterator[Result]:
-        """Drive ``engine``: send, harvest replies, yield results in order."""
-        wait = self.timeout if timeout is _MISSING or timeout is None else timeout
-        while True:
-            out = engine.outgoing()
-            if out:
-                self.send(b"".join(out) if len(out) > 1 else out[0])
-            yield from engine.results()
-            if engine.finished:
-                return
-            if not engine.waiting:
-                if engine.stalled:
-                    raise CommunicationError(f"operations unfinished with no request to {self.addr[0]}:"
-                                             f"{self.addr[1]} outstanding")
-                continue
-            if not self._frames and not self._receive(wait):
-                if self.eof:
-                    raise CommunicationError(f"{self.addr[0]}:{self.addr[1]} closed the connection with "
-                                             f"{len(engine.inflight)} requests unanswered")
-                raise CommunicationError(f"no reply from {self.addr[0]}:{self.addr[1]} within {wait}s "
-                                         f"({len(engine.inflight)} requests unanswered)")
-            frames = self._frames
-            while frames:
-                frame, peer = frames.popleft()
-                engine.receive(frame, peer)
-
-    def engine(self, operations: Iterable[Mapping[str, Any]], *, depth: int = 1, multiple: int = 0,
-               fragment: bool = False, index: int | None = None, replies: bool = True,
-               **addressing: Any) -> OperationEngine:
-        addr = self.core.addressing
-        options = {k: v for k, v in addressing.items() if v is not None and v is not _MISSING}
-        if options:
-            addr = addr.with_options(**options)
-        return OperationEngine(self.core, operations, depth=depth, multiple=multiple, fragment=fragment,
-                               index=index, addressing=addr, replies=replies)
-
     def pipeline(self, operations: Iterable[Mapping[str, Any]], index: int | None = None, fragment: bool = False,  # noqa: PLR0917 - documented signature
                  multiple: int = 0, timeout: float | None = None, depth: int = 1,
                  **addressing: Any) -> Iterator[Result]:
         """Issue ``operations`` with up to ``depth`` requests in flight; yield 6-tuples in order."""
-        return self._planned(operations, timeout, dict(depth=depth, multiple=multiple, fragment=fragment,
-                                                       index=index, **addressing))
-
-    def _planned(self, operations: Iterable[Mapping[str, Any]], timeout: float | None,
-                 options: dict[str, Any]) -> Iterator[Result]:
-        """Engines over the operations, pausing to learn the tag list and templates when one needs them."""
-        plan = Plan(self.core.logix, operations)
-        while True:
-            for result in self.run(self.engine(plan.feed(), **options), timeout):
-                if plan.take(result):
-                    yield result
-            options["index"] = None
-            if plan.wants_upload:
-                self._learn(timeout)
-            yield from plan.flush()
-            if plan.finished:
-                return
+        return self._stream(procedures.pipeline(self.link, operations, wait=self._wait(timeout), depth=depth,
+                                                multiple=multiple, fragment=fragment, index=index, **addressing))
 
     def synchronous(self, operations: Iterable[Mapping[str, Any]], index: int | None = None,
                     fragment: bool = False, multiple: int = 0, timeout: float | None = None,
@@ -458,29 +425,48 @@ class connector(client):  # the documented (lower-case) name
                 multiple: int = 0, timeout: float | None = None, depth: int = 0, validating: bool = False,
                 printing: bool = False, **addressing: Any) -> Iterator[Result]:
         """``synchronous`` (depth 0) or ``pipeline``; optionally validate/print each result."""
-        results = self.pipeline(operations, index, fragment, multiple, timeout, depth=max(1, depth or 0),
-                                **addressing)
-        if validating or printing:
-            import logging
+        return self._stream(procedures.operate(self.link, operations, wait=self._wait(timeout), depth=depth,
+                                               validating=validating, printing=printing, index=index,
+                                               fragment=fragment, multiple=multiple, **addressing))
 
-            return validate(results, validating=validating, printing=printing,
-                            log=logging.getLogger("cpppo.client") if validating else None)
-        return results
-
-    def results(self, operations: Iterable[Mapping[str, Any]], **kwds: Any) -> Iterator[Any]:
+    def results(self, operations: Iterable[Mapping[str, Any]], *, timeout: float | None = None,
+                **kwds: Any) -> Iterator[Any]:
         """Just the values, in order (None for each failure)."""
-        kwds.setdefault("replies", False)  # values only: skip building reply dotdicts
-        for _, _, _, _, _, val in self.operate(operations, **kwds):
-            yield val
+        return self._stream(procedures.results(self.link, operations, wait=self._wait(timeout), **kwds))
 
     def process(self, operations: Iterable[Mapping[str, Any]], depth: int = 0, multiple: int = 0,  # noqa: PLR0917 - documented signature
                 fragment: bool = False, printing: bool = False, timeout: float | None = None,
                 **kwds: Any) -> tuple[int, list[Any]]:
         """Run every operation; return (number of failures, [values...])."""
         kwds.setdefault("validating", True)
-        values = list(self.results(operations, depth=depth, multiple=multiple, fragment=fragment,
-                                   printing=printing, timeout=timeout, **kwds))
-        return sum(v is None for v in values), values
+        return procedures.tally(list(self.results(operations, depth=depth, multiple=multiple, fragment=fragment,
+                                                  printing=printing, timeout=timeout, **kwds)))
+
+    # -- one-shot operations: values, or RequestFailed (as the asyncio connector's) -------------
+    def read_tag(self, tag: str | list[dict[str, Any]], elements: int | None = None, offset: int | None = None,
+                 timeout: float | None = None, **kwds: Any) -> list[Any]:
+        """The values of ``tag`` ("Tag[0-9]", "@2/1/1", or JSON segments); RequestFailed on an error status."""
+        return self._perform(procedures.read_tag(self.link, tag, elements, offset, wait=self._wait(timeout), **kwds))
+
+    def write_tag(self, tag: str | list[dict[str, Any]], data: Any = None, tag_type: str | int | None = None,
+                  timeout: float | None = None, **kwds: Any) -> bool:
+        """Write ``"Tag[0-2]=(DINT)1,2,3"``, or ``tag`` with ``data`` of ``tag_type`` (default INT); True."""
+        return self._perform(procedures.write_tag(self.link, tag, data, tag_type, wait=self._wait(timeout), **kwds))
+
+    def get_attribute(self, path: str | list[dict[str, Any]], tag_type: Any = None, timeout: float | None = None,
+                      **kwds: Any) -> Any:
+        """Get Attribute Single: raw USINT values, or values of ``tag_type``."""
+        return self._perform(procedures.get_attribute(self.link, path, tag_type, wait=self._wait(timeout), **kwds))
+
+    def get_attributes(self, path: str | list[dict[str, Any]], timeout: float | None = None, **kwds: Any) -> Any:
+        """Get Attributes All: raw USINT values."""
+        return self._perform(procedures.get_attributes(self.link, path, wait=self._wait(timeout), **kwds))
+
+    def set_attribute(self, path: str | list[dict[str, Any]], data: Iterable[Any], tag_type: Any = None,
+                      timeout: float | None = None, **kwds: Any) -> bool:
+        """Set Attribute Single to ``data`` (raw USINT values, or values of ``tag_type``); True."""
+        return self._perform(procedures.set_attribute(self.link, path, data, tag_type, wait=self._wait(timeout),
+                                                      **kwds))
 
 
 def await_response(cli: client, timeout: float | None = None) -> tuple[dotdict | None, float]:

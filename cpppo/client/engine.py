@@ -37,7 +37,7 @@ from ..enip.encapsulation import Command, Encapsulation
 from ..errors import CommunicationError, DecodeError, EncodeError
 from .core import MISSING, REPLY_LIMIT, REQUEST_LIMIT, Addressing, ClientCore
 from .operations import OperationError, describe
-from .replies import frame_dotdict, split_send_data
+from .replies import frame_dotdict, result_line, split_send_data
 from .values import decode_value, encode_logix_strings
 
 __all__ = ["OperationEngine", "Result", "operation_messages", "request_dotdict", "validate"]
@@ -764,8 +764,6 @@ def validate(results: Iterable[Result], *, validating: bool = False, printing: b
              log: Any = None, out: Any = None) -> Iterator[Result]:
     """Log/print each result as the documents show (``SCADA[1-1] == [0]: 'OK'``); with
     ``validating``, a successful write yields the data written instead of True."""
-    from .replies import result_line
-
     logging_ = log is not None and log.isEnabledFor(logging.INFO)  # the line (every value's repr) costs
     for idx, dsc, req, rpy, sts, value in results:
         val = value
