@@ -306,6 +306,10 @@ class AsyncConnector:
     get_attributes_all = get_attributes
     set_attribute_single = set_attribute
 
+    async def cip_request(self, message: bytes, *, timeout: float | None = None) -> bytes:
+        """Send an encoded CIP request bare (no Unconnected Send); its encoded reply."""
+        return await self._perform(procedures.cip_request(self.link, message, wait=self._wait(timeout)))
+
     async def _command(self, code: int, timeout: float | None) -> dotdict:
         return frame_dotdict(*await self._perform(procedures.command(self.link, code, wait=self._wait(timeout))))
 

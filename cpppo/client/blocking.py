@@ -462,6 +462,10 @@ class connector(client):  # the documented (lower-case) name
         """Get Attributes All: raw USINT values."""
         return self._perform(procedures.get_attributes(self.link, path, wait=self._wait(timeout), **kwds))
 
+    def cip_request(self, message: bytes, timeout: float | None = None) -> bytes:
+        """Send an encoded CIP request bare (no Unconnected Send); its encoded reply."""
+        return self._perform(procedures.cip_request(self.link, message, wait=self._wait(timeout)))
+
     def set_attribute(self, path: str | list[dict[str, Any]], data: Iterable[Any], tag_type: Any = None,
                       timeout: float | None = None, **kwds: Any) -> bool:
         """Set Attribute Single to ``data`` (raw USINT values, or values of ``tag_type``); True."""

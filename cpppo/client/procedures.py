@@ -35,8 +35,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from ..cip.types import STRUCTURE, TypeCode, type_by_name
+from ..enip.cpf import UnconnectedData, decode_send_data, unconnected_message
 from ..enip.encapsulation import Encapsulation
-from ..errors import CommunicationError, CpppoError
+from ..errors import CommunicationError, CpppoError, DecodeError
 from .connection import Connection, closed, forward_close_message, forward_open_message, opened
 from .core import MISSING, ClientCore, context_bytes
 from .engine import OperationEngine, Result, validate
@@ -52,6 +53,7 @@ __all__ = [
     "Procedure",
     "Receive",
     "RequestFailed",
+    "cip_request",
     "collect",
     "command",
     "drive",
@@ -157,6 +159,24 @@ def request(link: Link, message: bytes, what: str, *, wait: float | None = None)
     context = context_bytes(core.next_context())
     frame, _ = yield from exchange(link, core.send_frame(message, context), context, what, wait=wait)
     return frame
+
+
+def cip_request(link: Link, message: bytes, *, wait: float | None = None) -> Procedure[bytes]:
+    """A CIP ``message`` sent bare in SendRRData, and the CIP reply message it gets, as bytes
+    (what a router passes on without looking inside)."""
+    frame = yield from request(link, message, "a CIP request", wait=wait)
+    if frame.status:
+        raise CommunicationError(f"{link.where} refused the request: encapsulation status 0x{frame.status:02X}")
+    found = unconnected_message(frame.data)
+    if found is not None:
+        return found[1]
+    try:
+        reply = decode_send_data(frame.data).message
+    except DecodeError as exc:
+        raise CommunicationError(f"invalid reply from {link.where}: {exc}") from None
+    if not isinstance(reply, UnconnectedData):
+        raise CommunicationError(f"invalid reply from {link.where}: no unconnected data item")
+    return reply.data
 
 
 def register(link: Link, *, wait: float | None = None, context: Any = b"") -> Procedure[tuple[Encapsulation, Any]]:

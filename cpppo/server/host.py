@@ -9,11 +9,12 @@ Modbus servers later -- started and stopped as one, with what they share:
 * one thread pool for work that may block (custom attributes whose ``__getitem__`` waits on
   something), created on first use and shared by every service;
 * the forwarder that carries out :class:`~cpppo.device.backplane.Forward` effects (routing to a
-  remote device) without blocking the loop.
+  remote device) without blocking the loop (by default a :class:`~.forwarder.Forwarder`, a client
+  session per target).
 
 It runs either in the foreground (``host.run(service, ...)``, what ``enip_server`` does) or on a
 background thread (``host.start()``).  Embedded simulators and the pytest fixture share one
-background host per process (:meth:`Host.shared`), so a hundred simulators in a test run on one
+background host per process (:meth:`Host.acquire`), so a hundred simulators in a test run on one
 loop in one thread, not a hundred of each.
 """
 
@@ -64,7 +65,8 @@ class Host:
         self.workers = workers
         self.services: list[Service] = []
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.forwarder: Callable[[Forward], Awaitable[bytes]] | None = None
+        self.forwarder: Callable[[Forward], Awaitable[bytes]] | None = None  # default: a Forwarder
+        self._own_forwarder: Any = None
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -105,8 +107,9 @@ class Host:
     async def forward(self, effect: Forward) -> bytes:
         """Carry out a :class:`Forward`: the target's CIP reply, or the failure reply if it fails."""
         if self.forwarder is None:
-            log.info("no forwarder for a request to %s", effect.target)
-            return effect.failed()
+            from .forwarder import Forwarder  # a client of the targets: loaded once routing needs it
+
+            self.forwarder = self._own_forwarder = Forwarder()
         try:
             return await asyncio.wait_for(self.forwarder(effect), effect.target.timeout)
         except Exception as exc:  # unreachable, refused, timed out: the client gets a status, not a hang
@@ -122,6 +125,9 @@ class Host:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._sweeper = None
+        if self._own_forwarder is not None:
+            await self._own_forwarder.close()
+            self.forwarder = self._own_forwarder = None
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None

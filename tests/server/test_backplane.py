@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +17,7 @@ from cpppo.device.backplane import UNREACHABLE, Backplane, Forward, RemoteTarget
 from cpppo.device.controller import Controller
 from cpppo.device.tags import Attribute
 from cpppo.enip import frames
+from cpppo.enip.frames import reply_message
 from cpppo.errors import CommunicationError
 from cpppo.server.enip import Simulator, client
 
@@ -111,3 +113,65 @@ def test_pylogix_and_pycomm3_reach_each_slot(chassis):
         assert d.read("SHARED").value == 35
     with LogixDriver(f"{host}:{port}/0") as d:
         assert d.read("A").value == 100
+
+
+def _dead_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def router() -> Iterator[tuple[Simulator, Simulator]]:
+    """Slot 0 local; slot 2 a simulator in another server; slot 4 the same, slowly; 5 too slow; 6 nobody."""
+    remote = Simulator(["R=DINT[2]"], name="REMOTE")
+    slow = Simulator(["S=DINT"], delay=(0.8, 0.8))
+    with remote, slow:
+        remote["R"] = [21, 22]
+        slow["S"] = 44
+        front = Simulator(["A=DINT"], name="FRONT")
+        front["A"] = 100
+        backplane = Backplane()
+        backplane.attach(1, 0, front.controller)
+        backplane.attach(1, 2, RemoteTarget(*remote.address, timeout=5.0))
+        backplane.attach(1, 4, RemoteTarget(*slow.address, timeout=5.0))
+        backplane.attach(1, 5, RemoteTarget(*slow.address, timeout=0.3))
+        backplane.attach(1, 6, RemoteTarget("127.0.0.1", _dead_port(), timeout=2.0))
+        front.controller.backplane = backplane
+        with front:
+            yield front, remote
+
+
+def test_a_request_routed_to_a_remote_device_is_forwarded_and_answered(router):
+    front, remote = router
+    with RawClient(front.address, register=True) as c:
+        assert c.read_values(tag("R"), 2, route="1/2") == [21, 22]
+        assert c.write(tag("R"), "DINT", [23], route="1/2").status == 0
+        assert c.read_values(tag("R"), 2, route="1/2/1/0") == [23, 22]  # the rest of the route goes along
+        assert c.read(tag("NOPE"), route="1/2").status == 0x04  # the target's own error, unchanged
+        assert c.read_values(tag("A"), route="1/0") == [100]
+    assert remote["R"] == [23, 22]
+
+
+def test_an_unreachable_or_silent_target_gets_a_status_not_a_hang(router):
+    front, _ = router
+    with RawClient(front.address, register=True) as c:
+        for route in ("1/6", "1/5"):  # nothing listening; answers later than its timeout
+            reply = c.read(tag("S"), route=route)
+            assert (reply.status, list(reply.ext_status)) == (0x01, [0x0204]), route
+        assert c.read_values(tag("A"), route="1/0") == [100]  # the router itself is fine
+
+
+def test_a_slow_target_holds_up_only_the_replies_behind_it(router):
+    front, _ = router
+    with RawClient(front.address, register=True) as c, RawClient(front.address, register=True) as other:
+        slow_read = c.rr_frame(read_tag(tag("S")), "1/4")
+        local_read = c.rr_frame(read_tag(tag("A")), "1/0")
+        c.send(slow_read.encode() + local_read.encode())  # pipelined: the local read is behind the slow one
+        assert other.read_values(tag("A"), route="1/0") == [100]  # another client is not held up
+        with pytest.raises(TimeoutError):
+            c.recv(timeout=0.05)  # ... while this one's replies wait for the slow target, in order
+        first, second = c.recv(timeout=5), c.recv(timeout=5)
+        assert (first.context, second.context) == (slow_read.context, local_read.context)
+        assert values(reply_message(first)) == [44] and values(reply_message(second)) == [100]
