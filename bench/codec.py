@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cpppo.cip.connection_manager import UnconnectedSend, decode_unconnected_send
 from cpppo.cip.epath import Logical, Port, Symbolic
-from cpppo.cip.logix import ReadTag, TypedData, decode_read_tag, decode_typed_data
 from cpppo.cip.message import Reply, Request, decode_reply, decode_request
+from cpppo.cip.tag_services import ReadTag, TypedData, decode_read_tag, decode_typed_data
 from cpppo.cip.types import DINT
 from cpppo.enip.cpf import (
     ConnectedAddress,

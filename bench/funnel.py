@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loadgen  # the bench folder is not a package: found through sys.path above
 
 from cpppo.cip.epath import Symbolic
-from cpppo.cip.logix import WriteTag
 from cpppo.cip.message import Request
 from cpppo.cip.services import LogixService
+from cpppo.cip.tag_services import WriteTag
 from cpppo.cip.types import DINT
 
 MODES = ("none", "writes", "reads")

@@ -40,9 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cpppo.cip.connection_manager import ConnectionParams, ForwardOpen, decode_forward_open_reply
 from cpppo.cip.epath import Logical, Port, Symbolic
-from cpppo.cip.logix import ReadTag
 from cpppo.cip.message import Request, multiple_request
 from cpppo.cip.services import ConnectionManagerService, LogixService
+from cpppo.cip.tag_services import ReadTag
 from cpppo.enip import frames as enip
 from cpppo.enip.encapsulation import decode_frame
 

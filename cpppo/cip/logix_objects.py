@@ -1,6 +1,6 @@
 """The objects a Logix controller describes its tags with, on the wire: one codec for both sides.
 
-The simulator (:mod:`cpppo.device`) encodes these and the client (:mod:`cpppo.client.logix`)
+The simulator (:mod:`cpppo.device`) encodes these and the client (:mod:`cpppo.client.tag_list`)
 decodes them; both go through this module, so the two cannot drift apart.  All little-endian.
 
 Symbol type word (Symbol attribute 2, a UINT)::
@@ -50,8 +50,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import DecodeError, EncodeError
-from .logix import AttributeValue, decode_attribute_list_reply, encode_attribute_list_reply
 from .status import GeneralStatus
+from .tag_services import AttributeValue, decode_attribute_list_reply, encode_attribute_list_reply
 from .types import DWORD, STRUCTURE, NumericType, TypeCode, type_by_code
 
 __all__ = [

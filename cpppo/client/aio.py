@@ -34,9 +34,9 @@ from . import procedures
 from .connection import Connection
 from .core import MISSING, Addressing, ClientCore
 from .engine import Result
-from .logix import LogixTypes, TagInfo
 from .procedures import Deliver, Procedure, RequestFailed
 from .replies import frame_dotdict
+from .tag_list import LogixTypes, TagInfo
 
 __all__ = ["AsyncConnector", "RequestFailed", "discover"]
 

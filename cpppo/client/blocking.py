@@ -29,10 +29,10 @@ from . import procedures
 from .connection import Connection
 from .core import MISSING, Addressing, ClientCore, context_bytes
 from .engine import Result, operation_messages, request_dotdict
-from .logix import LogixTypes, TagInfo
 from .operations import parse_path
 from .procedures import Deliver, Procedure, RequestFailed
 from .replies import frame_dotdict
+from .tag_list import LogixTypes, TagInfo
 
 __all__ = ["RequestFailed", "await_response", "client", "connector"]
 

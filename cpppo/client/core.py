@@ -36,8 +36,8 @@ from ..enip.encapsulation import HEADER, MAX_LENGTH, Command, Encapsulation, Reg
 from ..enip.framer import Framer
 from ..errors import CommunicationError, EncodeError
 from .connection import Connection
-from .logix import LogixTypes
 from .operations import parse_path
+from .tag_list import LogixTypes
 
 __all__ = [
     "DEFAULT_ROUTE_PATH",

@@ -25,11 +25,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..cip.epath import Logical, encode_path, path_from_json
-from ..cip.logix import ReadModifyWrite, ReadTag, WriteTag
 from ..cip.logix_objects import STRING_HANDLE, STRING_SIZE
 from ..cip.message import Reply, decode_multiple, decode_reply, encode_multiple, encode_request
 from ..cip.services import CommonService, LogixService
 from ..cip.status import GeneralStatus
+from ..cip.tag_services import ReadModifyWrite, ReadTag, WriteTag
 from ..cip.types import STRUCTURE, CIPType, NumericType, TypeCode, decode_type_word, type_by_code
 from ..dotdict import dotdict
 from ..enip.cpf import ConnectedData, SendData, decode_send_data

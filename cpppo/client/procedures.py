@@ -41,9 +41,10 @@ from ..errors import CommunicationError, CpppoError, DecodeError
 from .connection import Connection, closed, forward_close_message, forward_open_message, opened
 from .core import MISSING, ClientCore, context_bytes
 from .engine import OperationEngine, Result, validate
-from .logix import Plan, TagInfo, TagListError, upload
 from .operations import parse_address_text, parse_operation, parse_path
+from .plan import Plan
 from .replies import status_text
+from .tag_list import TagInfo, TagListError, upload
 
 __all__ = [
     "BATCH",

@@ -10,10 +10,10 @@ from __future__ import annotations
 import struct
 import time
 
-from ..cip.logix import AttributeValue, decode_attribute_list_request, encode_attribute_list_reply
 from ..cip.message import Request, encode_reply
 from ..cip.services import CommonService
 from ..cip.status import GeneralStatus as S
+from ..cip.tag_services import AttributeValue, decode_attribute_list_request, encode_attribute_list_reply
 from .failure import Failure
 
 __all__ = ["WallClock"]

@@ -38,15 +38,15 @@ from ..cip.epath import (
     encode_path,
     path_to_json,
 )
-from ..cip.logix import (
-    AttributeValue,
-    decode_attribute_list_request,
-    encode_attribute_list_reply,
-)
 from ..cip.message import Request, decode_multiple, decode_request, encode_multiple, encode_reply
 from ..cip.services import ClassCode, CommonService, ConnectionManagerService, LogixService
 from ..cip.status import ConnectionFailureStatus
 from ..cip.status import GeneralStatus as S
+from ..cip.tag_services import (
+    AttributeValue,
+    decode_attribute_list_request,
+    encode_attribute_list_reply,
+)
 from ..errors import DecodeError, EncodeError
 from .backplane import Backplane, Forward, RemoteTarget
 from .clock import WallClock

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..cip.logix import decode_attribute_list_request
 from ..cip.logix_objects import (
     SYMBOL_ATTRIBUTES,
     TEMPLATE_ATTRIBUTE_SIZES,
@@ -29,6 +28,7 @@ from ..cip.logix_objects import (
 from ..cip.message import Request, encode_reply
 from ..cip.services import CommonService, LogixService
 from ..cip.status import GeneralStatus as S
+from ..cip.tag_services import decode_attribute_list_request
 from .datatypes import Structure
 from .failure import Failure
 from .tags import Attribute

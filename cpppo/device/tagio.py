@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..cip.logix import decode_read_modify_write, decode_read_tag, decode_write_tag
 from ..cip.message import Request, encode_reply
 from ..cip.services import LogixService
 from ..cip.status import GeneralStatus as S
 from ..cip.status import LogixErrorStatus
+from ..cip.tag_services import decode_read_modify_write, decode_read_tag, decode_write_tag
 from ..cip.types import STRUCTURE, CIPType, encode_type_word
 from ..errors import DecodeError
 from .events import TagEvent, TagEvents

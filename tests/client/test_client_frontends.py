@@ -12,7 +12,7 @@ import pytest
 
 from cpppo.cip.epath import Logical, Port
 from cpppo.client.connection import Connection
-from cpppo.client.logix import TagInfo
+from cpppo.client.tag_list import TagInfo
 from cpppo.errors import CommunicationError, CpppoError, EncodeError
 from cpppo.server.enip import client
 from cpppo.server.enip.aio import AsyncConnector, RequestFailed

@@ -14,8 +14,9 @@ from pycomm3 import LogixDriver
 from pylogix import PLC
 
 from cpppo.client.cli import client_main
-from cpppo.client.logix import LogixTypes, Plan, TagListError, parse_symbols, parse_template, read_template
 from cpppo.client.operations import OperationError, describe
+from cpppo.client.plan import Plan
+from cpppo.client.tag_list import LogixTypes, TagListError, parse_symbols, parse_template, read_template
 from cpppo.client.values import RawStructure
 from cpppo.device.datatypes import TypeRegistry
 from cpppo.server.enip import Simulator, client

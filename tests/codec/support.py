@@ -30,7 +30,16 @@ from cpppo.cip.connection_manager import (
     decode_unconnected_send,
 )
 from cpppo.cip.epath import Logical, encode_path
-from cpppo.cip.logix import (
+from cpppo.cip.message import (
+    Reply,
+    Request,
+    decode_multiple,
+    decode_reply,
+    decode_request,
+    encode_multiple,
+)
+from cpppo.cip.status import GeneralStatus
+from cpppo.cip.tag_services import (
     ReadModifyWrite,
     ReadTag,
     TypedData,
@@ -42,15 +51,6 @@ from cpppo.cip.logix import (
     decode_write_tag,
     encode_attribute_list_request,
 )
-from cpppo.cip.message import (
-    Reply,
-    Request,
-    decode_multiple,
-    decode_reply,
-    decode_request,
-    encode_multiple,
-)
-from cpppo.cip.status import GeneralStatus
 from cpppo.enip.cpf import SendData, decode_cpf, decode_send_data, encode_cpf
 from cpppo.enip.encapsulation import (
     Command,

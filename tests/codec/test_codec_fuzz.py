@@ -28,7 +28,8 @@ from cpppo.cip.connection_manager import (
     decode_unconnected_send,
 )
 from cpppo.cip.epath import Logical, Port, Symbolic, decode_path, encode_path
-from cpppo.cip.logix import (
+from cpppo.cip.message import Reply, Request, decode_multiple, decode_reply, decode_request
+from cpppo.cip.tag_services import (
     AttributeValue,
     ReadModifyWrite,
     ReadTag,
@@ -43,7 +44,6 @@ from cpppo.cip.logix import (
     encode_attribute_list_reply,
     encode_attribute_list_request,
 )
-from cpppo.cip.message import Reply, Request, decode_multiple, decode_reply, decode_request
 from cpppo.cip.types import TYPES, decode_type_word
 from cpppo.enip.cpf import (
     ConnectedAddress,

@@ -29,7 +29,7 @@ from cpppo.cip.logix_objects import (
     definition_words,
 )
 from cpppo.cip.types import STRUCTURE, TYPES
-from cpppo.client.logix import LogixTypes, TagListError, parse_symbols, parse_template
+from cpppo.client.tag_list import LogixTypes, TagListError, parse_symbols, parse_template
 from cpppo.device.datatypes import Structure, TypeRegistry
 from cpppo.device.symbols import Symbol, instance_attribute_list, template_attributes, template_chunk
 from cpppo.device.tags import Attribute

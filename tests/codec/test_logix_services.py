@@ -7,7 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cpppo.cip.epath import Logical, Symbolic
-from cpppo.cip.logix import (
+from cpppo.cip.message import Reply, Request, decode_reply, decode_request
+from cpppo.cip.services import CommonService, LogixService
+from cpppo.cip.status import GeneralStatus
+from cpppo.cip.tag_services import (
     AttributeValue,
     ReadModifyWrite,
     ReadTag,
@@ -22,9 +25,6 @@ from cpppo.cip.logix import (
     encode_attribute_list_reply,
     encode_attribute_list_request,
 )
-from cpppo.cip.message import Reply, Request, decode_reply, decode_request
-from cpppo.cip.services import CommonService, LogixService
-from cpppo.cip.status import GeneralStatus
 from cpppo.cip.types import STRUCTURE, TYPES, TypeCode
 from cpppo.errors import DecodeError, EncodeError
 

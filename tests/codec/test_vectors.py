@@ -13,9 +13,9 @@ import pytest
 
 from cpppo.cip.connection_manager import decode_forward_open
 from cpppo.cip.epath import Logical, Port, Symbolic, decode_path, encode_path
-from cpppo.cip.logix import decode_read_tag, decode_typed_data, decode_write_tag
 from cpppo.cip.message import decode_multiple, decode_reply, decode_request
 from cpppo.cip.status import GeneralStatus
+from cpppo.cip.tag_services import decode_read_tag, decode_typed_data, decode_write_tag
 from cpppo.cip.types import SSTRING, STRUCTURE, TYPES
 from cpppo.enip.cpf import (
     ConnectedAddress,

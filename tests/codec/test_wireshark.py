@@ -77,7 +77,10 @@ from cpppo.cip.connection_manager import (
     UnconnectedSend,
 )
 from cpppo.cip.epath import Logical, Port, Symbolic
-from cpppo.cip.logix import (
+from cpppo.cip.message import Request, encode_multiple, encode_reply, multiple_request
+from cpppo.cip.services import CommonService, ConnectionManagerService, LogixService
+from cpppo.cip.status import GeneralStatus
+from cpppo.cip.tag_services import (
     AttributeValue,
     ReadModifyWrite,
     ReadTag,
@@ -86,9 +89,6 @@ from cpppo.cip.logix import (
     encode_attribute_list_reply,
     encode_attribute_list_request,
 )
-from cpppo.cip.message import Request, encode_multiple, encode_reply, multiple_request
-from cpppo.cip.services import CommonService, ConnectionManagerService, LogixService
-from cpppo.cip.status import GeneralStatus
 from cpppo.cip.types import STRUCTURE, TypeCode
 from cpppo.enip.cpf import (
     ConnectedAddress,

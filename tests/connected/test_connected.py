@@ -16,8 +16,8 @@ from cpppo.cip.connection_manager import (
     decode_forward_open_reply,
 )
 from cpppo.cip.epath import Logical, Port, Symbolic
-from cpppo.cip.logix import ReadTag, WriteTag
 from cpppo.cip.message import Reply, Request, decode_reply
+from cpppo.cip.tag_services import ReadTag, WriteTag
 from cpppo.cip.types import DINT, INT
 from cpppo.enip import frames
 from cpppo.enip.cpf import ConnectedAddress, ConnectedData, decode_send_data

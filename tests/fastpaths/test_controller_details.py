@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cpppo.cip.epath import Logical, Symbolic
-from cpppo.cip.logix import ReadModifyWrite, ReadTag, WriteTag
 from cpppo.cip.message import Request, decode_reply
+from cpppo.cip.tag_services import ReadModifyWrite, ReadTag, WriteTag
 from cpppo.cip.types import DINT, UINT
 from cpppo.device.controller import Controller
 from cpppo.device.tags import Attribute

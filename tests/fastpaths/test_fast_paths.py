@@ -6,8 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cpppo.cip.epath import Logical, Port, Symbolic
-from cpppo.cip.logix import ReadTag
 from cpppo.cip.message import Request, decode_multiple, decode_reply, multiple_request
+from cpppo.cip.tag_services import ReadTag
 from cpppo.cip.types import DINT
 from cpppo.device.controller import Controller
 from cpppo.device.tags import Attribute
@@ -107,7 +107,7 @@ def test_a_smaller_reply_limit_is_not_answered_from_a_larger_one():
 
 
 def test_a_bundle_with_a_write_or_an_error_is_processed_every_time():
-    from cpppo.cip.logix import WriteTag
+    from cpppo.cip.tag_services import WriteTag
 
     c = Controller()
     a = c.add_tag("A", Attribute("A", DINT, 1)).attribute

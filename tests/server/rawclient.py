@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from cpppo.cip.epath import Logical, Path, Symbolic, parse_route_path
-from cpppo.cip.logix import ReadTag, WriteTag, decode_typed_data, encode_attribute_list_request
 from cpppo.cip.message import Reply, Request, multiple_request
 from cpppo.cip.services import CommonService, LogixService
+from cpppo.cip.tag_services import ReadTag, WriteTag, decode_typed_data, encode_attribute_list_request
 from cpppo.cip.types import STRUCTURE, CIPType, type_by_name
 from cpppo.device.datatypes import TypeRegistry
 from cpppo.enip.encapsulation import Command, Encapsulation, decode_frame

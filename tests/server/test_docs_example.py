@@ -1,9 +1,9 @@
 import socket
 
 from cpppo.cip.epath import Symbolic
-from cpppo.cip.logix import ReadTag
 from cpppo.cip.message import Request
 from cpppo.cip.services import LogixService
+from cpppo.cip.tag_services import ReadTag
 from cpppo.enip.framer import Framer
 from cpppo.enip.frames import register_session, reply_message, send_rr_data
 

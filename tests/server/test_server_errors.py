@@ -6,8 +6,8 @@ import struct
 
 import pytest
 
-from cpppo.cip.logix import ReadTag
 from cpppo.cip.message import Request
+from cpppo.cip.tag_services import ReadTag
 from cpppo.enip.cpf import NullAddress, SendData, UnconnectedData
 from cpppo.enip.encapsulation import Command, EncapStatus, Encapsulation
 from cpppo.enip.frames import reply_message, send_rr_data

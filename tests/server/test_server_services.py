@@ -7,7 +7,7 @@ import struct
 import pytest
 
 from cpppo.cip.epath import Port
-from cpppo.cip.logix import decode_attribute_list_reply
+from cpppo.cip.tag_services import decode_attribute_list_reply
 from cpppo.cip.types import TYPES
 
 from .rawclient import (

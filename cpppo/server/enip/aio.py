@@ -7,7 +7,7 @@ parsing with the blocking ``cpppo.server.enip.client``.
 from __future__ import annotations
 
 from ...client.aio import AsyncConnector, RequestFailed, discover
-from ...client.logix import TagInfo, TagListError
 from ...client.operations import parse_operations
+from ...client.tag_list import TagInfo, TagListError
 
 __all__ = ["AsyncConnector", "RequestFailed", "TagInfo", "TagListError", "discover", "parse_operations"]

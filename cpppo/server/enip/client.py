@@ -11,9 +11,9 @@ from ...client.cli import client_main as main
 from ...client.cli import run
 from ...client.core import Addressing
 from ...client.engine import OperationEngine
-from ...client.logix import TagInfo, TagListError
 from ...client.operations import OperationError, parse_operations
 from ...client.replies import enip_format
+from ...client.tag_list import TagInfo, TagListError
 
 __all__ = [
     "Addressing",

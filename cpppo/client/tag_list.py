@@ -1,5 +1,7 @@
 """What a client learns from a Logix controller: its tag list and its structures (sans-I/O).
 
+(:mod:`.plan` passes a stream of operations through what is learned here.)
+
 A Logix controller describes itself through two objects, read here without any I/O:
 
 * the Symbol object (class 0x6B), listed page by page with Get Instance Attribute List (0x55):
@@ -17,20 +19,16 @@ A Logix controller describes itself through two objects, read here without any I
 
 :class:`LogixTypes` holds what one connection learned; :func:`upload` is the procedure that
 learns it, a generator that yields batches of operations and is sent their results, so the
-blocking and asyncio connectors run it with their ordinary engines.  :class:`Plan` passes a
-stream of operations through that knowledge: bits (``D.3``, Read-Modify-Write to write), BOOL
-array elements (``BITS[37]``, when the connector treats DWORD arrays as BOOL arrays), and
-structures written from dicts and read back as dicts.
+blocking and asyncio connectors run it with their ordinary engines (``procedures.run_batches``).
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..cip.logix import AttributeValue, encode_attribute_list_request
 from ..cip.logix_objects import (
     STRING_HANDLE,
     StructCodec,
@@ -40,26 +38,25 @@ from ..cip.logix_objects import (
     TemplateMember,
     decode_symbol_entries,
     decode_template_attribute_list,
+    definition_length,
 )
 from ..cip.services import ClassCode, CommonService, LogixService
 from ..cip.status import GeneralStatus
+from ..cip.tag_services import AttributeValue, encode_attribute_list_request
 from ..cip.types import STRUCTURE, TypeCode, type_by_code
 from ..errors import CpppoError, DecodeError, EncodeError
 from .operations import OperationError, describe
 from .replies import status_text
-from .values import RawStructure
 
 __all__ = [
     "LogixTypes",
     "Member",
-    "Plan",
     "TagInfo",
     "TagListError",
     "Template",
     "parse_symbols",
     "parse_template",
     "read_template",
-    "run_procedure",
     "upload",
 ]
 
@@ -311,7 +308,7 @@ def read_template(instance: int, types: LogixTypes) -> Procedure:
     words = int.from_bytes(entry.value, "little") if entry is not None and not entry.status else None
     if words is None:
         raise TagListError(f"{what}: no definition size")
-    total = max(0, words * 4 - 20)
+    total = definition_length(words)
     definition = bytearray()
     while len(definition) < total:
         want = min(total - len(definition), _TEMPLATE_CHUNK)
@@ -343,7 +340,7 @@ def upload(types: LogixTypes, programs: bool = True) -> Procedure:
                     if programs and scope is None:
                         scopes.append(short)
                     continue
-                if t.type_word & 0x1000 or short.startswith("__") or ":" in short:
+                if t.symbol_type.system or short.startswith("__") or ":" in short:
                     continue  # system tags, routines, modules' I/O
                 tags.append(t)
             if sts == 0 or last < start:
@@ -371,171 +368,3 @@ def upload(types: LogixTypes, programs: bool = True) -> Procedure:
     types.loaded = True
     types.failed = None
     return named
-
-
-def run_procedure(proc: Procedure, run: Any) -> Any:
-    """Drive ``proc`` with ``run(operations) -> results`` (blocking); its return value."""
-    try:
-        ops = next(proc)
-        while True:
-            ops = proc.send(run(ops))
-    except StopIteration as stop:
-        return stop.value
-
-
-# -- operations through that knowledge ------------------------------------------------------------
-class Plan:
-    """A stream of operations passed through a connection's :class:`LogixTypes`.
-
-    ``feed()`` gives an engine the operations, rewritten where the knowledge is needed (bits,
-    BOOL array elements, structure writes); it stops early when an operation needs knowledge not
-    yet loaded.  ``take()`` passes results on, decoding structures; a structure of unknown
-    handle stops the feed and holds that and later results.  When an engine has finished,
-    ``wants_upload`` says whether to run :func:`upload` before ``flush()`` and the next feed.
-    """
-
-    def __init__(self, types: LogixTypes, operations: Iterable[Mapping[str, Any]]) -> None:
-        self.types = types
-        self._source: Iterator[Mapping[str, Any]] = iter(operations)
-        self._held: Mapping[str, Any] | None = None
-        self.paused = False
-        self.exhausted = False
-        self.pending: list[Result] = []
-
-    # -- feeding the engine
-    def feed(self) -> Iterator[dict[str, Any]]:
-        self.paused = False
-        while not self.paused:
-            if self._held is not None:
-                op, self._held = self._held, None
-            else:
-                try:
-                    op = next(self._source)
-                except StopIteration:
-                    self.exhausted = True
-                    return
-            if not self.types.available and self._needs(op):
-                self._held, self.paused = op, True
-                return
-            yield self.prepare(op)
-
-    @staticmethod
-    def _needs(op: Mapping[str, Any]) -> bool:
-        if op.get("method", "read") != "write":
-            return False
-        return op.get("tag_type") == STRUCTURE or (op.get("bit") is not None and op.get("tag_type") in (None, TypeCode.BOOL))
-
-    def prepare(self, op: Mapping[str, Any]) -> dict[str, Any]:
-        """The operation as sent: bits, BOOL array elements and structure writes made concrete."""
-        out = op if isinstance(op, dict) else dict(op)
-        types = self.types
-        if not types.logix and out.get("bit") is None and out.get("tag_type") != STRUCTURE:
-            return out  # the usual case: nothing to do
-        path = out.get("path")
-        method = out.get("method", "read")
-        if not isinstance(path, list) or not path or not isinstance(path[0], Mapping) or "symbolic" not in path[0]:
-            return out
-        if types.logix and out.get("bit") is None and "element" in path[-1] and "symbolic" in path[-2] \
-                and types.loaded:
-            head = path[:-1]
-            try:
-                _, code, _, array = types.resolve(head)
-            except OperationError:
-                code, array = 0, False
-            if array and code == TypeCode.DWORD:  # a BOOL array: tag BITS[37], or member L1.Flags[37]
-                return self._bool_array(out, head, int(path[-1]["element"]))
-        if method == "write" and out.get("tag_type") == STRUCTURE:
-            tag, code, template, _ = types.resolve(path)
-            if template is None:
-                raise OperationError(f"{describe(out)}: {tag.name} is not a structure")
-            data = out.get("data")
-            items = [data] if isinstance(data, Mapping) else list(data or ())
-            try:
-                encoded = template.encode(items)
-            except EncodeError as exc:
-                raise OperationError(f"{describe(out)}: {exc}") from None
-            out = {**out, "handle": template.handle, "encoded": encoded, "elements": len(items)}
-        elif method == "write" and out.get("bit") is not None and out.get("tag_type") in (None, TypeCode.BOOL):
-            _, code, _, _ = types.resolve(path)
-            ctype = type_by_code(code)
-            if ctype is None or not ctype.size or code in (TypeCode.REAL, TypeCode.LREAL):
-                raise OperationError(f"{describe(out)}: bits of {ctype.name if ctype else 'a structure'} "
-                                     "cannot be written")
-            out = {**out, "tag_type": code}
-        elif method == "write" and types.logix and types.loaded and out.get("bit") is None:
-            out = self._own_type(out)
-        return out
-
-    def _own_type(self, op: dict[str, Any]) -> dict[str, Any]:
-        """A write in the tag's own type, where the values fit it (a Logix refuses any other type)."""
-        try:
-            _, code, template, _ = self.types.resolve(op["path"])
-        except OperationError:
-            return op  # not a tag we know: the controller will say so
-        tag_type = op.get("tag_type")
-        if template is not None:
-            if template.handle == STRING_HANDLE and tag_type in (TypeCode.SSTRING, TypeCode.STRING):
-                return {**op, "tag_type": TypeCode.STRING}
-            return op
-        target, given = type_by_code(code), type_by_code(tag_type) if tag_type is not None else None
-        if target is None or given is None or target is given or not isinstance(op.get("data"), list):
-            return op
-        data = op["data"]
-        if getattr(target, "kind", None) == "float" and getattr(given, "kind", None) in ("int", "bool"):
-            data = [float(v) for v in data]
-        elif getattr(target, "kind", None) not in ("int", "bool") or getattr(given, "kind", None) not in ("int", "bool"):
-            return op
-        try:
-            target.encode(data)
-        except EncodeError:
-            return op
-        return {**op, "tag_type": target.code, "data": data}
-
-    def _bool_array(self, op: dict[str, Any], head: list[dict[str, Any]], index: int) -> dict[str, Any]:
-        """``BITS[37]`` of a BOOL array (DWORDs): bit 5 of ``BITS[1]``, read or Read-Modify-Written."""
-        count = int(op.get("elements") or 1)
-        word, bit = divmod(index, 32)
-        words = (bit + count + 31) // 32
-        new = {**op, "path": [*head, {"element": word}], "elements": words, "bit": bit, "bits": count,
-               "description": describe(op)}
-        if new.get("method", "read") == "write":
-            if words != 1:
-                raise OperationError(f"{describe(op)}: a BOOL array write must stay within one DWORD "
-                                     f"(elements {word * 32}..{word * 32 + 31})")
-            new["tag_type"] = TypeCode.DWORD
-            new["elements"] = 1
-        return new
-
-    # -- results
-    def take(self, result: Result) -> bool:
-        """True to pass the result on now; False holds it (a structure's template is awaited, or an
-        earlier result's is): :meth:`flush` gives it later, in order."""
-        if not self.pending and type(result[5]) is not RawStructure:
-            return True
-        if not self.types.available:
-            self.paused = True  # no more operations until the templates are known
-        if self.pending or not self.types.available:
-            self.pending.append(result)
-            return False
-        return True
-
-    @property
-    def wants_upload(self) -> bool:
-        return not self.types.available and (self._held is not None or bool(self.pending))
-
-    def flush(self) -> list[Result]:
-        """The held results, their structures decoded with what is now known."""
-        out = []
-        for idx, dsc, req, rpy, sts, raw in self.pending:
-            val = raw
-            if isinstance(raw, RawStructure):
-                decoded = self.types.decode(STRUCTURE, raw.handle, raw.data)
-                if decoded is not None:
-                    val = decoded
-            out.append((idx, dsc, req, rpy, sts, val))
-        self.pending = []
-        return out
-
-    @property
-    def finished(self) -> bool:
-        return self.exhausted and self._held is None and not self.pending
