@@ -50,7 +50,6 @@ from .replies import status_text
 
 __all__ = [
     "LogixTypes",
-    "Member",
     "TagInfo",
     "TagListError",
     "Template",
@@ -115,11 +114,6 @@ class TagInfo:
         return f"{self.type_name}{shape}"
 
 
-Member = TemplateMember
-"""A structure member, as the template lays it out (``name``, ``offset``; ``type_code``, ``count``,
-``bit`` of a BOOL member, ``template`` of a structure member, ``hidden``)."""
-
-
 @dataclass(eq=False)
 class Template:
     """A structure type read from the Template object: decodes and encodes its values.
@@ -132,7 +126,7 @@ class Template:
     handle: int
     name: str
     size: int
-    members: list[Member]
+    members: list[TemplateMember]
     types: LogixTypes = field(repr=False)
 
     def __post_init__(self) -> None:
@@ -148,7 +142,7 @@ class Template:
         """The name tags of this type show: ``STRING`` for the Logix STRING (template ASCIISTRING82)."""
         return "STRING" if self.handle == STRING_HANDLE else self.name
 
-    def member_template(self, m: Member) -> Template:
+    def member_template(self, m: TemplateMember) -> Template:
         found = self.types.templates.get(m.template or 0)
         if found is None:
             raise EncodeError(f"{self.name}.{m.name}: template {m.template} is not known")

@@ -33,13 +33,13 @@ from ..cip.logix_objects import (
 from ..cip.types import DINT, DWORD, SINT, STRUCTURE, TYPES, CIPType
 from ..errors import EncodeError
 
-__all__ = ["STRING_HANDLE", "DataType", "Member", "Structure", "TypeRegistry", "logix_string"]
+__all__ = ["STRING_HANDLE", "DataType", "Structure", "StructureMember", "TypeRegistry", "logix_string"]
 
 DataType = CIPType  # an elementary type, or a Structure (which is a CIPType too)
 
 
 @dataclass(frozen=True)
-class Member:
+class StructureMember:
     """A member as declared and laid out: its CIP type (a Structure for a nested structure)."""
 
     name: str
@@ -83,7 +83,7 @@ class Structure(CIPType):
         self.name = name
         self.template_name = template_name or name
         self.instance_id = instance_id
-        self.members: list[Member] = []
+        self.members: list[StructureMember] = []
         offset = 0
         align = 4
         host_offset: int | None = None  # the hidden SINT that the current run of BOOLs live in
@@ -92,9 +92,9 @@ class Structure(CIPType):
             if mtype.code == 0xC1 and count == 0:  # a BOOL: the next bit of a hidden SINT host
                 if host_offset is None or host_bits == 8:
                     host_offset, host_bits = offset, 0
-                    self.members.append(Member(f"ZZZZZZZZZZ{name}{offset}", SINT, offset, hidden=True))
+                    self.members.append(StructureMember(f"ZZZZZZZZZZ{name}{offset}", SINT, offset, hidden=True))
                     offset += 1
-                self.members.append(Member(mname, mtype, host_offset, 0, host_bits))
+                self.members.append(StructureMember(mname, mtype, host_offset, 0, host_bits))
                 host_bits += 1
                 continue
             host_offset = None
@@ -103,7 +103,7 @@ class Structure(CIPType):
             a = _align_of(kind)
             align = max(align, a)
             offset = -(-offset // a) * a
-            member = Member(mname, kind, offset, n)
+            member = StructureMember(mname, kind, offset, n)
             self.members.append(member)
             offset += member.size
         self.align = align
