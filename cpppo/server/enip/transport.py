@@ -220,7 +220,12 @@ class _TcpConnection(asyncio.Protocol):
             if isinstance(head, tuple):
                 payload, close = head
             elif head.done():
-                payload, close = (b"", False) if head.cancelled() or head.exception() else (head.result(), False)
+                if head.cancelled() or head.exception() is not None:  # its reply is lost: so is the stream's order
+                    log.warning("%s: a forwarded request failed without a reply; closing", self.peer)
+                    held.clear()
+                    self._send_in_order(b"", close=True)
+                    return
+                payload, close = head.result(), False
             else:
                 return
             held.popleft()
