@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name, unit, measure in FIGURES:
             got: dict[str, list[tuple[float, float | None]]] = {k: [] for k in servers}
-            for key, server in servers.items():
+            for server in servers.values():
                 measure(server, 0.2)  # warm-up
             for _ in range(runs):
                 for key, server in servers.items():
