@@ -18,6 +18,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from pymodbus.server.requesthandler import ServerRequestHandler
 from .address import Table
 from .codes import FunctionCode
 from .faults import Faults
+from .guard import MBAP, MBAP_SIZE, Unframed, mbap_frame, request_exception
 from .rtu import install_rtu_framer
 from .store import DataStore
 
@@ -51,6 +53,7 @@ _TABLE_OF_FUNCTION = {
     _F.MASK_WRITE_REGISTER: Table.HOLDING_REGISTERS,
     _F.READ_WRITE_MULTIPLE_REGISTERS: Table.HOLDING_REGISTERS,
 }
+_SERVED = frozenset(_TABLE_OF_FUNCTION)  # any other function code is answered 01 (illegal function)
 _READ_FUNCTIONS = frozenset((_F.READ_COILS, _F.READ_DISCRETE_INPUTS, _F.READ_HOLDING_REGISTERS,
                              _F.READ_INPUT_REGISTERS))
 
@@ -119,11 +122,75 @@ class _RequestHandler(ServerRequestHandler):
     ``tests/modbus/test_modbus_fixes.py::test_our_simulator_answers_overlapping_requests_with_their_own_ids``.
     """
 
-    def __init__(self, owner: ModbusTcpServer | ModbusSerialServer) -> None:
+    def __init__(self, owner: ModbusTcpServer | ModbusSerialServer, *, tcp: bool = False,
+                 idle_timeout: float | None = None, frame_timeout: float | None = None) -> None:
         super().__init__(owner, owner.trace_packet, owner.trace_pdu, owner.trace_connect)
         self._requests: collections.deque[tuple[ModbusPDU, tuple | None]] = collections.deque()
+        self._tcp = tcp  # check each MBAP frame and request before pymodbus sees it (see .guard)
+        self._idle_timeout = idle_timeout
+        self._frame_timeout = frame_timeout
+        self._idle: asyncio.TimerHandle | None = None
+        self._partial: asyncio.TimerHandle | None = None
+
+    # -- timeouts: a silent connection, or one that leaves half a frame, is closed -----------------
+    def callback_connected(self) -> None:
+        super().callback_connected()
+        self._rearm_idle()
+
+    def callback_disconnected(self, exc: Exception | None) -> None:
+        for timer in (self._idle, self._partial):
+            if timer is not None:
+                timer.cancel()
+        self._idle = self._partial = None
+        super().callback_disconnected(exc)
+
+    def _rearm_idle(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+        if self._idle_timeout and self._tcp:
+            self._idle = self.loop.call_later(self._idle_timeout, self._hang_up, "idle")
+
+    def _hang_up(self, why: str) -> None:
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            log.info("Modbus/TCP connection %s: closing (%s)", transport.get_extra_info("peername"), why)
+            transport.close()
 
     def callback_data(self, data: bytes, addr: tuple | None = None) -> int:
+        if self._tcp:
+            self._rearm_idle()
+            used = self._tcp_frames(data, addr)
+            if used < len(data) and self._partial is None and self._frame_timeout:
+                self._partial = self.loop.call_later(self._frame_timeout, self._hang_up, "half a frame")
+            elif used >= len(data) and self._partial is not None:
+                self._partial.cancel()
+                self._partial = None
+            return used
+        return self._decode_all(data, addr)
+
+    def _tcp_frames(self, data: bytes, addr: tuple | None) -> int:
+        """Pass each whole, sound request to pymodbus; answer the unsound ones; close on a lost stream."""
+        used = 0
+        while used < len(data):
+            try:
+                size = mbap_frame(data, used)
+            except Unframed as exc:
+                self._hang_up(str(exc))
+                return len(data)
+            if not size:
+                break  # the rest of the frame is still to come
+            frame = data[used : used + size]
+            code = request_exception(frame[MBAP_SIZE:], _SERVED)
+            if code is None:
+                self._decode_all(frame, addr)
+            else:
+                transaction, _, _, unit = MBAP.unpack_from(frame, 0)
+                function = frame[MBAP_SIZE] & 0x7F  # the reply's code is it | 0x80
+                self.server_send(ExceptionResponse(function, code, device_id=unit, transaction=transaction), addr)
+            used += size
+        return used
+
+    def _decode_all(self, data: bytes, addr: tuple | None) -> int:
         # pymodbus decodes one frame per call and leaves the rest of the buffer until more bytes
         # arrive: two requests read in one chunk (a broadcast and the next request on a serial
         # line, pipelined TCP requests) would leave the second unanswered.  Decode them all.
@@ -170,8 +237,11 @@ class _RequestHandler(ServerRequestHandler):
 
 
 class _TcpServer(ModbusTcpServer):
+    idle_timeout: float | None = None
+    frame_timeout: float | None = None
+
     def callback_new_connection(self) -> _RequestHandler:
-        return _RequestHandler(self)
+        return _RequestHandler(self, tcp=True, idle_timeout=self.idle_timeout, frame_timeout=self.frame_timeout)
 
 
 class _SerialServer(ModbusSerialServer):
@@ -196,10 +266,15 @@ class ModbusSimulator:
     ``units`` maps unit ids to their stores; a store under unit 0 answers any unit id.  Over TCP a
     request for an unknown unit gets exception 0x0B (gateway target failed to respond); over RTU
     it gets silence, as on a shared RS-485 line, and a broadcast (unit 0) acts on every unit.
+    Over TCP, a request the specification refuses gets its exception (01 for a function code we
+    do not serve, 03 for a bad quantity or length) under its own function code; bytes that cannot
+    be an MBAP header close the connection (the stream has lost its frame boundaries), and so do
+    ``frame_timeout`` seconds with half a frame and ``idle_timeout`` seconds of silence.
     """
 
     def __init__(self, units: Mapping[int, DataStore] | DataStore, *, host: str = "", port: int = 502,
-                 serial: SerialSettings | None = None, faults: Faults | None = None) -> None:
+                 serial: SerialSettings | None = None, faults: Faults | None = None,
+                 idle_timeout: float | None = 600.0, frame_timeout: float = 10.0) -> None:
         self.units = {0: units} if isinstance(units, DataStore) else dict(units)
         if not self.units:
             raise ValueError("a simulator needs at least one unit")
@@ -207,6 +282,11 @@ class ModbusSimulator:
         self.port = port
         self.serial = serial
         self.faults = faults
+        for what, value in (("idle timeout", idle_timeout), ("frame timeout", frame_timeout)):
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise ValueError(f"the {what} must be a positive number of seconds, not {value!r}")
+        self.idle_timeout = idle_timeout  # Modbus/TCP: close a connection silent this long (None: never)
+        self.frame_timeout = frame_timeout  # ... or one that leaves half a frame this long
         self._server: ModbusTcpServer | ModbusSerialServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -229,7 +309,9 @@ class ModbusSimulator:
         if self.serial is None:
             # "" (every interface) is bound as 0.0.0.0: asyncio would otherwise open an IPv4 and an
             # IPv6 socket, each with its own ephemeral port when port 0 is asked for.
-            return _TcpServer(context, address=(self.host or "0.0.0.0", self.port), trace_packet=trace)
+            server = _TcpServer(context, address=(self.host or "0.0.0.0", self.port), trace_packet=trace)
+            server.idle_timeout, server.frame_timeout = self.idle_timeout, self.frame_timeout
+            return server
         line = self.serial
         server = _SerialServer(
             context, framer=FramerType.RTU, port=line.port, baudrate=line.baudrate, parity=line.parity,
