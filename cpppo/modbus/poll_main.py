@@ -109,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"modbus_poll: {exc}", file=sys.stderr)
             return 1
         _watch(poller, specs, args, stop)
+        if specs and not poller.reached:
+            return 1  # the warning logged when it could not connect says why
     finally:
         poller.stop()
         poller.join(5.0)

@@ -219,6 +219,11 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
         return self._online
 
     @property
+    def reached(self) -> bool:
+        """True once the PLC has answered any request."""
+        return self._ever_online
+
+    @property
     def load(self) -> tuple[float, float, float]:
         """Fraction of the time the PLC link was busy, over about the last 1, 5 and 15 minutes."""
         with self._state:
