@@ -19,7 +19,7 @@ from cpppo.server.enip.main import main
 
 from .cli import ServerProcess
 from .conftest import wait_for
-from .rawclient import RawClient, attr, tag
+from .rawclient import RawClient, attr, get_single, tag
 
 
 @pytest.fixture(autouse=True)
@@ -123,7 +123,8 @@ ERRORS = {
     "address of a standard attribute": ["X@1/1/7=SSTRING"],
     "two tags at one address": ["A@0x93/1/1=INT", "B@0x93/1/1=DINT"],
     "class 0": ["X@0/1/1=INT"],
-    "no tags": [],
+    "non-finite idle timeout": ["--idle-timeout", "nan", "X=INT"],
+    "negative idle timeout": ["--idle-timeout", "-1", "X=INT"],
     "unparsable port": ["-a", "127.0.0.1:port", "X=INT"],
     "port out of range": ["-a", "127.0.0.1:70000", "X=INT"],
     "unbracketed IPv6": ["-a", "::1:44818", "X=INT"],
@@ -154,6 +155,27 @@ def test_cli_bad_arguments_exit_2_with_one_line(tmp_path):
         assert len(lines) == 1, f"{name}: {err!r}"
         assert lines[0].startswith("enip_server: error: "), f"{name}: {err!r}"
         assert "Traceback" not in err and "listening" not in out
+
+
+def test_cli_with_no_tags_serves_the_standard_objects(tmp_path):
+    with ServerProcess("-a", "127.0.0.1:0", cwd=tmp_path) as srv:
+        with RawClient(srv.address, register=True) as c:
+            assert c.cip(get_single(attr(0x01, 1, 7))).data[1:] == b"1756-L61/B LOGIX5561"
+        assert srv.stop() == 0
+        said = []
+        for _ in range(100):
+            line = srv.lines.get(timeout=10)
+            if line is None:
+                break
+            said.append(line)
+        assert said and said[0].startswith("Read its identity:") and "--print" in said[0]
+
+
+def test_cli_addresses_with_leading_zero_decimals_as_the_documents_write_them(tmp_path):
+    with ServerProcess("-a", "127.0.0.1:0", "X@0x1FF/01/0x1A=INT[100]", cwd=tmp_path) as srv, \
+            RawClient(srv.address, register=True) as c:
+        assert c.write(attr(0x1FF, 1, 26, 3), "INT", [42]).status == 0
+        assert c.read_values(tag("X", 3)) == [42]
 
 
 def test_cli_port_in_use_is_one_line_and_a_failure_exit(make_sim, tmp_path):

@@ -133,3 +133,15 @@ def test_malformed_option_file_is_named(dirs):
     result = run_server("-a", "127.0.0.1:0", "-c", "site.cfg", "X=DINT", cwd=work, env=env)
     assert result.returncode == 2
     assert "site.cfg" in result.stderr and re.search(r"\bline:? +1\b", result.stderr)
+
+
+def test_a_setting_or_section_nothing_reads_is_warned_about_with_its_line(dirs):
+    work, env = dirs
+    (work / "cpppo.cfg").write_text("[Identity]\nProduct Name = kept\n\n[TCPIP]\nHost Name = plc\n"
+                                    "IP Address = 10.0.0.5\n\n[Identiy]\nSerial Number = 5\n")
+    with ServerProcess("-a", "127.0.0.1:0", "X=DINT", cwd=work, env=env) as srv:
+        assert _product_name(srv.address) == "kept"  # what is known still applies
+        warned = wait_for(lambda: [line for line in srv.stderr if "WARNING" in line and "cpppo.cfg, line" in line]
+                          if len([line for line in srv.stderr if "cpppo.cfg, line" in line]) >= 2 else None)
+    assert any("cpppo.cfg, line 6: [TCPIP] 'ip address' is not a setting cpppo reads" in w for w in warned)
+    assert any("cpppo.cfg, line 8: [Identiy] is not a section cpppo reads" in w for w in warned)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import configparser
 import ipaddress
 import json
+import logging
 import os
 import re
 import sys
@@ -37,6 +38,9 @@ __all__ = [
     "parse_delay",
     "parse_tag",
 ]
+
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(CpppoError, ValueError):
@@ -69,8 +73,11 @@ _TAG = re.compile(r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_:.]*)\s*(?:@(?P<addr>[^=]+)
 
 
 def _number(text: str, what: str) -> int:
+    text = text.strip()
+    if re.fullmatch(r"0[0-9]+", text):  # "01": a leading zero, in decimal (as the documents write "@0x1FF/01/0x1A")
+        text = text.lstrip("0") or "0"
     try:
-        value = int(text.strip(), 0)
+        value = int(text, 0)
     except ValueError:
         raise ConfigError(f"{what} {text.strip()!r} is not a number") from None
     if value < 0:
@@ -249,6 +256,46 @@ def _apply_tcpip(section: configparser.SectionProxy, tcpip: TcpipInfo, where: st
             tcpip.domain_name = value.strip()
 
 
+_KNOWN = {
+    "identity": {*_IDENTITY_KEYS, "product revision"},
+    "tcpip": {"interface configuration", "host name", "domain name"},
+    "ucmm": set(),
+}
+_ANYWHERE = {"route path"}
+
+
+def _warn_unknown(section: configparser.SectionProxy, where: str) -> None:
+    """A key or section nothing reads is most likely a typo: say so, with the file and line."""
+    lname = section.name.lower()
+    if lname == "udt":
+        return  # every key declares a structure
+    if lname not in _KNOWN:
+        log.warning("%s: [%s] is not a section cpppo reads (%s); ignored", _at_section(where, section.name),
+                    section.name, ", ".join(f"[{s}]" for s in ("Identity", "TCPIP", "UCMM", "UDT")))
+        return
+    for key in section:
+        if key in section.parser.defaults() or key in _ANYWHERE or key in _KNOWN[lname]:
+            continue
+        if key == "route":
+            log.warning("%s: [%s] Route: forwarding by route path is not configured from cpppo.cfg yet; ignored",
+                        _at(where, section.name, key), section.name)
+            continue
+        known = ", ".join(sorted(k.title() for k in (_KNOWN[lname] | _ANYWHERE)))
+        log.warning("%s: [%s] %r is not a setting cpppo reads (%s); ignored", _at(where, section.name, key),
+                    section.name, key, known)
+
+
+def _at_section(where: str, section: str) -> str:
+    try:
+        with open(where, encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                if line.strip() == f"[{section}]":
+                    return f"{where}, line {number}"
+    except (OSError, UnicodeDecodeError):
+        pass
+    return where
+
+
 def _udt_declarations(path: FsPath) -> list[str]:
     """The ``[UDT]`` section's ``NAME = MEMBER:TYPE, ...`` lines, with the names' case kept."""
     raw = configparser.ConfigParser(interpolation=None)
@@ -285,6 +332,7 @@ def load_config(extra: Iterable[str | os.PathLike[str]] = (), *, search: bool = 
         for name in parser.sections():
             section = parser[name]
             lname = name.lower()
+            _warn_unknown(section, str(path))
             if lname == "identity":
                 _apply_identity(section, config.identity, str(path))
             elif lname == "tcpip":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import logging.handlers
+import math
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -44,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("-U", "--udt", action="append", default=[], metavar="NAME=MEMBER:TYPE,...",
                     help="declare a structure (UDT), e.g. 'Motor=Speed:REAL,Count:DINT,Running:BOOL,Hist:DINT[10]'")
     ap.add_argument("--idle-timeout", type=float, default=600.0, help="close connections silent this long (s)")
-    ap.add_argument("tags", nargs="*", help="tags to serve (at least one)")
+    ap.add_argument("tags", nargs="*", help="tags to serve (none: only the standard objects)")
     return ap
 
 
@@ -71,8 +72,8 @@ def _serve(args: Any, attribute_class: type[Attribute], stop: Callable[[], bool]
            ready: Callable[[Simulator], None] | None, kwds: dict[str, Any]) -> int:
     prog = "enip_server"
     try:
-        if not args.tags:
-            raise ConfigError("at least one tag is required, e.g. SCADA=INT[1000]")
+        if not (args.idle_timeout is None or math.isfinite(args.idle_timeout)) or (args.idle_timeout or 0) < 0:
+            raise ConfigError(f"--idle-timeout {args.idle_timeout} is not a number of seconds (0: none)")
         host, port = parse_address(args.address)
         delay = parse_delay(args.delay)
         config = load_config(args.config)
@@ -97,15 +98,19 @@ def _serve(args: Any, attribute_class: type[Attribute], stop: Callable[[], bool]
         shown = host or "localhost"
         served = list(sim.controller.tags.values())
         tags = ", ".join(f"{t.name}={t.attribute.parser.name}" + (f"[{','.join(map(str, t.dims))}]" if t.dims else "")
-                         for t in served)
-        first = served[0]
-        n = len(first.attribute)
-        example = f"{first.name}[0-{min(n, 10) - 1}]" if first.dims else first.name
+                         for t in served) or "none (the standard objects only)"
         target = f"[{shown}]" if ":" in shown else shown
         bound = f"[{host}]" if ":" in host else host or "*"
         print(f"{sim.controller.identity.product_name} simulator listening on {bound}:{address[1]} "
               f"(TCP and UDP); tags: {tags}", flush=True)
-        print(f"Read a tag: {sys.executable} -m cpppo.server.enip.client -a {target}:{address[1]} '{example}'", flush=True)
+        client = f"{sys.executable} -m cpppo.server.enip.client --print -a {target}:{address[1]}"
+        if served:
+            first = served[0]
+            n = len(first.attribute)
+            example = f"{first.name}[0-{min(n, 10) - 1}]" if first.dims else first.name
+            print(f"Read a tag: {client} '{example}'", flush=True)
+        else:
+            print(f"Read its identity: {client} '@1/1/7'", flush=True)
         if ready is not None:
             ready(sim)
 
