@@ -145,3 +145,24 @@ def test_a_setting_or_section_nothing_reads_is_warned_about_with_its_line(dirs):
                           if len([line for line in srv.stderr if "cpppo.cfg, line" in line]) >= 2 else None)
     assert any("cpppo.cfg, line 6: [TCPIP] 'ip address' is not a setting cpppo reads" in w for w in warned)
     assert any("cpppo.cfg, line 8: [Identiy] is not a section cpppo reads" in w for w in warned)
+
+
+def test_the_shipped_sample_config_loads_without_a_warning(dirs, caplog):
+    import logging
+    from pathlib import Path
+
+    import cpppo
+    from cpppo.server.enip.config import load_config
+
+    sample = Path(cpppo.__file__).parent / "cpppo.cfg"
+    with caplog.at_level(logging.WARNING, logger="cpppo"):
+        config = load_config([sample], search=False)
+    assert not caplog.records
+    assert config.identity.product_name == "1756-L61/B LOGIX5561" and config.identity.serial_number == 0x006C061A
+    assert config.tcpip.ip_address == "192.168.0.201" and config.tcpip.host_name == "controller"
+    assert [p.to_json() for p in config.route_path] == [{"port": 1, "link": 0}]
+    work, env = dirs
+    with ServerProcess("-a", "127.0.0.1:0", "-c", str(sample), "M1=Motor", cwd=work, env=env) as srv, \
+            RawClient(srv.address, register=True) as c:
+        assert c.read(tag("M1"), route="1/0").status == 0
+        assert c.read(tag("M1"), route="1/1").status == 0x01  # only the configured route path
