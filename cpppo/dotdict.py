@@ -6,7 +6,12 @@ keep each level an ordinary ``dict`` (fast, picklable, printable as a dict) and 
 only when a key actually contains ``.`` or ``[`` (parsed paths are cached).  Setting a path
 creates the intermediate levels; an index ``l[3]`` addresses an existing list (one past its end
 appends a new level).  A leading ``.`` is ignored, so ``data[path + '.x']`` works when ``path``
-is empty.
+is empty.  A plain ``dict`` stored in a dotdict becomes a dotdict.
+
+As in cpppo 5, iterating a dotdict -- ``for k in d``, ``keys()``, ``values()``, ``items()`` --
+walks its *leaves* by dotted path (``request.path.segment[0].class``), which is what the
+documented ``for k, v in reply.items(): print(k, v)`` prints; ``len()``, ``repr()``, ``==`` and
+the ``dict`` methods that are not iteration see the top level, as for any dict.
 """
 
 from __future__ import annotations
@@ -95,6 +100,8 @@ class dotdict(dict):
             raise KeyError(key) from None
 
     def __setitem__(self, key: Any, value: Any) -> None:
+        if type(value) is dict:
+            value = dotdict(value)
         if not _is_path(key):
             dict.__setitem__(self, key, value)
             return
@@ -192,7 +199,7 @@ class dotdict(dict):
             raise AttributeError(f"dotdict has no key {name!r}") from None
 
     def __setattr__(self, name: str, value: Any) -> None:
-        dict.__setitem__(self, name, value)
+        dict.__setitem__(self, name, dotdict(value) if type(value) is dict else value)
 
     def __delattr__(self, name: str) -> None:
         try:
@@ -201,7 +208,7 @@ class dotdict(dict):
             raise AttributeError(name) from None
 
     def __dir__(self) -> Iterable[str]:
-        return [*super().__dir__(), *(k for k in self if isinstance(k, str) and k.isidentifier())]
+        return [*super().__dir__(), *(k for k in dict.keys(self) if isinstance(k, str) and k.isidentifier())]
 
     # -- copies and views -----------------------------------------------------------------
     def copy(self) -> dotdict:
@@ -218,16 +225,30 @@ class dotdict(dict):
         return dict.__repr__(self)
 
     def paths(self, prefix: str = "") -> Iterator[tuple[str, Any]]:
-        """Yield ``(dotted path, value)`` for every leaf, depth first, in insertion order."""
+        """Yield ``(dotted path, value)`` for every leaf, depth first, in insertion order.
+
+        A non-empty dotdict is walked into; so is a non-empty list of nothing but dotdicts (its
+        items as ``path[i]``); anything else -- an empty dotdict, any other list -- is a leaf.
+        """
         for key, value in dict.items(self):
             path = f"{prefix}.{key}" if prefix else str(key)
-            if isinstance(value, dotdict):
+            if isinstance(value, dotdict) and value:
                 yield from value.paths(path)
-            elif isinstance(value, list) and any(isinstance(v, dotdict) for v in value):
+            elif isinstance(value, list) and value and all(isinstance(v, dotdict) for v in value):
                 for i, item in enumerate(value):
-                    if isinstance(item, dotdict):
-                        yield from item.paths(f"{path}[{i}]")
-                    else:
-                        yield f"{path}[{i}]", item
+                    yield from item.paths(f"{path}[{i}]")
             else:
                 yield path, value
+
+    # -- iteration: the leaves, by dotted path (cpppo 5) ---------------------------------------
+    def __iter__(self) -> Iterator[str]:  # type: ignore[override]
+        return (path for path, _ in self.paths())
+
+    def keys(self) -> Iterator[str]:  # type: ignore[override]
+        return (path for path, _ in self.paths())
+
+    def values(self) -> Iterator[Any]:  # type: ignore[override]
+        return (value for _, value in self.paths())
+
+    def items(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
+        return self.paths()

@@ -113,3 +113,27 @@ def test_setting_through_a_value_that_is_not_a_dict_is_a_key_error():
         with pytest.raises(KeyError):
             d[key] = 1
     assert d == {"a": 5, "l": [1]}
+
+
+def test_iteration_walks_the_leaves_by_dotted_path_as_cpppo_5_does():
+    d = dotdict()
+    d["a.b.c"] = 1
+    d["a.x"] = 2
+    d["y"] = [dotdict({"q": 1})]
+    d["m"] = [dotdict({"q": 1}), dotdict()]  # an empty dotdict in a list of them yields nothing
+    d["mixed"] = [dotdict({"q": 1}), 5]  # a list of anything else is a leaf
+    d["e"] = dotdict()  # so is an empty dotdict
+    d["n"] = []
+    d["p"] = {"plain": 1}  # a plain dict stored in a dotdict becomes one
+    expected = [("a.b.c", 1), ("a.x", 2), ("y[0].q", 1), ("m[0].q", 1), ("mixed", [{"q": 1}, 5]), ("e", {}),
+                ("n", []), ("p.plain", 1)]
+    assert list(d.items()) == expected
+    assert list(d.keys()) == list(d) == [k for k, _ in expected]
+    assert list(d.values()) == [v for _, v in expected]
+    assert type(d["p"]) is dotdict and d.p.plain == 1
+    assert len(d) == 7 and d == {"a": {"b": {"c": 1}, "x": 2}, "y": [{"q": 1}], "m": [{"q": 1}, {}],
+                                 "mixed": [{"q": 1}, 5], "e": {}, "n": [], "p": {"plain": 1}}
+    again = dotdict()
+    again.update(d)  # updating from the leaves rebuilds the levels
+    assert again["a.b.c"] == 1 and again["y[0].q"] == 1
+    assert repr(d).startswith("{'a': {'b': {'c': 1}, 'x': 2}")  # the levels, as any dict shows them

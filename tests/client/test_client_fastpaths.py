@@ -120,7 +120,8 @@ def test_multiple_service_packet_reply_has_the_documented_keys(device):
     assert request.service == 0x8A and request.status == 0x1E and request.status_ext.size == 0  # one failed
     assert request.multiple.number == 4
     first = rpy["enip.CIP.send_data.CPF.item[1].unconnected_send.request.multiple.request[0]"]
-    assert list(first) == ["service", "status", "status_ext", "read_tag", "type", "data"]
+    assert list(dict.keys(first)) == ["service", "status", "status_ext", "read_tag", "type", "data"]
+    assert list(first) == ["service", "status", "status_ext.size", "read_tag", "type", "data"]  # the leaves, as cpppo 5
     assert first.service == 0xCC and first.status == 0 and first.status_ext.size == 0
     assert first.read_tag is True and first.type == 0xC4 and first.data == [1, -2]
     assert request.multiple.request[1].data == [9] and request.multiple.request[1].type == 0xC3
