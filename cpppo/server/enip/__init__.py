@@ -5,7 +5,8 @@ host's loop), ``session`` (the encapsulation layer, sans I/O), ``config`` (tag s
 addresses, ``cpppo.cfg``), ``embedded`` (:class:`Simulator`, the embedding API) and ``main``
 (``enip_server``).  The rest are the documented module paths of cpppo 5, kept as thin modules over
 their real homes: ``client``, ``aio``, ``io``, ``list_services`` and ``thruput`` over
-:mod:`cpppo.client`, ``device`` over :mod:`cpppo.device`.
+:mod:`cpppo.client`, ``device`` over :mod:`cpppo.device`, ``defaults`` (``address``, ``timeout``,
+...) and ``enip_format`` as cpppo 5 named them.
 
 ``device.Attribute`` is the customization point, the CIP type classes (``REAL``, ``INT``, ...)
 are what ``Attribute.parser`` is an instance of, and ``simulator`` runs a controller in the
@@ -15,7 +16,18 @@ background for tests.
 from __future__ import annotations
 
 from ...cip import types as _types
+from ...client.replies import enip_format
 from . import device
+from .defaults import (
+    address,
+    config_name,
+    latency,
+    priority_time_tick,
+    route_path_default,
+    send_path_default,
+    timeout,
+    timeout_ticks,
+)
 from .embedded import Simulator, simulator
 
 BOOL = type(_types.BOOL)
@@ -36,5 +48,6 @@ SSTRING = type(_types.SSTRING)
 
 __all__ = [
     "BOOL", "DINT", "DWORD", "INT", "LINT", "LREAL", "REAL", "SINT", "SSTRING", "STRING", "UDINT", "UINT",
-    "ULINT", "USINT", "WORD", "Simulator", "device", "simulator",
+    "ULINT", "USINT", "WORD", "Simulator", "address", "config_name", "device", "enip_format", "latency",
+    "priority_time_tick", "route_path_default", "send_path_default", "simulator", "timeout", "timeout_ticks",
 ]
