@@ -150,6 +150,12 @@ class _RequestHandler(ServerRequestHandler):
         if self._idle_timeout and self._tcp:
             self._idle = self.loop.call_later(self._idle_timeout, self._hang_up, "idle")
 
+    def server_send(self, pdu: ModbusPDU | None, addr: tuple | None) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return  # we hung up (a lost stream, a timeout): nobody is left to answer
+        super().server_send(pdu, addr)
+
     def _hang_up(self, why: str) -> None:
         transport = self.transport
         if transport is not None and not transport.is_closing():
