@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from ..poller import PlcOffline
 from .codes import exception_name
 
 __all__ = ["ModbusDeviceError", "ModbusError", "ModbusOffline", "ModbusUsageError"]
@@ -30,5 +31,5 @@ class ModbusDeviceError(ModbusError):
         self.code = code
 
 
-class ModbusOffline(ModbusError, ConnectionError):
-    """No usable connection to the device: refused, reset, or no reply in time."""
+class ModbusOffline(ModbusError, PlcOffline):
+    """No usable connection to the device: refused, reset, or no reply in time (a ``PlcOffline``)."""

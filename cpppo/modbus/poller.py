@@ -31,6 +31,7 @@ import serial
 from pymodbus.client import ModbusSerialClient, ModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
+from ..poller import poller
 from .address import Table, make_address, merge_ranges, split_register
 from .errors import ModbusDeviceError, ModbusOffline, ModbusUsageError
 from .rtu import install_rtu_framer
@@ -94,7 +95,7 @@ def _why(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
-class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modbus
+class poller_modbus(poller):  # the documented name: cpppo.remote.plc_modbus.poller_modbus
     """Poll a Modbus/TCP (or, with ``serial=``, Modbus/RTU) PLC in the background.
 
     ``rate`` is the poll period in seconds (shared by all addresses); ``reach`` the largest gap
@@ -161,6 +162,11 @@ class poller_modbus:  # the documented name: cpppo.remote.plc_modbus.poller_modb
         key = split_register(address)
         with self._state:
             return self._values.get(key)
+
+    def forget(self, address: int) -> None:
+        """Drop the value of ``address``: it reads None until the next poll brings it again."""
+        with self._state:
+            self._values.pop(split_register(address), None)
 
     def write(self, address: int, value: int | bool | Sequence[int | bool]) -> None:
         """Write one value or consecutive values from ``address``; block until the PLC answers.
