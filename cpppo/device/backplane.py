@@ -95,8 +95,9 @@ class Backplane:
         self.modules[(port, link)] = module
         return module
 
-    def lookup(self, hop: Port) -> Module | None:
-        return self.modules.get((hop.port, hop.link))
+    def lookup(self, hop: object) -> Module | None:
+        """The module at the ``hop`` (a :class:`Port` segment); None for anything else."""
+        return self.modules.get((hop.port, hop.link)) if isinstance(hop, Port) else None
 
     def has_port(self, port: int) -> bool:
         return any(p == port for p, _ in self.modules)

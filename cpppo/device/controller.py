@@ -101,6 +101,9 @@ class Controller(TagServices):
         self.route_path = route_path
         self.simple = simple
         self.backplane = backplane  # where Unconnected Send and Forward Open route paths lead
+        # A route path whose first hop is not on the backplane: answered here (cpppo 5's router
+        # with no Route Path configured), or refused as a ControlLogix refuses an empty slot.
+        self.route_unknown_here = False
         self.events = TagEvents()  # the write funnel's listeners: every tag change and read
         # The reply cache: request bytes -> (reply limit, refresh).  A refresh answers a repeated
         # read from the attribute's bytes as they are now (None if it no longer applies),
@@ -463,6 +466,8 @@ class Controller(TagServices):
         module: Controller = self
         while module.backplane is not None and path and isinstance(path[0], Port):
             found = module.backplane.lookup(path[0])
+            if found is None and module.route_unknown_here:
+                break
             if found is None:
                 raise ConnectionRefused(_PORT_UNKNOWN if not module.backplane.has_port(path[0].port) else _LINK_UNKNOWN)
             if isinstance(found, RemoteTarget):  # relaying a connection is the router's job, not yet done
@@ -489,7 +494,8 @@ class Controller(TagServices):
     def _unconnected_send(self, req: Request, limit: int, origin: int) -> Answer | Forward:
         us = decode_unconnected_send(req.data)
         route = us.route_path or ()
-        if self.backplane is not None and route:
+        if self.backplane is not None and route and not (
+                self.route_unknown_here and self.backplane.lookup(route[0]) is None):
             return self._route(us.message, route, route, ticks=(us.priority_time_tick, us.timeout_ticks),
                                limit=limit, origin=origin)
         refused = self._route_ok(us.route_path)
