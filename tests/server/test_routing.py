@@ -246,3 +246,51 @@ def test_the_shipped_router_config_loads_and_routes(targets, tmp_path):
         assert _read(router.address, "1/0", "LOCAL") == [[0]]
     finally:
         router.stop()
+
+
+def _connections(sim: Simulator) -> int:
+    return len(sim.controller.connections)
+
+
+def test_connections_are_relayed_to_a_routed_device_for_pylogix_pycomm3_and_ours(targets):
+    logix = Simulator(["R=DINT[2]", "BIG=DINT[1000]", "NAME=STRING"], name="FAR")
+    with logix:
+        logix["R"], logix["BIG"] = [21, 22], list(range(1000))
+        router = Router("--route-path", "1/0", "--route", f"1/3=127.0.0.1:{logix.address[1]}", "LOCAL=DINT")
+        try:
+            host, port = router.address
+            with client.connector(host=host, port=port, route_path="1/3", connected=True, timeout=10) as conn:
+                assert _connections(logix) == 1  # the router opened its own connection at the target
+                failures, got = conn.process(client.parse_operations(["R[0-1]", "R[1]=(DINT)23", "BIG[0-999]"]),
+                                             timeout=10)
+                assert failures == 0 and got[0] == [21, 22] and got[2] == list(range(1000))
+            assert logix["R"] == [21, 23]
+            with PLC(host, port=port, slot=3) as plc:  # pylogix: Forward Open through slot 3
+                plc.SocketTimeout = 10
+                assert plc.Read("R[1]").Value == 23
+                assert plc.Write("NAME", "relayed").Status == "Success"
+                assert [t.TagName for t in plc.GetTagList(False).Value][:3] == ["R", "BIG", "NAME"]
+            with LogixDriver(f"{host}:{port}/3") as drv:  # pycomm3: a Large Forward Open and the tag list
+                assert drv.read("BIG[998]").value == 998
+                assert drv.read("NAME").value == "relayed"
+                assert drv.write(("R[0]", 99)).error is None
+            assert logix["R"][0] == 99
+            with LogixDriver(f"{host}:{port}/0") as drv:  # slot 0 is the router itself
+                assert drv.read("LOCAL").value == 0
+            deadline = time.monotonic() + 10
+            while _connections(logix) and time.monotonic() < deadline:  # closed with the clients' connections
+                with RawClient(router.address, register=True) as c:  # (let go on the router's next relay)
+                    c.read(tag("R"), route="1/3")
+                time.sleep(0.1)
+            assert _connections(logix) == 0
+        finally:
+            router.stop()
+
+
+def test_a_connection_to_a_dead_routed_device_is_refused_with_a_status(router):
+    host, port = router.address
+    began = time.monotonic()
+    with pytest.raises(Exception, match=r"0x0204|timed out"):
+        client.connector(host=host, port=port, route_path="1/16", connected=True, timeout=10)
+    assert time.monotonic() - began < 15
+    assert _read(router.address, "1/0", "LOCAL") in ([[0]], [[7]])  # and the router goes on
