@@ -35,6 +35,7 @@ __all__ = [
     "SimulatorConfig",
     "TagSpec",
     "default_config_paths",
+    "identity_from",
     "load_config",
     "parse_address",
     "parse_delay",
@@ -231,6 +232,33 @@ def _apply_identity(section: configparser.SectionProxy, ident: IdentityInfo, whe
                 setattr(ident, field_name, _int(value) if kind is int else value.strip())
         except ValueError:
             raise ConfigError(f"{_at(where, section.name, key)}: [Identity] {key} = {value!r} is not valid") from None
+
+
+def identity_from(values: dict[str, Any], base: IdentityInfo | None = None) -> IdentityInfo:
+    """An identity from ``{"Product Name": ..., "Serial Number": ...}`` (the ``[Identity]`` names of
+    cpppo.cfg, any case), over ``base``; ConfigError names a key or value that is not valid."""
+    ident = IdentityInfo(**vars(base)) if base is not None else IdentityInfo()
+    for key, value in values.items():
+        name = " ".join(str(key).replace("_", " ").split()).lower()
+        try:
+            if name == "product revision":
+                major, _, minor = str(value).strip().partition(".")
+                ident.revision = (_int(major), _int(minor or "0"))
+            elif name in _IDENTITY_KEYS:
+                field_name, kind = _IDENTITY_KEYS[name]
+                if kind is int:
+                    number = value if isinstance(value, int) and not isinstance(value, bool) else _int(str(value))
+                    setattr(ident, field_name, number)
+                else:
+                    setattr(ident, field_name, str(value))
+            else:
+                known = ", ".join(k.title() for k in sorted({*_IDENTITY_KEYS, "product revision"}))
+                raise ConfigError(f"identity {key!r} is not one of: {known}")
+        except ValueError as exc:
+            if isinstance(exc, ConfigError):
+                raise
+            raise ConfigError(f"identity {key!r} = {value!r} is not valid") from None
+    return ident
 
 
 def _apply_tcpip(section: configparser.SectionProxy, tcpip: TcpipInfo, where: str) -> None:
