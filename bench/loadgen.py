@@ -528,7 +528,7 @@ class Latency:
         return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
-async def _many(address: tuple[str, int], clients: int, seconds: float, interval: float, tag: str,
+async def _many(address: tuple[str, int] | list[tuple[str, int]], clients: int, seconds: float, interval: float, tag: str,
                 connect_within: float, reply_within: float, register: bool,
                 cpu: Callable[[], float | None] | None) -> Latency:
     loop = asyncio.get_running_loop()
@@ -545,7 +545,8 @@ async def _many(address: tuple[str, int], clients: int, seconds: float, interval
             if left <= 0:
                 return
             try:
-                _, peer = await asyncio.wait_for(loop.create_connection(_Peer, *address), left)
+                where = address[i % len(address)] if isinstance(address, list) else address
+                _, peer = await asyncio.wait_for(loop.create_connection(_Peer, *where), left)
                 if register:
                     reply = await asyncio.wait_for(peer.ask(with_context(enip.register_session().encode(),
                                                                          1 << 62)), max(0.1, left))
@@ -595,10 +596,12 @@ async def _many(address: tuple[str, int], clients: int, seconds: float, interval
     return result
 
 
-def many_clients(address: tuple[str, int], clients: int, seconds: float, *, interval: float = 1.0,
+def many_clients(address: tuple[str, int] | list[tuple[str, int]], clients: int, seconds: float, *,
+                 interval: float = 1.0,
                  tag: str = "BENCH", connect_within: float = 60.0, reply_within: float = 5.0,
                  register: bool = True, cpu: Callable[[], float | None] | None = None) -> Latency:
-    """``clients`` connections, each reading ``tag`` once per ``interval`` for ``seconds``.
+    """``clients`` connections, each reading ``tag`` once per ``interval`` for ``seconds`` (client i
+    connects to ``address``, or to ``address[i % len(address)]`` when a list of them is given).
 
     Reads are spread evenly over each interval.  A read not answered within ``reply_within``
     seconds counts as unanswered (infinitely late in the percentiles).  ``register=False`` is for
