@@ -26,6 +26,8 @@ import asyncio
 import collections
 import contextlib
 import contextvars
+import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,6 +35,8 @@ from typing import Any, NamedTuple
 
 from ..cip.types import CIPType
 from ..errors import DecodeError
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "DIRECT",
@@ -247,7 +251,10 @@ class TagEvents:
         """Deliver ``event`` to every listener (from whatever thread made it)."""
         if self.observers:
             for observer in tuple(self.observers):
-                observer(event)
+                try:
+                    observer(event)
+                except Exception:  # a broken listener must not fail the write it watches, nor the others
+                    log.exception("tag event observer %r failed on %r", observer, event)
         subs = self._subscriptions
         if subs:
             reading = event.kind == "read"
