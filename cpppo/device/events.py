@@ -221,6 +221,7 @@ class TagEvents:
         self.observers: list[Callable[[TagEvent], None]] = []
         self._subscriptions: list[Subscription] = []
         self._read_subscriptions = 0
+        self._lock = threading.Lock()  # subscribers come and go from any thread; emit never takes it
 
     @property
     def writes(self) -> bool:
@@ -238,14 +239,22 @@ class TagEvents:
         if maxsize < 1:
             raise ValueError("a subscription holds at least one event")
         sub = Subscription(self, loop or asyncio.get_running_loop(), maxsize, reads)
-        self._subscriptions = [*self._subscriptions, sub]  # replaced, never mutated: emit iterates freely
-        self._read_subscriptions += reads
+        with self._lock:
+            self._subscriptions = [*self._subscriptions, sub]  # replaced, never mutated: emit iterates freely
+            self._read_subscriptions += reads
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
-        if sub in self._subscriptions:
-            self._subscriptions = [s for s in self._subscriptions if s is not sub]
-            self._read_subscriptions -= sub.reads
+        with self._lock:
+            if any(s is sub for s in self._subscriptions):
+                self._subscriptions = [s for s in self._subscriptions if s is not sub]
+                self._read_subscriptions -= sub.reads
+
+    def close_subscriptions(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """End every subscription (read on ``loop``, if given): their readers see the end."""
+        for sub in list(self._subscriptions):
+            if loop is None or sub.loop is loop:
+                sub.close()
 
     def emit(self, event: TagEvent) -> None:
         """Deliver ``event`` to every listener (from whatever thread made it)."""
