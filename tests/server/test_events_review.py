@@ -64,3 +64,14 @@ def test_subscribing_and_unsubscribing_from_many_threads_loses_no_subscription()
         sub.close()  # twice: harmless
     assert not events.reads and not events.writes
 
+
+def test_a_subscription_ends_when_its_simulator_stops():
+    plc = Simulator(["X=DINT"]).start()
+    sub = plc.subscribe()
+    assert plc.host is not None
+    host = plc.host
+    waiter = asyncio.run_coroutine_threadsafe(sub.get(), host.loop)  # type: ignore[arg-type]
+    plc.stop()
+    with pytest.raises(StopAsyncIteration):
+        waiter.result(5)
+    assert sub.closed

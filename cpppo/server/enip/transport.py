@@ -368,6 +368,8 @@ class EnipServer:
                 conn.close()
 
     async def stop(self) -> None:
+        # the subscriptions read on this loop end with it: their readers see the end, not a hang
+        self.controller.events.close_subscriptions(asyncio.get_running_loop())
         if self._udp is not None:
             self._udp.close()
         if self._tcp is not None:
