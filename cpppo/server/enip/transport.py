@@ -333,6 +333,8 @@ class EnipServer:
     async def start(self, runtime: Host) -> tuple[str, int]:
         """Bind and listen (called by ``runtime.add``); the (host, port) bound (port 0 picks a free one)."""
         loop = asyncio.get_running_loop()
+        if self._tcp is not None:  # a second listener would orphan the first, still serving
+            raise RuntimeError(f"{self!r} is already serving at {self.address[0]}:{self.address[1]}")
         self._runtime = runtime
         host = self.host or None
         for attempt in range(20):
@@ -350,6 +352,7 @@ class EnipServer:
             except OSError:
                 self._tcp.close()
                 await self._tcp.wait_closed()
+                self._tcp = None
                 if self.port or attempt == 19:
                     raise
         self.address = (sockname[0], sockname[1])
@@ -370,15 +373,16 @@ class EnipServer:
     async def stop(self) -> None:
         # the subscriptions read on this loop end with it: their readers see the end, not a hang
         self.controller.events.close_subscriptions(asyncio.get_running_loop())
-        if self._udp is not None:
-            self._udp.close()
-        if self._tcp is not None:
-            self._tcp.close()
+        tcp, udp, self._tcp, self._udp = self._tcp, self._udp, None, None
+        if udp is not None:
+            udp.close()
+        if tcp is not None:
+            tcp.close()
         workers = list(self.workers)
         for conn in list(self.connections):
             conn.close()
-        if self._tcp is not None:
-            await self._tcp.wait_closed()
+        if tcp is not None:
+            await tcp.wait_closed()
         for worker in workers:  # one may wait on a blocked attribute: do not wait for it
             worker.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
