@@ -146,6 +146,12 @@ class Host:
             every = min([_SWEEP_EVERY, *(getattr(s, "sweep_interval", _SWEEP_EVERY) for s in self.services)])
             await asyncio.sleep(every)
             now = time.monotonic()
+            sweep_forwarder = getattr(self.forwarder, "sweep", None)
+            if sweep_forwarder is not None:  # idle sessions whose target hung up: no CLOSE_WAIT left
+                try:
+                    sweep_forwarder(now)
+                except Exception:
+                    log.exception("sweeping the forwarder failed")
             for service in list(self.services):
                 sweep = getattr(service, "sweep", None)
                 if sweep is None:
