@@ -2,79 +2,18 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
-
 import pytest
 
-from cpppo.device.backplane import Backplane, RemoteTarget
 from cpppo.enip.frames import reply_message
 from cpppo.server.enip import Simulator
-from cpppo.server.enip.device import Attribute
 
-from .conftest import wait_for
+from .conftest import Rig, wait_for
 from .rawclient import RawClient, read_tag, tag, values
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-@dataclass
-class Gate:
-    """Reads of SLOW wait until the gate opens; counts how many wait at once."""
-
-    opened: threading.Event = field(default_factory=threading.Event)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    waiting: int = 0
-    most: int = 0
-
-    def attribute_class(self) -> type[Attribute]:
-        gate = self
-
-        class Gated(Attribute):
-            def __getitem__(self, key: Any) -> Any:
-                if self.name == "SLOW":
-                    with gate.lock:
-                        gate.waiting += 1
-                        gate.most = max(gate.most, gate.waiting)
-                    try:
-                        gate.opened.wait(10)
-                    finally:
-                        with gate.lock:
-                            gate.waiting -= 1
-                return super().__getitem__(key)
-
-        return Gated
-
-
-@dataclass
-class Rig:
-    front: Simulator
-    remote: Simulator
-    gate: Gate
-
-
-@pytest.fixture
-def rig() -> Iterator[Rig]:
-    """A front simulator whose slot 2 is a remote simulator with a gated SLOW tag and a FAST one."""
-    gate = Gate()
-    remote = Simulator(["FAST=DINT", "SLOW=DINT"], attribute_class=gate.attribute_class(), name="REMOTE")
-    remote.start()
-    remote["FAST"], remote["SLOW"] = 11, 22
-    front = Simulator(["A=DINT"], name="FRONT")
-    front["A"] = 100
-    front.controller.backplane = Backplane({(1, 2): RemoteTarget(*remote.address, timeout=8.0)})
-    front.start()
-    try:
-        yield Rig(front, remote, gate)
-    finally:
-        gate.opened.set()
-        front.stop()
-        remote.stop()
-
-
-def test_a_slow_forward_does_not_hold_up_another_connections_forward_to_the_same_target(rig):
+def test_a_slow_forward_does_not_hold_up_another_connections_forward_to_the_same_target(rig: Rig):
     with RawClient(rig.front.address, register=True) as a, RawClient(rig.front.address, register=True) as b:
         a.send(a.rr_frame(read_tag(tag("SLOW")), "1/2"))
         wait_for(lambda: rig.gate.waiting == 1, timeout=5)
@@ -103,6 +42,20 @@ def test_at_most_two_idle_sessions_per_target_are_kept(rig):
     finally:
         for c in clients:
             c.close()
+
+
+def test_a_forward_whose_client_hangs_up_is_abandoned_and_its_session_closed(rig):
+    with RawClient(rig.front.address, register=True) as keep:
+        assert keep.read_values(tag("FAST"), route="1/2") == [11]  # one idle session to the target
+    c = RawClient(rig.front.address, register=True)
+    c.send(c.rr_frame(read_tag(tag("SLOW")), "1/2"))
+    wait_for(lambda: rig.gate.waiting == 1, timeout=5)
+    assert _sessions(rig.remote) == 1  # the idle one, now busy with SLOW
+    c.close()
+    wait_for(lambda: _sessions(rig.remote) == 0, timeout=3)  # well before the target's 8 s timeout  # nobody waits for that reply: session closed
+    rig.gate.opened.set()
+    with RawClient(rig.front.address, register=True) as again:
+        assert again.read_values(tag("FAST"), route="1/2") == [11]
 
 
 def test_a_restarted_target_is_reached_at_the_first_request_after_the_restart(rig):
