@@ -152,3 +152,33 @@ def test_tasks_left_on_a_stopped_background_host_are_cancelled_not_destroyed_pen
     host.stop()
     with pytest.raises(concurrent.futures.CancelledError):
         future.result(5)
+
+
+def test_a_server_restarts_on_the_port_it_just_left_even_after_serving_clients():
+    first = Simulator(["X=DINT"]).start()
+    port = first.address[1]
+    with RawClient(first.address, register=True) as c:
+        assert c.read_values(tag("X")) == [0]
+        first.stop()  # the server closes first: its side of the connection lingers in TIME_WAIT
+        assert c.closed_by_server(timeout=5)
+    for round_ in range(3):
+        again = Simulator(["X=DINT"], address=("127.0.0.1", port)).start()
+        try:
+            again["X"] = round_
+            with RawClient(again.address, register=True) as c:
+                assert c.read_values(tag("X")) == [round_]
+        finally:
+            again.stop()
+
+
+def test_an_enip_server_object_stopped_can_be_started_again_on_its_host():
+    host = Host(name="restart").start()
+    try:
+        sim = Simulator(["X=DINT"], host=host).start()
+        sim.stop()
+        sim.start()
+        with RawClient(sim.address, register=True) as c:
+            assert c.read_values(tag("X")) == [0]
+        sim.stop()
+    finally:
+        host.stop()
