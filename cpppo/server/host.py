@@ -258,6 +258,10 @@ class Host:
             self._stopping = False
             loop.stop()
 
+    def on_loop_thread(self) -> bool:
+        """Whether the caller runs on this host's background loop (where :meth:`call` cannot wait)."""
+        return self._thread is not None and threading.current_thread() is self._thread
+
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()

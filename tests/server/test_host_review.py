@@ -182,3 +182,33 @@ def test_an_enip_server_object_stopped_can_be_started_again_on_its_host():
         sim.stop()
     finally:
         host.stop()
+
+
+def test_a_simulator_stopped_from_a_callback_on_its_hosts_loop_stops_serving():
+    with Simulator(["KEEP=DINT"]) as keeper:  # keeps the shared host running
+        sim = Simulator(["X=DINT"]).start()
+        address = sim.address
+        assert sim.host is keeper.host and sim.host is not None and sim.host.loop is not None
+        done = threading.Event()
+        errors: list[BaseException] = []
+
+        def stop_here() -> None:
+            try:
+                sim.stop()
+            except BaseException as exc:  # what the test reports
+                errors.append(exc)
+            done.set()
+
+        sim.host.loop.call_soon_threadsafe(stop_here)
+        assert done.wait(20) and errors == []
+
+        def refused() -> bool:
+            try:
+                RawClient(address).close()
+            except OSError:
+                return True
+            return False
+
+        wait_for(refused, timeout=5)
+        with RawClient(keeper.address, register=True) as c:
+            assert c.read_values(tag("KEEP")) == [0]

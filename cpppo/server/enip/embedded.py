@@ -155,8 +155,11 @@ class Simulator:
         if host is None:
             return
         try:
-            with contextlib.suppress(RuntimeError, TimeoutError):  # the host stopped meanwhile
-                host.call(host.remove(self.server), timeout)
+            if host.on_loop_thread() and host.loop is not None:  # from a callback on the loop: no waiting
+                host.loop.create_task(host.remove(self.server))
+            else:
+                with contextlib.suppress(RuntimeError, TimeoutError):  # the host stopped meanwhile
+                    host.call(host.remove(self.server), timeout)
         finally:
             if self._own_host is None:
                 Host.release(host)
