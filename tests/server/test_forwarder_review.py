@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cpppo.device.backplane import RemoteTarget
 from cpppo.enip.frames import reply_message
 from cpppo.server.enip import Simulator
 
@@ -102,3 +103,16 @@ def _forwarder_idle(sim: Simulator) -> int:
     assert sim.host is not None
     forwarder = sim.host.forwarder
     return sum(len(v) for v in getattr(forwarder, "_idle", {}).values()) if forwarder else 0
+
+
+def test_a_forward_that_times_out_closes_its_session_and_the_next_request_gets_its_own_reply(rig: Rig):
+    target = RemoteTarget(*rig.remote.address, timeout=0.5)
+    assert rig.front.controller.backplane is not None
+    rig.front.controller.backplane.attach(1, 3, target)
+    with RawClient(rig.front.address, register=True) as c:
+        reply = c.read(tag("SLOW"), route="1/3")
+        assert (reply.status, list(reply.ext_status)) == (0x01, [0x0204])
+        wait_for(lambda: _sessions(rig.remote) == 0, timeout=3)  # not kept: its reply may still come
+        rig.gate.opened.set()
+        assert c.read_values(tag("FAST"), route="1/3") == [11]
+        assert c.read_values(tag("SLOW"), route="1/3") == [22]
