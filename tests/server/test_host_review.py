@@ -212,3 +212,15 @@ def test_a_simulator_stopped_from_a_callback_on_its_hosts_loop_stops_serving():
         wait_for(refused, timeout=5)
         with RawClient(keeper.address, register=True) as c:
             assert c.read_values(tag("KEEP")) == [0]
+
+
+def test_serving_in_the_foreground_a_simulator_already_started_is_refused_and_it_still_stops():
+    sim = Simulator(["X=DINT"]).start()
+    address = sim.address
+    with pytest.raises(RuntimeError, match="already"):
+        sim.serve_forever(stop=lambda: True)
+    with RawClient(address, register=True) as c:
+        assert c.read_values(tag("X")) == [0]
+    sim.stop()
+    with pytest.raises(OSError):
+        RawClient(address).close()

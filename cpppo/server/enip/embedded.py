@@ -167,6 +167,8 @@ class Simulator:
     def serve_forever(self, stop: Callable[[], bool] | None = None,
                       ready: Callable[[tuple[str, int]], None] | None = None) -> None:
         """Serve in this thread, on a host of its own, until ``stop()`` returns true (or a signal)."""
+        if self.host is not None:
+            raise RuntimeError(f"{self!r} is already serving on {self.host.name}; stop() it first")
         host = Host(name="cpppo-enip-server")
 
         def listening() -> None:
