@@ -222,6 +222,7 @@ class TagEvents:
         self._subscriptions: list[Subscription] = []
         self._read_subscriptions = 0
         self._lock = threading.Lock()  # subscribers come and go from any thread; emit never takes it
+        self._failing: set[int] = set()  # observers whose failure was logged in full once
 
     @property
     def writes(self) -> bool:
@@ -263,13 +264,24 @@ class TagEvents:
                 try:
                     observer(event)
                 except Exception:  # a broken listener must not fail the write it watches, nor the others
-                    log.exception("tag event observer %r failed on %r", observer, event)
+                    self._observer_failed(observer, event)
         subs = self._subscriptions
         if subs:
             reading = event.kind == "read"
             for sub in subs:
                 if not reading or sub.reads:
                     sub.deliver(event)
+
+    def _observer_failed(self, observer: Callable[[TagEvent], None], event: TagEvent) -> None:
+        """Log an observer's failure: the first with its traceback, the rest (every event, maybe) briefly."""
+        key = id(observer)
+        with self._lock:
+            first = key not in self._failing
+            self._failing.add(key)
+        if first:
+            log.exception("tag event observer %r failed on %r (later failures are logged at DEBUG)", observer, event)
+        else:
+            log.debug("tag event observer %r failed again on %r", observer, event, exc_info=True)
 
     def write(self, tag: str, start: int, count: int, data: bytes, kind: CIPType, *, old: bytes | None,
               bit: int | None = None) -> None:
