@@ -8,6 +8,8 @@ Unconnected Send the rest of the route needs) and its reply comes back as it is.
 Each request has a session to itself while it runs, so a slow request to a target holds up no
 other request to it: an idle session is taken if one is kept, else a new one is opened.  After a
 reply the session is kept for the next request (at most ``idle_per_target`` of them per target);
+at most ``sessions_per_target`` requests go to one target at once (a real controller has few
+sessions to spare), the others wait their turn within their timeout;
 a session whose request failed, timed out or was abandoned (its client hung up) is closed, since
 its stream may still carry that request's reply.  An idle session the target hung up on (it
 restarted, or timed us out) is closed by :meth:`Forwarder.sweep` or when next taken, so neither
@@ -17,6 +19,7 @@ goes once more on a fresh one.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from ..client.aio import AsyncConnector
@@ -31,8 +34,10 @@ log = logging.getLogger(__name__)
 class Forwarder:
     """Client sessions to remote targets, carrying forwarded requests there."""
 
-    def __init__(self, idle_per_target: int = 2) -> None:
+    def __init__(self, idle_per_target: int = 2, sessions_per_target: int = 8) -> None:
         self.idle_per_target = idle_per_target
+        self.sessions_per_target = sessions_per_target
+        self._slots: dict[RemoteTarget, asyncio.Semaphore] = {}
         self._idle: dict[RemoteTarget, list[AsyncConnector]] = {}
         self._busy: set[AsyncConnector] = set()
         self._closed = False
@@ -40,13 +45,17 @@ class Forwarder:
     async def __call__(self, effect: Forward) -> bytes:
         """The target's CIP reply to ``effect.message`` (CommunicationError if it cannot be had)."""
         target = effect.target
-        session = self._take(target)
-        if session is not None:
-            try:
-                return await self._request(target, session, effect.message)
-            except (CommunicationError, OSError) as exc:  # the target restarted since: once more, afresh
-                log.info("forwarding to %s: a kept session failed (%s); trying a new one", target, exc)
-        return await self._request(target, await self._open(target), effect.message)
+        slots = self._slots.get(target)
+        if slots is None:
+            slots = self._slots[target] = asyncio.Semaphore(self.sessions_per_target)
+        async with slots:
+            session = self._take(target)
+            if session is not None:
+                try:
+                    return await self._request(target, session, effect.message)
+                except (CommunicationError, OSError) as exc:  # the target restarted since: once more, afresh
+                    log.info("forwarding to %s: a kept session failed (%s); trying a new one", target, exc)
+            return await self._request(target, await self._open(target), effect.message)
 
     async def _request(self, target: RemoteTarget, session: AsyncConnector, message: bytes) -> bytes:
         self._busy.add(session)

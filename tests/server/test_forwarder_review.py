@@ -116,3 +116,19 @@ def test_a_forward_that_times_out_closes_its_session_and_the_next_request_gets_i
         rig.gate.opened.set()
         assert c.read_values(tag("FAST"), route="1/3") == [11]
         assert c.read_values(tag("SLOW"), route="1/3") == [22]
+
+
+def test_no_more_than_eight_sessions_go_to_one_target_however_many_clients_forward(rig: Rig):
+    clients = [RawClient(rig.front.address, register=True) for _ in range(10)]
+    try:
+        for c in clients:
+            c.send(c.rr_frame(read_tag(tag("SLOW")), "1/2"))
+        wait_for(lambda: rig.gate.waiting == 8, timeout=5)
+        assert _sessions(rig.remote) == 8  # the other two requests wait for a session
+        rig.gate.opened.set()
+        for c in clients:
+            assert values(reply_message(c.recv(timeout=5))) == [22]
+        assert rig.gate.most == 8
+    finally:
+        for c in clients:
+            c.close()
