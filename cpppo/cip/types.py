@@ -76,6 +76,17 @@ class CIPType:
     def __repr__(self) -> str:
         return self.name
 
+    # cpppo 5's class-level view of a type (``REAL.tag_type``, ``REAL.produce(1.5)``), kept for the
+    # documented ``cpppo.server.enip.parser``: each type's class knows its one instance.
+    tag_type: int
+    struct_calcsize: int
+    the: CIPType
+
+    @classmethod
+    def produce(cls, value: Any) -> bytes:
+        """One value encoded (as cpppo 5's ``TYPE.produce``)."""
+        return cls.the.encode([value])
+
 
 class NumericType(CIPType):
     """A fixed-size integer, float, or bit-string type, little-endian."""
@@ -205,12 +216,17 @@ class StringType(CIPType):
 def _numeric(name: str, code: int, fmt: str, kind: str) -> NumericType:
     # Each type gets its own class, so ``isinstance(attribute.parser, REAL)`` reads as in the documents.
     cls = type(name, (NumericType,), {"__slots__": ()})
-    return cls(name, code, fmt, kind)
+    return _classed(cls, cls(name, code, fmt, kind))
 
 
 def _string(name: str, code: int, prefix: str) -> StringType:
     cls = type(name, (StringType,), {"__slots__": ()})
-    return cls(name, code, prefix)
+    return _classed(cls, cls(name, code, prefix))
+
+
+def _classed(cls: type, the: Any) -> Any:
+    cls.the, cls.tag_type, cls.struct_calcsize = the, the.code, the.size
+    return the
 
 
 BOOL = _numeric("BOOL", TypeCode.BOOL, "B", "bool")

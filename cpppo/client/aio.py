@@ -310,6 +310,10 @@ class AsyncConnector:
         """Send an encoded CIP request bare (no Unconnected Send); its encoded reply."""
         return await self._perform(procedures.cip_request(self.link, message, wait=self._wait(timeout)))
 
+    async def connected_cip_request(self, message: bytes, *, timeout: float | None = None) -> bytes:
+        """Send an encoded CIP request on the open connection (after forward_open); its encoded reply."""
+        return await self._perform(procedures.connected_cip_request(self.link, message, wait=self._wait(timeout)))
+
     async def _command(self, code: int, timeout: float | None) -> dotdict:
         return frame_dotdict(*await self._perform(procedures.command(self.link, code, wait=self._wait(timeout))))
 

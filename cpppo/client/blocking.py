@@ -118,6 +118,12 @@ class client:  # the documented (lower-case) name
             self.conn.close()
             self.conn = None
 
+    def __enter__(self) -> client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def send(self, data: bytes) -> None:
         if self.conn is None:
             raise CommunicationError("the connection is closed")

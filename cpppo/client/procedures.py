@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from ..cip.types import STRUCTURE, TypeCode, type_by_name
-from ..enip.cpf import UnconnectedData, decode_send_data, unconnected_message
+from ..enip.cpf import UnconnectedData, connected_message, decode_send_data, unconnected_message
 from ..enip.encapsulation import Encapsulation
 from ..errors import CommunicationError, CpppoError, DecodeError
 from .connection import Connection, closed, forward_close_message, forward_open_message, opened
@@ -178,6 +178,29 @@ def cip_request(link: Link, message: bytes, *, wait: float | None = None) -> Pro
     if not isinstance(reply, UnconnectedData):
         raise CommunicationError(f"invalid reply from {link.where}: no unconnected data item")
     return reply.data
+
+
+def connected_cip_request(link: Link, message: bytes, *, wait: float | None = None) -> Procedure[bytes]:
+    """A CIP ``message`` sent on the open connection (SendUnitData), and the CIP reply message it
+    gets (matched by sequence count), as bytes: what a router relaying a connection passes on."""
+    core = link.core
+    conn = core.connection
+    if conn is None:
+        raise CommunicationError(f"no connection to {link.where} is open")
+    sequence, frame = core.unit_frame(message, core.next_context())
+    link.send(frame)
+    for _ in range(_STRAYS):
+        frames = yield Receive(wait)
+        if not frames:
+            raise _silence(link, "a connected request", wait, frames)
+        got = frames.popleft()[0]
+        found = connected_message(got.data) if not got.status else None
+        if got.status:
+            raise CommunicationError(f"{link.where} refused a connected request: encapsulation status "
+                                     f"0x{got.status:02X}")
+        if found is not None and found[1] == conn.t_o_id and found[2] == sequence:
+            return found[3]
+    raise CommunicationError(f"no reply to a connected request from {link.where} among {_STRAYS} others")
 
 
 def register(link: Link, *, wait: float | None = None, context: Any = b"") -> Procedure[tuple[Encapsulation, Any]]:

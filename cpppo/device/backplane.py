@@ -17,8 +17,9 @@ This is the sans-I/O seam routing is built on: the controller decides, the trans
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from ..cip.connection_manager import UnconnectedSend
 from ..cip.epath import CONNECTION_MANAGER_PATH, Path, Port, encode_path
@@ -30,7 +31,7 @@ from ..cip.status import GeneralStatus as S
 if TYPE_CHECKING:
     from .controller import Controller
 
-__all__ = ["UNREACHABLE", "Backplane", "Forward", "Module", "RemoteTarget"]
+__all__ = ["UNREACHABLE", "Backplane", "Forward", "Module", "Relay", "RemoteTarget"]
 
 _CM = encode_path(CONNECTION_MANAGER_PATH)
 
@@ -62,6 +63,34 @@ class RemoteTarget:
 Module = Union["Controller", RemoteTarget]
 
 
+@dataclass(eq=False)
+class Relay:
+    """A client's connection through this router to a :class:`RemoteTarget`.
+
+    The router answers the client's Forward Open with connection ids of its own and opens a
+    connection of its own at the target (same size, along the ``route`` left after the first
+    hop); each request the client sends on its connection goes out on the router's, and the reply
+    comes back.  The transport's forwarder keeps the router's connection, one per relay (compared
+    by identity); ``closed`` is set when the client's connection ends, so it can be let go.
+    """
+
+    target: RemoteTarget
+    route: Path  # the port hops after the first, leading to the target's Message Router
+    size: int  # the client's connection size, asked of the target too
+    large: bool
+    rpi_us: int = 2_000_000
+    timeout_multiplier: int = 5
+    closed: bool = False
+
+    def handle(self, message: bytes, limit: int = 0, origin: int = 0, source: Any = None) -> Forward:
+        """A request on the client's connection: relayed as it is (what a module's ``handle`` does)."""
+        return Forward(self.target, message, 0, message[0] if message else 0, relay=self)
+
+    def release(self) -> None:
+        """The client's connection has ended (closed, timed out, or its session gone)."""
+        self.closed = True
+
+
 @dataclass(frozen=True, slots=True)
 class Forward:
     """An effect: send ``message`` to ``target``; answer the client with the target's reply.
@@ -76,9 +105,21 @@ class Forward:
     message: bytes
     route_words: int  # the original route path's size in words, which a Connection Failure reports
     service: int = ConnectionManagerService.UNCONNECTED_SEND
+    relay: Relay | None = None  # carried on the router's connection at the target (see Relay)
+    opening: bytes | None = None  # a Forward Open through a relay: the client's reply once it is open
+    closing: bytes | None = None  # a Forward Close of a relay: the client's reply once it is let go
+    failure: bytes | None = None  # the client's reply if this cannot be done (default: see failed)
+    abandon: Callable[[], None] | None = None  # undo what was done here if it cannot be done there
 
     def failed(self, ext: int = UNREACHABLE) -> bytes:
-        """The client's reply when the target failed to answer: Connection Failure with ``ext``."""
+        """The client's reply when the target failed to answer: Connection Failure with ``ext``
+        (or the reply prepared for the purpose), after undoing what was done here for it."""
+        if self.abandon is not None:
+            self.abandon()
+        if self.failure is not None:
+            return self.failure
+        if self.relay is not None:  # a request on a relayed connection: its own service failed
+            return encode_reply(self.service, S.CONNECTION_FAILURE, (ext,))
         return encode_reply(self.service, S.CONNECTION_FAILURE, (ext,), bytes((self.route_words,)))
 
     @classmethod
@@ -110,8 +151,9 @@ class Backplane:
         self.modules[(port, link)] = module
         return module
 
-    def lookup(self, hop: Port) -> Module | None:
-        return self.modules.get((hop.port, hop.link))
+    def lookup(self, hop: object) -> Module | None:
+        """The module at the ``hop`` (a :class:`Port` segment); None for anything else."""
+        return self.modules.get((hop.port, hop.link)) if isinstance(hop, Port) else None
 
     def has_port(self, port: int) -> bool:
         return any(p == port for p, _ in self.modules)

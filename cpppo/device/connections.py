@@ -109,6 +109,15 @@ class ConnectionTable:
     def _drop(self, conn: ConnectionEntry) -> None:
         self._by_id.pop(conn.o_t_id, None)
         self._by_triad.pop(conn.triad, None)
+        release = getattr(conn.target, "release", None)  # a relayed connection lets its far end go
+        if release is not None:
+            release()
+
+    def drop(self, conn: ConnectionEntry) -> None:
+        """Forget ``conn`` (a connection that could not be completed)."""
+        with self._lock:
+            if self._by_id.get(conn.o_t_id) is conn:
+                self._drop(conn)
 
     def drop_owner(self, owner: int) -> None:
         """Drop the connections of a session that closed."""

@@ -23,6 +23,7 @@ from typing import Any
 from ..cip.connection_manager import (
     ConnectionFailure,
     ForwardCloseReply,
+    ForwardOpen,
     ForwardOpenReply,
     decode_forward_close,
     decode_forward_open,
@@ -48,7 +49,7 @@ from ..cip.tag_services import (
     encode_attribute_list_reply,
 )
 from ..errors import DecodeError, EncodeError
-from .backplane import Backplane, Forward, RemoteTarget
+from .backplane import UNREACHABLE, Backplane, Forward, Relay, RemoteTarget
 from .clock import WallClock
 from .connections import ConnectionRefused, ConnectionTable
 from .datatypes import Structure, TypeRegistry
@@ -106,6 +107,9 @@ class Controller(TagServices):
         self._route_path: Any = route_path
         self._backplane: Backplane | None = backplane  # where Unconnected Send and Forward Open route paths lead
         self.simple = simple
+        # A route path whose first hop is not on the backplane: answered here (cpppo 5's router
+        # with no Route Path configured), or refused as a ControlLogix refuses an empty slot.
+        self.route_unknown_here = False
         self.events = TagEvents()  # the write funnel's listeners: every tag change and read
         self.connections = ConnectionTable()
         self.clock = WallClock()
@@ -272,7 +276,8 @@ class Controller(TagServices):
                     raise Failure(S.SERVICE_NOT_SUPPORTED)
                 return self._unconnected_send(req, limit, origin, depth)
             if service in _CONNECTION_SERVICES:
-                return self._connection(req, origin), None
+                answer = self._connection(req, origin)
+                return answer if type(answer) is Forward else (answer, None)  # type: ignore[return-value]
         if path == _MR_PATH and service == CommonService.MULTIPLE_SERVICE_PACKET:
             return self._multiple(req, limit, origin, depth)
         special = self._logix_object(req, limit)
@@ -457,42 +462,60 @@ class Controller(TagServices):
         return None
 
     # -- connections, routing and bundling --------------------------------------------------------
-    def _connection(self, req: Request, origin: int) -> bytes:
-        """Forward Open, Large Forward Open and Forward Close (to this controller or a module)."""
+    def _connection(self, req: Request, origin: int) -> bytes | Forward:
+        """Forward Open, Large Forward Open and Forward Close (to this controller, a module, or
+        through a relay to a remote device: then a :class:`Forward` for the transport to do)."""
         if not origin:
             raise Failure(S.SERVICE_NOT_SUPPORTED)
         service = req.service
         if service == ConnectionManagerService.FORWARD_CLOSE:
             fc = decode_forward_close(req.data)
             try:
-                self.connections.close(fc)
+                conn = self.connections.close(fc)
             except ConnectionRefused as exc:
                 return encode_reply(service, S.CONNECTION_FAILURE, (exc.ext,),
                                     ConnectionFailure(*fc.triad, 0).encode())
-            return encode_reply(service, 0, (), ForwardCloseReply(*fc.triad).encode())
+            closed = encode_reply(service, 0, (), ForwardCloseReply(*fc.triad).encode())
+            if isinstance(conn.target, Relay):  # let the router's own connection there go too
+                return Forward(conn.target.target, b"", 0, service, relay=conn.target, closing=closed)
+            return closed
         fo = decode_forward_open(req.data, large=service == ConnectionManagerService.LARGE_FORWARD_OPEN)
         try:
-            target = self._connection_target(fo.connection_path)
+            target = self._connection_target(fo)
             conn = self.connections.open(fo, origin, target)
         except ConnectionRefused as exc:
             return encode_reply(service, S.CONNECTION_FAILURE, (exc.ext,), ConnectionFailure(*fo.triad, 0).encode())
-        return encode_reply(service, 0, (), ForwardOpenReply(
+        opened = encode_reply(service, 0, (), ForwardOpenReply(
             conn.o_t_id, conn.t_o_id, fo.connection_serial, fo.vendor_id, fo.originator_serial,
             fo.o_t_rpi, fo.t_o_rpi).encode())
+        if isinstance(target, Relay):  # answered once the router's connection at the target is open
+            refused = encode_reply(service, S.CONNECTION_FAILURE, (UNREACHABLE,),
+                                   ConnectionFailure(*fo.triad, 0).encode())
+            return Forward(target.target, b"", 0, service, relay=target, opening=opened, failure=refused,
+                           abandon=lambda: self.connections.drop(conn))
+        return opened
 
-    def _connection_target(self, path: Path) -> Controller | None:
-        """The module a Forward Open's connection path leads to (None: this controller).
+    def _connection_target(self, fo: ForwardOpen) -> Controller | Relay | None:
+        """What a Forward Open's connection path leads to: a module, a relay to a remote device, or
+        None (this controller).
 
         Without a backplane the route part of the path is not checked, as before; with one, each
         port segment is a hop, and the connection is served by the module at the end of them.
         """
+        path = fo.connection_path
         module: Controller = self
         while module.backplane is not None and path and isinstance(path[0], Port):
             found = module.backplane.lookup(path[0])
+            if found is None and module.route_unknown_here:
+                break
             if found is None:
                 raise ConnectionRefused(_PORT_UNKNOWN if not module.backplane.has_port(path[0].port) else _LINK_UNKNOWN)
-            if isinstance(found, RemoteTarget):  # relaying a connection is the router's job, not yet done
-                raise ConnectionRefused(_LINK_UNKNOWN)
+            if isinstance(found, RemoteTarget):
+                rest = path[1:]
+                hops = tuple(seg for seg in rest if isinstance(seg, Port))
+                if rest[:len(hops)] != hops or tuple(rest[len(hops):]) != _MR_PATH:
+                    raise ConnectionRefused(_LINK_UNKNOWN)  # only connections to a Message Router are relayed
+                return Relay(found, hops, fo.o_t_params.size, fo.large, fo.o_t_rpi, fo.timeout_multiplier)
             module, path = found, path[1:]
         return None if module is self else module
 
@@ -519,7 +542,8 @@ class Controller(TagServices):
         us = decode_unconnected_send(req.data)
         route = us.route_path or ()
         backplane = self._backplane
-        if backplane is not None and route:
+        if backplane is not None and route and not (
+                self.route_unknown_here and backplane.lookup(route[0]) is None):
             return self._route(backplane, us.message, route, ticks=(us.priority_time_tick, us.timeout_ticks),
                                limit=limit, origin=origin, depth=depth + 1)
         refused = self._route_ok(us.route_path)

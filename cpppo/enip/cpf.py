@@ -54,6 +54,7 @@ class ItemType(enum.IntEnum):
 
 
 _BAD = EncapStatus.INCORRECT_DATA
+_SHORT = EncapStatus.INVALID_LENGTH  # the content runs past the end: the length field is wrong
 _UINT = struct.Struct("<H")
 _UDINT = struct.Struct("<I")
 _SOCKADDR = struct.Struct(">hH4s8x")
@@ -312,18 +313,18 @@ def decode_cpf(buf: bytes | memoryview, offset: int = 0, *, exact: bool = True) 
     """
     end = len(buf)
     if end - offset < 2:
-        raise DecodeError("CPF item count truncated", offset, _BAD)
+        raise DecodeError("CPF item count truncated", offset, _SHORT)
     (count,) = _UINT.unpack_from(buf, offset)
     at = offset + 2
     items: list[Item] = []
     for i in range(count):
         if end - at < 4:
-            raise DecodeError(f"CPF item {i} header truncated", at, _BAD)
+            raise DecodeError(f"CPF item {i} header truncated", at, _SHORT)
         type_id, length = struct.unpack_from("<HH", buf, at)
         start = at + 4
         stop = start + length
         if stop > end:
-            raise DecodeError(f"CPF item {i} (type 0x{type_id:04X}) of {length} bytes truncated", at + 2, _BAD)
+            raise DecodeError(f"CPF item {i} (type 0x{type_id:04X}) of {length} bytes truncated", at + 2, _SHORT)
         items.append(_decode_item(type_id, bytes(buf[start:stop]), start))
         at = stop
     if exact and at != end:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import math
-import socket
 import struct
 import threading
 import time
@@ -33,8 +32,8 @@ from pymodbus.exceptions import ModbusException
 
 from ..poller import poller
 from .address import Table, make_address, merge_ranges, split_register
+from .clients import SerialClient, TcpClient
 from .errors import ModbusDeviceError, ModbusOffline, ModbusUsageError
-from .rtu import install_rtu_framer
 from .server import SerialSettings
 from .typed import parse_type
 
@@ -60,32 +59,6 @@ class _Read:
     table: Table
     offset: int
     count: int
-
-
-class _TcpClient(ModbusTcpClient):
-    """pymodbus's TCP client, except that a failed connect raises the OSError saying why
-    (refused, unknown host, timed out) instead of logging it and returning False."""
-
-    def connect(self) -> bool:
-        if self.socket is None:
-            params = self.comm_params
-            self.socket = socket.create_connection((params.host, params.port), timeout=params.timeout_connect)
-        return True
-
-
-class _SerialClient(ModbusSerialClient):
-    """pymodbus's serial client, except that a port that cannot be opened raises the error."""
-
-    def connect(self) -> bool:
-        if self.socket is None:
-            params = self.comm_params
-            line = serial.serial_for_url(
-                params.host, timeout=params.timeout_connect, write_timeout=params.timeout_connect,
-                bytesize=params.bytesize, stopbits=params.stopbits, baudrate=params.baudrate,
-                parity=params.parity, exclusive=True)
-            line.inter_byte_timeout = self.inter_byte_timeout
-            self.socket = line
-        return True
 
 
 def _why(exc: BaseException) -> str:
@@ -268,14 +241,13 @@ class poller_modbus(poller):  # the documented name: cpppo.remote.plc_modbus.pol
     def _connect(self) -> ModbusTcpClient | ModbusSerialClient:
         if self._client is None:
             if self.serial is None:
-                client: ModbusTcpClient | ModbusSerialClient = _TcpClient(
+                client: ModbusTcpClient | ModbusSerialClient = TcpClient(
                     self.host, port=self.port, timeout=self.timeout, retries=0)
             else:
                 line = self.serial
-                client = _SerialClient(line.port, baudrate=line.baudrate, parity=line.parity,
+                client = SerialClient(line.port, baudrate=line.baudrate, parity=line.parity,
                                             stopbits=line.stopbits, bytesize=line.bytesize,
                                             timeout=self.timeout, retries=0)
-                install_rtu_framer(client)
             self._client = client
         try:
             self._client.connect()

@@ -18,9 +18,13 @@ frame of buffered data.  See ``tests/modbus/test_modbus_rtu.py`` for both behavi
 
 from __future__ import annotations
 
-from pymodbus.framer import FramerRTU
+import time
+from typing import Protocol
 
-__all__ = ["MAX_RTU_FRAME", "HuntingFramerRTU", "install_rtu_framer"]
+from pymodbus.framer import FramerRTU
+from pymodbus.pdu import DecodePDU
+
+__all__ = ["MAX_RTU_FRAME", "HuntingFramerRTU", "install_rtu_framer", "read_rtu_frame"]
 
 #: Largest RTU ADU: unit + 253-byte PDU + CRC.
 MAX_RTU_FRAME = 256
@@ -72,3 +76,43 @@ def install_rtu_framer(client_or_server: object) -> None:
     hunting = HuntingFramerRTU(framer.decoder)
     client_or_server.framer = hunting  # type: ignore[attr-defined]
     client_or_server.transaction.framer = hunting  # type: ignore[attr-defined]
+
+
+class _Line(Protocol):
+    """What :func:`read_rtu_frame` needs of a serial port (a ``serial.Serial`` has it)."""
+
+    timeout: float | None
+
+    def read(self, size: int = 1) -> bytes: ...
+
+
+def read_rtu_frame(line: _Line, *, timeout: float, requests: bool = True) -> tuple[int, bytes] | None:
+    """Read one whole RTU frame from ``line``: ``(unit, pdu)``, or None if ``timeout`` passes first.
+
+    A serial port is not a socket: ``read(n)`` blocks until n bytes or the port's own timeout, so
+    asking for a large block (as pymodbus 1.x did) stalls after every short frame.  We read what
+    is waiting, a byte at a time at worst, and let :class:`HuntingFramerRTU` find the frame
+    (skipping noise ahead of it) after each read.  ``requests`` says which side's frames to expect:
+    requests (a server reading) or replies (a client).  Bytes after the frame are discarded.
+    """
+    framer = HuntingFramerRTU(DecodePDU(requests))
+    deadline = time.monotonic() + timeout
+    buffered = b""
+    saved = line.timeout
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            line.timeout = min(left, 0.05)
+            waiting = getattr(line, "in_waiting", 0) or 1
+            chunk = line.read(min(waiting, MAX_RTU_FRAME))
+            if not chunk:
+                continue
+            buffered += chunk
+            used, unit, _, pdu = framer.decode(buffered)
+            if pdu:
+                return unit, pdu
+            buffered = buffered[used:]
+    finally:
+        line.timeout = saved

@@ -22,6 +22,7 @@ import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pymodbus.constants import ExcCodes
 from pymodbus.datastore import ModbusServerContext
@@ -38,7 +39,7 @@ from .guard import MBAP, MBAP_SIZE, Unframed, mbap_frame, request_exception
 from .rtu import install_rtu_framer
 from .store import DataStore
 
-__all__ = ["ModbusSimulator", "SerialSettings"]
+__all__ = ["ModbusSimulator", "RequestHandler", "SerialServer", "SerialSettings", "TcpServer"]
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ class _StoreContext(ModbusServerContext):
         return ExcCodes(result) if result is not None else None
 
 
-class _RequestHandler(ServerRequestHandler):
+class RequestHandler(ServerRequestHandler):
     """pymodbus's per-connection handler, answering each request with *its own* transaction id.
 
     pymodbus 3.16's handler keeps the request in ``self.last_pdu`` and reads it again after the
@@ -242,17 +243,33 @@ class _RequestHandler(ServerRequestHandler):
                 log.exception("Modbus broadcast %r to unit %d failed", request, unit)
 
 
-class _TcpServer(ModbusTcpServer):
-    idle_timeout: float | None = None
-    frame_timeout: float | None = None
+class TcpServer(ModbusTcpServer):
+    """pymodbus's asyncio Modbus/TCP server with our request handler: each request answered with
+    its own transaction id, unsound frames answered or hung up on (see :mod:`.guard`), and
+    connections silent for ``idle_timeout`` or stuck in half a frame for ``frame_timeout`` seconds
+    closed.  Takes any pymodbus server context, as ``ModbusTcpServer`` does."""
 
-    def callback_new_connection(self) -> _RequestHandler:
-        return _RequestHandler(self, tcp=True, idle_timeout=self.idle_timeout, frame_timeout=self.frame_timeout)
+    def __init__(self, context: Any, *, idle_timeout: float | None = None,
+                 frame_timeout: float | None = None, **kwargs: Any) -> None:
+        super().__init__(context, **kwargs)
+        self.idle_timeout = idle_timeout
+        self.frame_timeout = frame_timeout
+
+    def callback_new_connection(self) -> RequestHandler:
+        return RequestHandler(self, tcp=True, idle_timeout=self.idle_timeout, frame_timeout=self.frame_timeout)
 
 
-class _SerialServer(ModbusSerialServer):
-    def callback_new_connection(self) -> _RequestHandler:
-        return _RequestHandler(self)
+class SerialServer(ModbusSerialServer):
+    """pymodbus's asyncio Modbus/RTU server with our request handler and the frame-hunting
+    :class:`~cpppo.modbus.rtu.HuntingFramerRTU` (requests behind line noise are still answered)."""
+
+    def __init__(self, context: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("framer", FramerType.RTU)
+        super().__init__(context, **kwargs)
+        install_rtu_framer(self)
+
+    def callback_new_connection(self) -> RequestHandler:
+        return RequestHandler(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,15 +332,13 @@ class ModbusSimulator:
         if self.serial is None:
             # "" (every interface) is bound as 0.0.0.0: asyncio would otherwise open an IPv4 and an
             # IPv6 socket, each with its own ephemeral port when port 0 is asked for.
-            server = _TcpServer(context, address=(self.host or "0.0.0.0", self.port), trace_packet=trace)
-            server.idle_timeout, server.frame_timeout = self.idle_timeout, self.frame_timeout
-            return server
+            return TcpServer(context, address=(self.host or "0.0.0.0", self.port), trace_packet=trace,
+                             idle_timeout=self.idle_timeout, frame_timeout=self.frame_timeout)
         line = self.serial
-        server = _SerialServer(
+        server = SerialServer(
             context, framer=FramerType.RTU, port=line.port, baudrate=line.baudrate, parity=line.parity,
             stopbits=line.stopbits, bytesize=line.bytesize, ignore_missing_devices=True,
             trace_packet=trace)
-        install_rtu_framer(server)
         return server
 
     def _trace_packet(self, sending: bool, data: bytes) -> bytes:

@@ -11,13 +11,13 @@ tables hold 0/1.  The store does no I/O and knows nothing of pymodbus; see
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from .address import RegisterSpec, Table
 from .codes import ExceptionCode
 from .errors import ModbusUsageError
 
-__all__ = ["ILLEGAL_ADDRESS", "DataStore"]
+__all__ = ["ILLEGAL_ADDRESS", "DataStore", "SparseBlock"]
 
 ILLEGAL_ADDRESS = ExceptionCode.ILLEGAL_DATA_ADDRESS
 
@@ -69,6 +69,18 @@ class DataStore:
         with self._lock:
             return sorted(self._tables[table])
 
+    @classmethod
+    def from_blocks(cls, *, co: SparseBlock | None = None, di: SparseBlock | None = None,
+                    hr: SparseBlock | None = None, ir: SparseBlock | None = None) -> DataStore:
+        """A store holding the addresses of per-table blocks (pymodbus's ``co``/``di``/``hr``/``ir``
+        keywords); tables without a block have no addresses at all."""
+        store = cls()
+        for table, block in ((Table.COILS, co), (Table.DISCRETE_INPUTS, di),
+                             (Table.HOLDING_REGISTERS, hr), (Table.INPUT_REGISTERS, ir)):
+            if block is not None:
+                store._tables[table] = {offset: _checked(table, v) for offset, v in block.values.items()}
+        return store
+
     def copy(self) -> DataStore:
         """An independent store with the same contents (each unit id gets its own)."""
         other = DataStore()
@@ -85,3 +97,54 @@ def _checked(table: Table, value: int) -> int:
     if not 0 <= number <= 0xFFFF:
         raise ModbusUsageError(f"{value!r} does not fit a 16-bit register")
     return number
+
+
+class SparseBlock:
+    """One table's addresses and values, for callers that build a device table by table.
+
+    The documented ``modbus_sparse_data_block``: cpppo 5 fixed pymodbus 1.x's sparse block, which
+    guessed its base address wrongly and walked every address to validate a request.  Here the base
+    is the lowest address given, :meth:`validate` costs O(count), and an address never given does
+    not exist.  ``values`` is ``{address: value}`` or a sequence (addresses 0, 1, ...); addresses
+    are the 0-based offsets on the wire.  ``DataStore.from_blocks`` serves blocks.
+    """
+
+    def __init__(self, values: Mapping[int, int] | Sequence[int] | None = None) -> None:
+        if values is None:
+            values = {}
+        elif not isinstance(values, Mapping):
+            values = dict(enumerate(values))
+        self.values: dict[int, int] = {}
+        for address, value in values.items():
+            if not 0 <= int(address) <= 0xFFFF:
+                raise ModbusUsageError(f"address {address!r} is outside 0-65535")
+            self.values[int(address)] = int(value)
+        self.lock = threading.Lock()
+
+    @property
+    def address(self) -> int:
+        """The base address: the lowest one given (0 for an empty block)."""
+        return min(self.values, default=0)
+
+    def validate(self, address: int, count: int = 1) -> bool:
+        """Whether every address in ``address .. address+count-1`` exists (``count`` >= 1)."""
+        if count < 1:
+            return False
+        cells = self.values
+        return all(address + i in cells for i in range(count))
+
+    def getValues(self, address: int, count: int = 1) -> list[int]:
+        """The values at ``address ..``; a missing address raises ModbusUsageError."""
+        with self.lock:
+            if not self.validate(address, count):
+                raise ModbusUsageError(f"addresses {address}+{count} are not all defined")
+            return [self.values[address + i] for i in range(count)]
+
+    def setValues(self, address: int, values: int | Sequence[int]) -> None:
+        """Store ``values`` from ``address``; all must exist (nothing is stored otherwise)."""
+        seq = [values] if isinstance(values, int) else list(values)
+        with self.lock:
+            if not self.validate(address, len(seq)):
+                raise ModbusUsageError(f"addresses {address}+{len(seq)} are not all defined")
+            for i, value in enumerate(seq):
+                self.values[address + i] = int(value)

@@ -15,15 +15,20 @@ its stream may still carry that request's reply.  An idle session the target hun
 restarted, or timed us out) is closed by :meth:`Forwarder.sweep` or when next taken, so neither
 a dead session nor a socket in CLOSE_WAIT lingers; a request that finds its reused session dead
 goes once more on a fresh one.
+
+A client's connection relayed to a target (a :class:`~cpppo.device.backplane.Relay`) has a
+session and a connection there of its own, opened with the client's Forward Open and closed with
+its Forward Close (or when the client's connection ends).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from ..client.aio import AsyncConnector
-from ..device.backplane import Forward, RemoteTarget
+from ..device.backplane import Forward, Relay, RemoteTarget
 from ..errors import CommunicationError
 
 __all__ = ["Forwarder"]
@@ -41,9 +46,13 @@ class Forwarder:
         self._idle: dict[RemoteTarget, list[AsyncConnector]] = {}
         self._busy: set[AsyncConnector] = set()
         self._closed = False
+        self._relays: dict[Relay, AsyncConnector] = {}  # a relayed client connection: the router's own there
+        self._relay_locks: dict[Relay, asyncio.Lock] = {}
 
     async def __call__(self, effect: Forward) -> bytes:
         """The target's CIP reply to ``effect.message`` (CommunicationError if it cannot be had)."""
+        if effect.relay is not None:
+            return await self._relayed(effect, effect.relay)
         target = effect.target
         slots = self._slots.get(target)
         if slots is None:
@@ -120,8 +129,57 @@ class Forwarder:
         """How many idle sessions to ``target`` are kept."""
         return len(self._idle.get(target, ()))
 
+    # -- relayed connections: one session and connection at the target per client connection -------
+    async def _relayed(self, effect: Forward, relay: Relay) -> bytes:
+        await self._let_go_of_closed_relays()
+        if effect.closing is not None:  # the client closed its connection: ours goes too
+            await self._drop_relay(relay)
+            return effect.closing
+        session = await self._relay_session(relay)
+        if effect.opening is not None:
+            return effect.opening
+        try:
+            return await session.connected_cip_request(effect.message, timeout=relay.target.timeout)
+        except (CommunicationError, OSError):
+            await self._drop_relay(relay)  # the next request on the client's connection opens anew
+            raise
+
+    async def _relay_session(self, relay: Relay) -> AsyncConnector:
+        session = self._relays.get(relay)
+        if session is not None:
+            return session
+        async with self._relay_locks.setdefault(relay, asyncio.Lock()):
+            session = self._relays.get(relay)
+            if session is None:
+                target = relay.target
+                session = AsyncConnector(target.host, target.port, timeout=target.timeout, simple=True)
+                await session.open()
+                try:
+                    await session.forward_open(relay.size, large=relay.large, route_path=list(relay.route) or None,
+                                               timeout=target.timeout)
+                except BaseException:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(session.close(), 1.0)
+                    raise
+                log.info("relaying a connection to %s", target)
+                self._relays[relay] = session
+            return session
+
+    async def _drop_relay(self, relay: Relay) -> None:
+        session = self._relays.pop(relay, None)
+        self._relay_locks.pop(relay, None)
+        if session is not None:
+            with contextlib.suppress(Exception):  # a courtesy: Forward Close, Unregister Session
+                await asyncio.wait_for(session.close(), 1.0)
+
+    async def _let_go_of_closed_relays(self) -> None:
+        for relay in [r for r in self._relays if r.closed]:
+            await self._drop_relay(relay)
+
     async def close(self) -> None:
-        """Close every session, idle or busy."""
+        """Close every session, idle or busy, and every relayed connection."""
+        for relay in list(self._relays):
+            await self._drop_relay(relay)
         self._closed = True
         sessions = [s for idle in self._idle.values() for s in idle] + list(self._busy)
         self._idle.clear()

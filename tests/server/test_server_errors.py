@@ -87,14 +87,28 @@ def test_empty_cip_message_answers_not_enough_data(plc):
 
 def test_malformed_send_rr_data_is_an_encapsulation_error_not_a_disconnect(plc):
     with RawClient(plc.address, register=True) as c:
-        truncated_cpf = Encapsulation(Command.SEND_RR_DATA, c.session, 0, bytes(8), 0,
-                                      struct.pack("<IHH", 0, 0, 2) + b"\x00\x00")
-        assert c.transact(truncated_cpf).status != 0
         no_items = Encapsulation(Command.SEND_RR_DATA, c.session, 0, bytes(8), 0, SendData(()).encode())
         assert c.transact(no_items).status == EncapStatus.INCORRECT_DATA
-        too_short = Encapsulation(Command.SEND_RR_DATA, c.session, 0, bytes(8), 0, b"\x00")
-        assert c.transact(too_short).status != 0
         assert c.read_values(tag("FLOAT")) == [0.0]
+
+
+@pytest.mark.parametrize("data", [struct.pack("<IHH", 0, 0, 2) + b"\x00\x00", b"\x00"],
+                         ids=["cpf-item-past-the-end", "shorter-than-a-header"])
+def test_encapsulation_length_shorter_than_its_content_answers_0x65_and_closes(plc, data):
+    with RawClient(plc.address, register=True) as c, RawClient(plc.address, register=True) as other:
+        assert c.transact(Encapsulation(Command.SEND_RR_DATA, c.session, 0, bytes(8), 0, data)).status \
+            == EncapStatus.INVALID_LENGTH
+        assert c.closed_by_server(timeout=5)  # at once, not at the next sweep
+        assert other.read_values(tag("FLOAT")) == [0.0]
+
+
+def test_register_session_with_a_short_length_field_does_not_leave_the_stream_out_of_step(plc):
+    with RawClient(plc.address) as c:
+        # The header says 2 bytes of data, the client sends the usual 4: the server reads 2, and
+        # the other 2 would start the "next" header.
+        c.send(struct.pack("<HHII8sI", Command.REGISTER_SESSION, 2, 0, 0, bytes(8), 0) + struct.pack("<HH", 1, 0))
+        assert c.recv().status == EncapStatus.INVALID_LENGTH
+        assert c.closed_by_server(timeout=5)
 
 
 def test_data_item_without_null_address_is_refused(plc):

@@ -10,7 +10,7 @@ their real homes: ``client``, ``aio``, ``io``, ``list_services`` and ``thruput``
 
 ``device.Attribute`` is the customization point, the CIP type classes (``REAL``, ``INT``, ...)
 are what ``Attribute.parser`` is an instance of, and ``simulator`` runs a controller in the
-background for tests.
+background for tests (``chassis`` several of them behind one address).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from .defaults import (
     timeout,
     timeout_ticks,
 )
-from .embedded import Simulator, simulator
+from .embedded import Simulator, chassis, simulator
 
 BOOL = type(_types.BOOL)
 SINT = type(_types.SINT)
@@ -48,6 +48,6 @@ SSTRING = type(_types.SSTRING)
 
 __all__ = [
     "BOOL", "DINT", "DWORD", "INT", "LINT", "LREAL", "REAL", "SINT", "SSTRING", "STRING", "UDINT", "UINT",
-    "ULINT", "USINT", "WORD", "Simulator", "address", "config_name", "device", "enip_format", "latency",
+    "ULINT", "USINT", "WORD", "Simulator", "address", "chassis", "config_name", "device", "enip_format", "latency",
     "priority_time_tick", "route_path_default", "send_path_default", "simulator", "timeout", "timeout_ticks",
 ]

@@ -12,6 +12,7 @@ import configparser
 import ipaddress
 import json
 import logging
+import math
 import os
 import re
 import sys
@@ -27,6 +28,7 @@ from ...device.controller import ANY_ROUTE
 from ...device.datatypes import TypeRegistry
 from ...device.objects import IdentityInfo, TcpipInfo
 from ...errors import CpppoError, EncodeError
+from .routes import RouteError, parse_routes
 
 __all__ = [
     "ConfigError",
@@ -176,6 +178,8 @@ class SimulatorConfig:
     route_path: Any = ANY_ROUTE
     loaded: tuple[str, ...] = ()
     udts: list[str] = field(default_factory=list)  # structure declarations, "NAME = MEMBER:TYPE, ..."
+    routes: dict[str, str] = field(default_factory=dict)  # [UCMM] Route: {"<port>/<link>": "<host>:<port>"}
+    route_timeout: float | None = None  # [UCMM] Route Timeout (seconds)
 
 
 _IDENTITY_KEYS: dict[str, tuple[str, Any]] = {
@@ -256,10 +260,35 @@ def _apply_tcpip(section: configparser.SectionProxy, tcpip: TcpipInfo, where: st
             tcpip.domain_name = value.strip()
 
 
+def _apply_ucmm(section: configparser.SectionProxy, config: SimulatorConfig, where: str) -> None:
+    """``Route = {JSON}`` (merged over earlier files' routes) and ``Route Timeout = seconds``."""
+    if "route" in section:
+        value = section["route"]
+        try:
+            table = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{_at(where, section.name, 'route', exc.lineno - 1)}: [{section.name}] Route is not "
+                              f"valid JSON: {exc.msg}") from None
+        try:
+            parse_routes(table)  # say now, with the file and line, what is wrong with it
+        except RouteError as exc:
+            raise ConfigError(f"{_at(where, section.name, 'route')}: [{section.name}] Route: {exc}") from None
+        config.routes.update(table)
+    if "route timeout" in section:
+        try:
+            seconds = float(section["route timeout"])
+        except ValueError:
+            seconds = math.nan
+        if not (math.isfinite(seconds) and seconds > 0):
+            raise ConfigError(f"{_at(where, section.name, 'route timeout')}: [{section.name}] Route Timeout "
+                              f"{section['route timeout']!r} is not a positive number of seconds")
+        config.route_timeout = seconds
+
+
 _KNOWN = {
     "identity": {*_IDENTITY_KEYS, "product revision"},
     "tcpip": {"interface configuration", "host name", "domain name"},
-    "ucmm": set(),
+    "ucmm": {"route", "route timeout"},
 }
 _ANYWHERE = {"route path"}
 
@@ -275,10 +304,6 @@ def _warn_unknown(section: configparser.SectionProxy, where: str) -> None:
         return
     for key in section:
         if key in section.parser.defaults() or key in _ANYWHERE or key in _KNOWN[lname]:
-            continue
-        if key == "route":
-            log.warning("%s: [%s] Route: forwarding by route path is not configured from cpppo.cfg yet; ignored",
-                        _at(where, section.name, key), section.name)
             continue
         known = ", ".join(sorted(k.title() for k in (_KNOWN[lname] | _ANYWHERE)))
         log.warning("%s: [%s] %r is not a setting cpppo reads (%s); ignored", _at(where, section.name, key),
@@ -337,6 +362,8 @@ def load_config(extra: Iterable[str | os.PathLike[str]] = (), *, search: bool = 
                 _apply_identity(section, config.identity, str(path))
             elif lname == "tcpip":
                 _apply_tcpip(section, config.tcpip, str(path))
+            elif lname == "ucmm":
+                _apply_ucmm(section, config, str(path))
             if "route path" in section:
                 try:
                     config.route_path = parse_route_path(section["route path"])

@@ -23,6 +23,7 @@ from dataclasses import asdict
 from typing import Any
 
 from ...cip.types import DWORD, TypeCode
+from ...device.backplane import Backplane
 from ...device.controller import ANY_ROUTE, Controller, IOEvent, Tag
 from ...device.datatypes import TypeRegistry
 from ...device.events import Subscription, TagEvents
@@ -31,9 +32,10 @@ from ...device.tags import Attribute
 from ...errors import EncodeError
 from ..host import Host
 from .config import ConfigError, TagSpec, parse_tag
+from .routes import DEFAULT_ROUTE_TIMEOUT, RouteError, attach_routes, parse_routes
 from .transport import EnipServer
 
-__all__ = ["Simulator", "simulator"]
+__all__ = ["COMMUNICATION_MODULE", "Simulator", "chassis", "simulator"]
 
 
 def _specs(tags: Iterable[str | TagSpec] | Mapping[str, str], types: TypeRegistry) -> list[TagSpec]:
@@ -61,7 +63,9 @@ class Simulator:
                  delay: tuple[float, float] | None = None, attribute_class: type[Attribute] = Attribute,
                  io_log: int = 10000, idle_timeout: float | None = 600.0, frame_timeout: float = 10.0,
                  max_frame: int = 0xFFFF, udts: Iterable[str] = (), name: str = "Simulator",
-                 host: Host | None = None) -> None:
+                 host: Host | None = None, routes: Mapping[str, str] | str | None = None,
+                 route_timeout: float = DEFAULT_ROUTE_TIMEOUT, slots: Mapping[int, Simulator] | None = None,
+                 slot: int | None = None) -> None:
         self.controller = Controller(_identity(identity), tcpip, route_path=route_path, simple=simple, name=name)
         try:
             for declaration in udts:  # structures first: tags may use them
@@ -79,6 +83,35 @@ class Simulator:
                                  frame_timeout=frame_timeout, max_frame=max_frame)
         self._own_host = host  # a host given by the caller; else the shared one, while started
         self.host: Host | None = None  # the host serving us, while started
+        self.slots: dict[int, Simulator] = {}
+        if slots or slot is not None:
+            self._rack(dict(slots or {}), slot)
+        if routes:
+            try:
+                attach_routes(self.controller, parse_routes(routes, timeout=route_timeout))
+            except RouteError as exc:
+                raise ConfigError(str(exc)) from None
+
+    def _rack(self, slots: dict[int, Simulator], slot: int | None) -> None:
+        """Put ``slots`` (and this controller, at ``slot``) on one backplane behind this address."""
+        backplane = self.controller.backplane or Backplane()
+        if slot is not None:
+            slots.setdefault(slot, self)
+            if slots[slot] is not self:
+                raise ConfigError(f"slot {slot} holds another module; this simulator cannot sit there too")
+        for number, module in sorted(slots.items()):
+            if not isinstance(module, Simulator):
+                raise ConfigError(f"slot {number}: a module is a Simulator, not {type(module).__name__}")
+            if not 0 <= number <= 255:
+                raise ConfigError(f"slot {number} is not 0..255")
+            try:
+                backplane.attach(1, number, module.controller)
+            except ValueError as exc:
+                raise ConfigError(f"slot {number}: {exc}") from None
+            if module.server.offload:  # a module whose attributes may block: serve from the pool
+                self.server.offload = True
+        self.controller.backplane = backplane
+        self.slots = {number: module for number, module in slots.items()}
 
     def add_tag(self, spec: str | TagSpec, attribute_class: type[Attribute] = Attribute) -> Tag:
         server = getattr(self, "server", None)  # None while __init__ adds the first tags
@@ -201,3 +234,23 @@ def _count(dims: tuple[int, ...]) -> int:
 
 simulator = Simulator
 """The documented spelling: ``with cpppo.server.enip.simulator(tags=...) as plc:``."""
+
+
+COMMUNICATION_MODULE = IdentityInfo(vendor_id=1, device_type=0x0C, product_code=166, revision=(11, 2),
+                                    status_word=0x0030, serial_number=0x00C0FFEE, product_name="1756-EN2T/D",
+                                    state=3)
+"""The identity a chassis answers List Identity with: its EtherNet/IP module's, a 1756-EN2T."""
+
+
+def chassis(slots: Mapping[int, Simulator], *, identity: IdentityInfo | Mapping[str, Any] | None = None,
+            **kwds: Any) -> Simulator:
+    """A ControlLogix chassis behind one address: ``{slot: Simulator(...)}`` on its backplane.
+
+    What answers at the address is the chassis' EtherNet/IP module (List Identity and its Identity
+    object say 1756-EN2T, a communications adapter); a route path ``1/N`` -- pylogix's
+    ``processor_slot=N``, pycomm3's ``'host/N'`` -- reaches the module in slot N, unconnected or
+    through a connection; an empty slot is refused as a real chassis refuses it.  The modules are
+    Simulators that are never started themselves: ``rack.slots[3]["TAG"]`` reads one's tag.
+    """
+    front = identity if isinstance(identity, IdentityInfo) else {**asdict(COMMUNICATION_MODULE), **(identity or {})}
+    return Simulator((), identity=front, slots=slots, name="chassis", **kwds)

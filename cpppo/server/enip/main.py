@@ -21,6 +21,7 @@ from ...device.tags import Attribute
 from ...errors import CpppoError
 from .config import ConfigError, load_config, parse_address, parse_delay
 from .embedded import Simulator
+from .routes import DEFAULT_ROUTE_TIMEOUT, RouteError, parse_route_option
 
 __all__ = ["main", "run"]
 
@@ -40,6 +41,13 @@ def _parser() -> argparse.ArgumentParser:
                     help="print a summary of each tag read/write")
     ap.add_argument("--no-print", dest="print", action="store_false", help="do not print tag I/O (default)")
     ap.add_argument("--route-path", help="accept only this Unconnected Send route path: 1/0, JSON, or false")
+    ap.add_argument("--route", action="append", default=[], metavar="PORT/LINK=HOST[:PORT]",
+                    help="forward requests whose route path starts with PORT/LINK (a link may be a range, "
+                         "1-15, or an IP address) to the EtherNet/IP device at HOST:PORT; or a JSON object "
+                         "of such routes, as [UCMM] Route in cpppo.cfg (repeat to add routes)")
+    ap.add_argument("--route-timeout", type=float, metavar="SECONDS",
+                    help=f"how long a routed request may take before the client is told it timed out "
+                         f"(default: {DEFAULT_ROUTE_TIMEOUT:g})")
     ap.add_argument("-S", "--simple", action="store_true", help="a simple device: refuse Unconnected Send")
     ap.add_argument("-c", "--config", action="append", default=[], help="another cpppo.cfg file to load")
     ap.add_argument("-U", "--udt", action="append", default=[], metavar="NAME=MEMBER:TYPE,...",
@@ -82,10 +90,15 @@ def _serve(args: Any, attribute_class: type[Attribute], stop: Callable[[], bool]
         route_path = config.route_path
         if args.route_path is not None:
             route_path = parse_route_path(args.route_path)
-        sim = Simulator(args.tags, udts=[*config.udts, *args.udt], identity=config.identity, tcpip=config.tcpip, address=(host, port),
-                        route_path=route_path, simple=args.simple, delay=delay, attribute_class=attribute_class,
-                        idle_timeout=args.idle_timeout or None, io_log=0, **kwds)
-    except (CpppoError, OSError) as exc:
+        routes = {**config.routes, **parse_route_option(args.route)}
+        route_timeout = args.route_timeout if args.route_timeout is not None else config.route_timeout
+        if route_timeout is not None and not (math.isfinite(route_timeout) and route_timeout > 0):
+            raise ConfigError(f"--route-timeout {route_timeout} is not a positive number of seconds")
+        sim = Simulator(args.tags, udts=[*config.udts, *args.udt], identity=config.identity, tcpip=config.tcpip,
+                        address=(host, port), route_path=route_path, simple=args.simple, delay=delay,
+                        attribute_class=attribute_class, idle_timeout=args.idle_timeout or None, io_log=0,
+                        routes=routes, route_timeout=route_timeout or DEFAULT_ROUTE_TIMEOUT, **kwds)
+    except (CpppoError, OSError, RouteError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     if args.print:
@@ -103,6 +116,8 @@ def _serve(args: Any, attribute_class: type[Attribute], stop: Callable[[], bool]
         bound = f"[{host}]" if ":" in host else host or "*"
         print(f"{sim.controller.identity.product_name} simulator listening on {bound}:{address[1]} "
               f"(TCP and UDP); tags: {tags}", flush=True)
+        for hop, target in routes.items():
+            print(f"Route {hop} -> {target}", flush=True)
         client = f"{sys.executable} -m cpppo.server.enip.client --print -a {target}:{address[1]}"
         if served:
             first = served[0]

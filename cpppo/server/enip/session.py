@@ -105,6 +105,16 @@ class Session:
             self.handle_id = 0
 
     def handle(self, frame: Encapsulation) -> tuple[Encapsulation | PendingReply | None, bool]:
+        reply, close = self._handle(frame)
+        if type(reply) is Encapsulation and reply.status == EncapStatus.INVALID_LENGTH:
+            # The frame's length disagrees with its content: if the peer sent more than the header
+            # said, the rest would be read as the next header.  The stream is out of step: answer
+            # and close, as for an oversized frame.
+            log.info("encapsulation length of %r disagrees with its content: closing", frame)
+            return reply, True
+        return reply, close
+
+    def _handle(self, frame: Encapsulation) -> tuple[Encapsulation | PendingReply | None, bool]:
         command = frame.command
         if command in _SESSIONLESS:
             return self._sessionless(frame), False

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 Delay = tuple[float, float] | None
 _QUEUE_HIGH = 256  # requests waiting for the thread pool before a connection's reading pauses
 _QUEUE_LOW = 32  # ... and resumes
+_TURN = 64  # frames one connection may have served per event-loop turn (fairness between peers)
 _SAYS_WHERE = frozenset((Command.LIST_IDENTITY, Command.LEGACY_0001))
 FORWARDS_IN_FLIGHT = 4  # forwarded requests of one connection carried out at once; the rest wait their turn
 HELD_LIMIT = 1 << 20  # bytes of replies held behind forwarded requests before the connection is closed
@@ -77,6 +78,9 @@ class _TcpConnection(asyncio.Protocol):
         self.held_bytes = 0  # what ``held`` costs (bounded by HELD_LIMIT)
         self.forward_slots: asyncio.Semaphore | None = None  # FORWARDS_IN_FLIGHT, made with the first
         self.lost = False
+        # Frames read but not yet served, a turn (_TURN frames) at a time: see data_received
+        self.backlog: collections.deque[Encapsulation] = collections.deque()
+        self.draining = False
 
     # -- connection lifecycle ---------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -116,7 +120,8 @@ class _TcpConnection(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self.write_paused = False
-        if self.transport is not None and not self.transport.is_closing() and not self.queue_paused:
+        if self.transport is not None and not self.transport.is_closing() and not self.queue_paused \
+                and not self.draining:
             self.transport.resume_reading()
 
     # -- requests ---------------------------------------------------------------------------------
@@ -143,6 +148,34 @@ class _TcpConnection(asyncio.Protocol):
                 self.queue_paused = True  # a slow attribute: read no more until the backlog drains
                 self.transport.pause_reading()
             return
+        if self.backlog or len(frames) > _TURN:
+            # More than one turn's work: serve it a turn at a time, reading no more meanwhile, so
+            # a peer pipelining thousands of requests cannot hold the loop from everyone else.
+            self.backlog.extend(frames)
+            if not self.draining:
+                self.draining = True
+                if self.transport is not None:
+                    self.transport.pause_reading()
+                asyncio.get_running_loop().call_soon(self._drain)
+            return
+        self._serve(frames, True)
+
+    def _drain(self) -> None:
+        """Serve the next turn's frames of the backlog; then yield the loop, or resume reading."""
+        backlog = self.backlog
+        batch = [backlog.popleft() for _ in range(min(_TURN, len(backlog)))]
+        open_ = self.transport is not None and not self.transport.is_closing()
+        if open_ and self._serve(batch, not backlog) and backlog:
+            asyncio.get_running_loop().call_soon(self._drain)
+            return
+        backlog.clear()
+        self.draining = False
+        if self.transport is not None and not self.transport.is_closing() and not self.write_paused \
+                and not self.queue_paused:
+            self.transport.resume_reading()
+
+    def _serve(self, frames: list[Encapsulation], last: bool) -> bool:
+        """Answer ``frames`` (the ``last`` of what was read so far?); False once the connection closes."""
         out = []
         session = self.session
         assert session is not None
@@ -158,15 +191,16 @@ class _TcpConnection(asyncio.Protocol):
             except Exception:  # a bug, not a bad request: lose this connection, not the server
                 log.exception("%s: failed to handle %r; closing", self.peer, frame)
                 self._send(b"".join(out), close=True)
-                return
+                return False
             if close:
                 self._send(b"".join(out), close=True)
-                return
-        if self.framer.error is not None:  # whole frames came before an oversized one
+                return False
+        if last and self.framer.error is not None:  # whole frames came before an oversized one
             self._refuse(out, self.framer.error)
-            return
+            return False
         if out:
             self._send(b"".join(out))
+        return True
 
     def _refuse(self, out: list[bytes], exc: DecodeError) -> None:
         """Answer a frame that cannot be read (after ``out``) and close: its stream has no boundaries."""
