@@ -16,6 +16,7 @@ This is the sans-I/O seam routing is built on: the controller decides, the trans
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
@@ -45,6 +46,15 @@ class RemoteTarget:
     host: str
     port: int = 44818
     timeout: float = 5.0  # seconds the transport waits for the target before answering UNREACHABLE
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.host, str) or not self.host.strip():
+            raise ValueError(f"a remote target needs a host name or address, not {self.host!r}")
+        if isinstance(self.port, bool) or not isinstance(self.port, int) or not 0 < self.port < 0x10000:
+            raise ValueError(f"remote target {self.host}: port {self.port!r} is not 1-65535")
+        if isinstance(self.timeout, bool) or not isinstance(self.timeout, (int, float)) \
+                or not math.isfinite(self.timeout) or self.timeout <= 0:
+            raise ValueError(f"remote target {self.host}: timeout {self.timeout!r} is not a positive number of seconds")
 
     def __str__(self) -> str:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
@@ -130,7 +140,12 @@ class Backplane:
 
     modules: dict[tuple[int, int | str], Module] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        for (port, link), module in self.modules.items():
+            _check_hop(port, link, module)
+
     def attach(self, port: int, link: int | str, module: Module) -> Module:
+        _check_hop(port, link, module)
         if (port, link) in self.modules:
             raise ValueError(f"port {port} link {link} is already in use")
         self.modules[(port, link)] = module
@@ -142,3 +157,18 @@ class Backplane:
 
     def has_port(self, port: int) -> bool:
         return any(p == port for p, _ in self.modules)
+
+
+def _check_hop(port: object, link: object, module: object) -> None:
+    """Refuse a (port, link) no route path can name, and a module nothing can answer from."""
+    from .controller import Controller  # the controller imports this module
+
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 0x10000:
+        raise ValueError(f"backplane port {port!r} is not 1-65535 (1 is the backplane)")
+    if isinstance(link, str):
+        if not link:
+            raise ValueError(f"port {port}: an empty link address")
+    elif isinstance(link, bool) or not isinstance(link, int) or not 0 <= link <= 255:
+        raise ValueError(f"port {port}: link {link!r} is not a slot 0-255 or an address")
+    if not isinstance(module, (Controller, RemoteTarget)):
+        raise TypeError(f"port {port} link {link}: a module is a Controller or a RemoteTarget, not {module!r}")

@@ -99,17 +99,18 @@ class Controller(TagServices):
         self.objects: dict[int, CIPClass] = standard_objects(self.identity, self.tcpip)
         self.types = TypeRegistry()
         self.tags: dict[str, Tag] = {}
-        self.route_path = route_path
+        # The reply cache: request bytes -> (reply limit, refresh).  A refresh answers a repeated
+        # read from the attribute's bytes as they are now (None if it no longer applies),
+        # skipping all decoding; the attribute's commits tell it when to re-read them.  Routed
+        # requests are cached too, so setting the route path or the backplane empties it.
+        self._replies: dict[bytes, tuple[int, Refresh]] = {}
+        self._route_path: Any = route_path
+        self._backplane: Backplane | None = backplane  # where Unconnected Send and Forward Open route paths lead
         self.simple = simple
-        self.backplane = backplane  # where Unconnected Send and Forward Open route paths lead
         # A route path whose first hop is not on the backplane: answered here (cpppo 5's router
         # with no Route Path configured), or refused as a ControlLogix refuses an empty slot.
         self.route_unknown_here = False
         self.events = TagEvents()  # the write funnel's listeners: every tag change and read
-        # The reply cache: request bytes -> (reply limit, refresh).  A refresh answers a repeated
-        # read from the attribute's bytes as they are now (None if it no longer applies),
-        # skipping all decoding; the attribute's commits tell it when to re-read them.
-        self._replies: dict[bytes, tuple[int, Refresh]] = {}
         self.connections = ConnectionTable()
         self.clock = WallClock()
         self._by_address: dict[tuple[int, int, int], Tag] = {}
@@ -167,6 +168,26 @@ class Controller(TagServices):
         return tag
 
     @property
+    def route_path(self) -> Any:
+        """The route path Unconnected Sends must carry (ANY_ROUTE: any; None: none at all)."""
+        return self._route_path
+
+    @route_path.setter
+    def route_path(self, route_path: Any) -> None:
+        self._route_path = route_path
+        self._replies.clear()  # replies cached under the old setting may now be refusals
+
+    @property
+    def backplane(self) -> Backplane | None:
+        """The modules reachable by route paths from here (None: a controller on its own)."""
+        return self._backplane
+
+    @backplane.setter
+    def backplane(self, backplane: Backplane | None) -> None:
+        self._backplane = backplane
+        self._replies.clear()  # routed replies cached from the old modules
+
+    @property
     def observers(self) -> list[Callable[[IOEvent], None]]:
         """Callables that see every tag event at once (see :class:`~cpppo.device.events.TagEvents`)."""
         return self.events.observers
@@ -210,8 +231,13 @@ class Controller(TagServices):
         answer = self.handle(message, limit, origin, source)
         return answer.failed() if type(answer) is Forward else answer  # type: ignore[return-value]
 
-    def _answer(self, message: bytes, limit: int, origin: int) -> Answer | Forward:
-        """The reply to ``message`` and how to refresh it, from and into the reply cache."""
+    def _answer(self, message: bytes, limit: int, origin: int, depth: int = 0) -> Answer | Forward:
+        """The reply to ``message`` and how to refresh it, from and into the reply cache.
+
+        ``depth`` counts the Unconnected Sends ``message`` arrived in (see :data:`MAX_NESTING`).
+        """
+        if depth:  # inside an Unconnected Send: the outermost message is the one cached
+            return self._decode(message, limit, origin, depth)
         cached = self._replies.get(message)
         if cached is not None and cached[0] == limit:
             reply = cached[1]()
@@ -224,14 +250,14 @@ class Controller(TagServices):
             self._replies[message] = (limit, answer[1])
         return answer
 
-    def _decode(self, message: bytes, limit: int, origin: int) -> Answer | Forward:
+    def _decode(self, message: bytes, limit: int, origin: int, depth: int = 0) -> Answer | Forward:
         try:
             req = decode_request(message)
         except DecodeError as exc:
             service = message[0] & 0x7F if message else 0
             return encode_reply(service, exc.status or S.PATH_SEGMENT_ERROR), None
         try:
-            return self._dispatch(req, limit, origin)
+            return self._dispatch(req, limit, origin, depth)
         except Failure as f:
             return encode_reply(req.service, f.status, f.ext), None
         except DecodeError as exc:
@@ -242,18 +268,18 @@ class Controller(TagServices):
             log.warning("request 0x%02X to %s failed", req.service, path_to_json(req.path), exc_info=True)
             return encode_reply(req.service, S.GENERAL_ERROR), None
 
-    def _dispatch(self, req: Request, limit: int, origin: int) -> Answer | Forward:
+    def _dispatch(self, req: Request, limit: int, origin: int, depth: int = 0) -> Answer | Forward:
         service, path = req.service, req.path
         if path == _CM_PATH:
             if service == ConnectionManagerService.UNCONNECTED_SEND:
                 if self.simple:
                     raise Failure(S.SERVICE_NOT_SUPPORTED)
-                return self._unconnected_send(req, limit, origin)
+                return self._unconnected_send(req, limit, origin, depth)
             if service in _CONNECTION_SERVICES:
                 answer = self._connection(req, origin)
                 return answer if type(answer) is Forward else (answer, None)  # type: ignore[return-value]
         if path == _MR_PATH and service == CommonService.MULTIPLE_SERVICE_PACKET:
-            return self._multiple(req, limit, origin)
+            return self._multiple(req, limit, origin, depth)
         special = self._logix_object(req, limit)
         if special is not None:
             return special, None
@@ -495,50 +521,57 @@ class Controller(TagServices):
 
     def _route_ok(self, route: Path | None) -> tuple[int, ...] | None:
         """None if ``route`` is acceptable, else the extended status to refuse it with."""
-        if self.route_path is ANY_ROUTE:
+        route_path = self._route_path
+        if route_path is ANY_ROUTE:
             return None
         if not route:
-            return None if not self.route_path else (_LINK_UNKNOWN,)
-        if self.route_path is None:
+            return None if not route_path else (_LINK_UNKNOWN,)
+        if route_path is None:
             return (_PORT_UNKNOWN,)
-        if tuple(route) == tuple(self.route_path):
+        if tuple(route) == tuple(route_path):
             return None
         first = route[0]
-        want = self.route_path[0]
+        want = route_path[0]
         if isinstance(first, Port) and isinstance(want, Port) and first.port != want.port:
             return (_PORT_UNKNOWN,)
         return (_LINK_UNKNOWN,)
 
-    def _unconnected_send(self, req: Request, limit: int, origin: int) -> Answer | Forward:
+    def _unconnected_send(self, req: Request, limit: int, origin: int, depth: int = 0) -> Answer | Forward:
+        if depth >= MAX_NESTING:  # Unconnected Sends in Unconnected Sends: refused before the stack runs out
+            raise Failure(S.RESOURCE_UNAVAILABLE)
         us = decode_unconnected_send(req.data)
         route = us.route_path or ()
-        if self.backplane is not None and route and not (
-                self.route_unknown_here and self.backplane.lookup(route[0]) is None):
-            return self._route(us.message, route, route, ticks=(us.priority_time_tick, us.timeout_ticks),
-                               limit=limit, origin=origin)
+        backplane = self._backplane
+        if backplane is not None and route and not (
+                self.route_unknown_here and backplane.lookup(route[0]) is None):
+            return self._route(backplane, us.message, route, ticks=(us.priority_time_tick, us.timeout_ticks),
+                               limit=limit, origin=origin, depth=depth + 1)
         refused = self._route_ok(us.route_path)
         if refused is not None:
             return _route_refused(route, refused), None
-        return self._answer(us.message, limit, origin)
+        return self._answer(us.message, limit, origin, depth + 1)
 
-    def _route(self, message: bytes, rest: Path, route: Path, *, ticks: tuple[int, int], limit: int,
-               origin: int) -> Answer | Forward:
-        """Carry ``message`` along the ``rest`` of ``route`` from this module's backplane."""
-        hop = rest[0]
-        assert self.backplane is not None
-        module = self.backplane.lookup(hop) if isinstance(hop, Port) else None
-        if module is None:
-            port_known = isinstance(hop, Port) and self.backplane.has_port(hop.port)
-            return _route_refused(route, (_LINK_UNKNOWN if port_known else _PORT_UNKNOWN,)), None
-        if isinstance(module, RemoteTarget):
-            return Forward.along(module, message, rest[1:], route, ticks)
-        if len(rest) == 1:
-            return module._answer(message, limit, origin)
-        if module.backplane is None:  # a module with no ports of its own: the route cannot go on
-            return _route_refused(route, (_PORT_UNKNOWN,)), None
-        return module._route(message, rest[1:], route, ticks=ticks, limit=limit, origin=origin)
+    @staticmethod
+    def _route(backplane: Backplane, message: bytes, route: Path, *, ticks: tuple[int, int], limit: int,
+               origin: int, depth: int) -> Answer | Forward:
+        """Carry ``message`` along ``route``, hop by hop from ``backplane`` (a loop: routes may be long)."""
+        rest = route
+        while True:
+            hop = rest[0]
+            module = backplane.lookup(hop) if isinstance(hop, Port) else None
+            if module is None:
+                port_known = isinstance(hop, Port) and backplane.has_port(hop.port)
+                return _route_refused(route, (_LINK_UNKNOWN if port_known else _PORT_UNKNOWN,)), None
+            rest = rest[1:]
+            if isinstance(module, RemoteTarget):
+                return Forward.along(module, message, rest, route, ticks)
+            if not rest:
+                return module._answer(message, limit, origin, depth)
+            if module._backplane is None:  # a module with no ports of its own: the route cannot go on
+                return _route_refused(route, (_PORT_UNKNOWN,)), None
+            backplane = module._backplane
 
-    def _multiple(self, req: Request, limit: int, origin: int) -> Answer:
+    def _multiple(self, req: Request, limit: int, origin: int, depth: int = 0) -> Answer:
         spans = decode_multiple(req.data)
         room = limit - 4 - 2 - 2 * len(spans)
         replies = []
@@ -550,7 +583,7 @@ class Controller(TagServices):
             if room < 4:
                 rpy = encode_reply(data[start] & 0x7F if stop > start else 0, S.REPLY_DATA_TOO_LARGE)
             else:
-                answer = self._answer(data[start:stop], room, origin)
+                answer = self._answer(data[start:stop], room, origin, depth)
                 if type(answer) is Forward:  # not carried out inside a bundle
                     rpy = answer.failed()
                 else:
@@ -571,6 +604,8 @@ class Controller(TagServices):
 
 
 _MAX_CACHED = 4096
+MAX_NESTING = 8
+"""Unconnected Sends nested deeper than this (counting each hop into a module) answer 0x02."""
 _PORT_UNKNOWN = ConnectionFailureStatus.PORT_NOT_AVAILABLE  # a route path names a port not here
 _LINK_UNKNOWN = ConnectionFailureStatus.LINK_ADDRESS_NOT_VALID  # ... or a link (slot, address) not there
 

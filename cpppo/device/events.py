@@ -26,6 +26,8 @@ import asyncio
 import collections
 import contextlib
 import contextvars
+import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,6 +35,8 @@ from typing import Any, NamedTuple
 
 from ..cip.types import CIPType
 from ..errors import DecodeError
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "DIRECT",
@@ -217,6 +221,8 @@ class TagEvents:
         self.observers: list[Callable[[TagEvent], None]] = []
         self._subscriptions: list[Subscription] = []
         self._read_subscriptions = 0
+        self._lock = threading.Lock()  # subscribers come and go from any thread; emit never takes it
+        self._failing: set[int] = set()  # observers whose failure was logged in full once
 
     @property
     def writes(self) -> bool:
@@ -234,26 +240,48 @@ class TagEvents:
         if maxsize < 1:
             raise ValueError("a subscription holds at least one event")
         sub = Subscription(self, loop or asyncio.get_running_loop(), maxsize, reads)
-        self._subscriptions = [*self._subscriptions, sub]  # replaced, never mutated: emit iterates freely
-        self._read_subscriptions += reads
+        with self._lock:
+            self._subscriptions = [*self._subscriptions, sub]  # replaced, never mutated: emit iterates freely
+            self._read_subscriptions += reads
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
-        if sub in self._subscriptions:
-            self._subscriptions = [s for s in self._subscriptions if s is not sub]
-            self._read_subscriptions -= sub.reads
+        with self._lock:
+            if any(s is sub for s in self._subscriptions):
+                self._subscriptions = [s for s in self._subscriptions if s is not sub]
+                self._read_subscriptions -= sub.reads
+
+    def close_subscriptions(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """End every subscription (read on ``loop``, if given): their readers see the end."""
+        for sub in list(self._subscriptions):
+            if loop is None or sub.loop is loop:
+                sub.close()
 
     def emit(self, event: TagEvent) -> None:
         """Deliver ``event`` to every listener (from whatever thread made it)."""
         if self.observers:
             for observer in tuple(self.observers):
-                observer(event)
+                try:
+                    observer(event)
+                except Exception:  # a broken listener must not fail the write it watches, nor the others
+                    self._observer_failed(observer, event)
         subs = self._subscriptions
         if subs:
             reading = event.kind == "read"
             for sub in subs:
                 if not reading or sub.reads:
                     sub.deliver(event)
+
+    def _observer_failed(self, observer: Callable[[TagEvent], None], event: TagEvent) -> None:
+        """Log an observer's failure: the first with its traceback, the rest (every event, maybe) briefly."""
+        key = id(observer)
+        with self._lock:
+            first = key not in self._failing
+            self._failing.add(key)
+        if first:
+            log.exception("tag event observer %r failed on %r (later failures are logged at DEBUG)", observer, event)
+        else:
+            log.debug("tag event observer %r failed again on %r", observer, event, exc_info=True)
 
     def write(self, tag: str, start: int, count: int, data: bytes, kind: CIPType, *, old: bytes | None,
               bit: int | None = None) -> None:

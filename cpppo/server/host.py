@@ -71,12 +71,14 @@ class Host:
         self._sweeper: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._thread: threading.Thread | None = None
-        self._closed: asyncio.Event | None = None
+        self._stopping = False  # stop() was called from the loop's own thread, and is under way
 
     # -- on the loop ------------------------------------------------------------------------------
     async def add(self, service: S) -> S:
         """Start ``service`` on this host's loop; it runs until removed or the host closes."""
         self._attach()
+        if any(s is service for s in self.services):
+            raise RuntimeError(f"{service!r} is already running on {self.name}")
         await service.start(self)
         self.services.append(service)
         if self._sweeper is None:
@@ -144,6 +146,12 @@ class Host:
             every = min([_SWEEP_EVERY, *(getattr(s, "sweep_interval", _SWEEP_EVERY) for s in self.services)])
             await asyncio.sleep(every)
             now = time.monotonic()
+            sweep_forwarder = getattr(self.forwarder, "sweep", None)
+            if sweep_forwarder is not None:  # idle sessions whose target hung up: no CLOSE_WAIT left
+                try:
+                    sweep_forwarder(now)
+                except Exception:
+                    log.exception("sweeping the forwarder failed")
             for service in list(self.services):
                 sweep = getattr(service, "sweep", None)
                 if sweep is None:
@@ -162,12 +170,15 @@ class Host:
     async def serve(self, *services: Service, ready: Callable[[], None] | None = None,
                     stop: Callable[[], bool] | None = None) -> None:
         """:meth:`run` in a running loop."""
+        loop = asyncio.get_running_loop()
+        if self._thread is not None or (self.loop is not None and self.loop is not loop
+                                        and not self.loop.is_closed()):
+            raise RuntimeError(f"{self.name} is already running on another loop")
         interrupted = asyncio.Event()
         try:
             for service in services:
                 await self.add(service)
             if threading.current_thread() is threading.main_thread():  # SIGINT/SIGTERM: a clean stop
-                loop = asyncio.get_running_loop()
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                         loop.add_signal_handler(sig, interrupted.set)
@@ -182,8 +193,10 @@ class Host:
     # -- on a background thread -------------------------------------------------------------------
     def start(self, timeout: float = 10.0) -> Host:
         """Run this host's loop on a background thread; return once it runs."""
-        if self._thread is not None:
+        if self._thread is not None and self._thread.is_alive():
             return self
+        if self.loop is not None and self.loop.is_running():
+            raise RuntimeError(f"{self.name} is already running in the foreground")
         started = threading.Event()
 
         def loop_forever() -> None:
@@ -193,7 +206,10 @@ class Host:
             try:
                 loop.run_forever()
             finally:
-                loop.close()
+                try:  # what others left running on the loop ends cancelled, not destroyed pending
+                    _cancel_all(loop)
+                finally:
+                    loop.close()
 
         self._thread = threading.Thread(target=loop_forever, name=self.name, daemon=True)
         self._thread.start()
@@ -207,6 +223,9 @@ class Host:
         if loop is None or self._thread is None or loop.is_closed():
             coro.close()
             raise RuntimeError(f"{self.name} is not running")
+        if threading.current_thread() is self._thread:  # it would wait for itself until the timeout
+            coro.close()
+            raise RuntimeError(f"{self.name}: call() from the host's own loop thread; await the coroutine instead")
         future = asyncio.run_coroutine_threadsafe(coro, loop)
         try:
             return future.result(timeout)
@@ -219,6 +238,11 @@ class Host:
         thread, loop = self._thread, self.loop
         if thread is None or loop is None:
             return
+        if threading.current_thread() is thread:  # from a callback on the loop: close, then end it, later
+            if not loop.is_closed() and not self._stopping:
+                self._stopping = True
+                loop.create_task(self._close_and_end(loop))
+            return
         if not loop.is_closed():
             with contextlib.suppress(RuntimeError, TimeoutError):
                 self.call(self.close(), timeout)
@@ -226,6 +250,17 @@ class Host:
                 loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout)
         self._thread = None
+
+    async def _close_and_end(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            await self.close()
+        finally:
+            self._stopping = False
+            loop.stop()
+
+    def on_loop_thread(self) -> bool:
+        """Whether the caller runs on this host's background loop (where :meth:`call` cannot wait)."""
+        return self._thread is not None and threading.current_thread() is self._thread
 
     @property
     def running(self) -> bool:
@@ -238,6 +273,7 @@ class Host:
         with cls._shared_lock:
             if cls._shared is None or not cls._shared.running:
                 cls._shared = cls(name="cpppo-host").start()
+                cls._shared_users = 0  # the users of a host that died are not this one's
             cls._shared_users += 1
             return cls._shared
 
@@ -256,3 +292,13 @@ class Host:
     def __repr__(self) -> str:
         where = "background" if self._thread is not None else "foreground"
         return f"<Host {self.name} ({where}): {len(self.services)} services>"
+
+
+def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the tasks still on ``loop`` and let them finish (as ``asyncio.run`` does on the way out)."""
+    tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())

@@ -152,9 +152,9 @@ def test_firmware_21_and_later_is_addressed_by_symbol_instance():
     with Simulator(["D=DINT", "ARR=DINT[10]"], identity={"revision": (32, 11)}) as plc:
         original = plc.controller._decode
 
-        def record(message: bytes, limit: int, origin: int):
+        def record(message: bytes, limit: int, origin: int, *depth: int):
             seen.append(message)
-            return original(message, limit, origin)
+            return original(message, limit, origin, *depth)
 
         plc.controller._decode = record  # type: ignore[method-assign]
         plc["ARR"] = list(range(10))

@@ -188,8 +188,11 @@ class Simulator:
         if host is None:
             return
         try:
-            with contextlib.suppress(RuntimeError, TimeoutError):  # the host stopped meanwhile
-                host.call(host.remove(self.server), timeout)
+            if host.on_loop_thread() and host.loop is not None:  # from a callback on the loop: no waiting
+                host.loop.create_task(host.remove(self.server))
+            else:
+                with contextlib.suppress(RuntimeError, TimeoutError):  # the host stopped meanwhile
+                    host.call(host.remove(self.server), timeout)
         finally:
             if self._own_host is None:
                 Host.release(host)
@@ -197,6 +200,8 @@ class Simulator:
     def serve_forever(self, stop: Callable[[], bool] | None = None,
                       ready: Callable[[tuple[str, int]], None] | None = None) -> None:
         """Serve in this thread, on a host of its own, until ``stop()`` returns true (or a signal)."""
+        if self.host is not None:
+            raise RuntimeError(f"{self!r} is already serving on {self.host.name}; stop() it first")
         host = Host(name="cpppo-enip-server")
 
         def listening() -> None:

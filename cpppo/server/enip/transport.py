@@ -42,6 +42,9 @@ _QUEUE_HIGH = 256  # requests waiting for the thread pool before a connection's 
 _QUEUE_LOW = 32  # ... and resumes
 _TURN = 64  # frames one connection may have served per event-loop turn (fairness between peers)
 _SAYS_WHERE = frozenset((Command.LIST_IDENTITY, Command.LEGACY_0001))
+FORWARDS_IN_FLIGHT = 4  # forwarded requests of one connection carried out at once; the rest wait their turn
+HELD_LIMIT = 1 << 20  # bytes of replies held behind forwarded requests before the connection is closed
+_PENDING_COST = 1024  # what a waiting forwarded request counts for against HELD_LIMIT
 
 
 def _local_ip_for(peer_ip: str, bound_ip: str) -> str:
@@ -72,6 +75,9 @@ class _TcpConnection(asyncio.Protocol):
         self.peer: Any = None
         # Replies held behind a forwarded request's, in order: its task, or (payload, close) to send
         self.held: collections.deque[asyncio.Task[bytes] | tuple[bytes, bool]] = collections.deque()
+        self.held_bytes = 0  # what ``held`` costs (bounded by HELD_LIMIT)
+        self.forward_slots: asyncio.Semaphore | None = None  # FORWARDS_IN_FLIGHT, made with the first
+        self.lost = False
         # Frames read but not yet served, a turn (_TURN frames) at a time: see data_received
         self.backlog: collections.deque[Encapsulation] = collections.deque()
         self.draining = False
@@ -93,6 +99,8 @@ class _TcpConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server.connections.discard(self)
+        self.lost = True
+        self._abandon()
         if self.queue is not None:  # the worker closes the session after the frame it is serving
             while not self.queue.empty():  # nobody is left to answer the rest
                 self.queue.get_nowait()
@@ -238,13 +246,38 @@ class _TcpConnection(asyncio.Protocol):
     # -- forwarded requests -------------------------------------------------------------------------
     def _hold(self, pending: PendingReply) -> None:
         """Forward a request; the replies after it are held until its reply has gone out."""
+        if self.lost:
+            return
         task = self.server.runtime.spawn(self._forward(pending))
         self.held.append(task)
+        self._charge(_PENDING_COST)
         task.add_done_callback(lambda _: self._release())
 
     async def _forward(self, pending: PendingReply) -> bytes:
-        reply = await self.server.runtime.forward(pending.forward)
+        slots = self.forward_slots
+        if slots is None:
+            slots = self.forward_slots = asyncio.Semaphore(FORWARDS_IN_FLIGHT)
+        async with slots:
+            reply = await self.server.runtime.forward(pending.forward)
         return pending.complete(reply).encode()
+
+    def _charge(self, cost: int) -> None:
+        """Count ``cost`` against the held replies' bound; past it, give up on this connection."""
+        self.held_bytes += cost
+        if self.held_bytes > HELD_LIMIT:
+            log.warning("%s: over %d bytes of replies wait behind forwarded requests; closing",
+                        self.peer, HELD_LIMIT)
+            self.lost = True  # what else this connection asks is not answered
+            self._abandon()
+            self.close()
+
+    def _abandon(self) -> None:
+        """Nobody will read the held replies: cancel the forwarded requests (their sessions close) and drop them."""
+        held, self.held = self.held, collections.deque()
+        self.held_bytes = 0
+        for head in held:
+            if not isinstance(head, tuple):
+                head.cancel()
 
     def _release(self) -> None:
         """Send what is ready at the head of the held replies, in order."""
@@ -253,13 +286,15 @@ class _TcpConnection(asyncio.Protocol):
             head = held[0]
             if isinstance(head, tuple):
                 payload, close = head
+                self.held_bytes -= len(payload)
             elif head.done():
                 if head.cancelled() or head.exception() is not None:  # its reply is lost: so is the stream's order
                     log.warning("%s: a forwarded request failed without a reply; closing", self.peer)
-                    held.clear()
+                    self._abandon()
                     self._send_in_order(b"", close=True)
                     return
                 payload, close = head.result(), False
+                self.held_bytes -= _PENDING_COST
             else:
                 return
             held.popleft()
@@ -270,6 +305,7 @@ class _TcpConnection(asyncio.Protocol):
         if self.held:
             if payload or close:
                 self.held.append((payload, close))
+                self._charge(len(payload))
             return
         self._send_in_order(payload, close)
 
@@ -367,6 +403,8 @@ class EnipServer:
     async def start(self, runtime: Host) -> tuple[str, int]:
         """Bind and listen (called by ``runtime.add``); the (host, port) bound (port 0 picks a free one)."""
         loop = asyncio.get_running_loop()
+        if self._tcp is not None:  # a second listener would orphan the first, still serving
+            raise RuntimeError(f"{self!r} is already serving at {self.address[0]}:{self.address[1]}")
         self._runtime = runtime
         host = self.host or None
         for attempt in range(20):
@@ -384,6 +422,7 @@ class EnipServer:
             except OSError:
                 self._tcp.close()
                 await self._tcp.wait_closed()
+                self._tcp = None
                 if self.port or attempt == 19:
                     raise
         self.address = (sockname[0], sockname[1])
@@ -402,15 +441,18 @@ class EnipServer:
                 conn.close()
 
     async def stop(self) -> None:
-        if self._udp is not None:
-            self._udp.close()
-        if self._tcp is not None:
-            self._tcp.close()
+        # the subscriptions read on this loop end with it: their readers see the end, not a hang
+        self.controller.events.close_subscriptions(asyncio.get_running_loop())
+        tcp, udp, self._tcp, self._udp = self._tcp, self._udp, None, None
+        if udp is not None:
+            udp.close()
+        if tcp is not None:
+            tcp.close()
         workers = list(self.workers)
         for conn in list(self.connections):
             conn.close()
-        if self._tcp is not None:
-            await self._tcp.wait_closed()
+        if tcp is not None:
+            await tcp.wait_closed()
         for worker in workers:  # one may wait on a blocked attribute: do not wait for it
             worker.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
