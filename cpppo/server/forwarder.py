@@ -124,6 +124,11 @@ class Forwarder:
                 self._idle[target] = alive
             else:
                 del self._idle[target]
+        for relay, session in list(self._relays.items()):  # relays whose client (or target) is gone
+            if relay.closed or not _alive(session):
+                del self._relays[relay]
+                self._relay_locks.pop(relay, None)
+                _abort(session)  # the target drops our connection with the session
 
     def idle(self, target: RemoteTarget) -> int:
         """How many idle sessions to ``target`` are kept."""

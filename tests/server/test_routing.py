@@ -279,9 +279,7 @@ def test_connections_are_relayed_to_a_routed_device_for_pylogix_pycomm3_and_ours
                 assert drv.read("LOCAL").value == 0
             deadline = time.monotonic() + 10
             while _connections(logix) and time.monotonic() < deadline:  # closed with the clients' connections
-                with RawClient(router.address, register=True) as c:  # (let go on the router's next relay)
-                    c.read(tag("R"), route="1/3")
-                time.sleep(0.1)
+                time.sleep(0.1)  # (by the router's sweeper, about once a second, without other traffic)
             assert _connections(logix) == 0
         finally:
             router.stop()
@@ -294,3 +292,20 @@ def test_a_connection_to_a_dead_routed_device_is_refused_with_a_status(router):
         client.connector(host=host, port=port, route_path="1/16", connected=True, timeout=10)
     assert time.monotonic() - began < 15
     assert _read(router.address, "1/0", "LOCAL") in ([[0]], [[7]])  # and the router goes on
+
+
+def test_a_relayed_connection_whose_client_vanishes_is_closed_at_the_target(targets):
+    logix = Simulator(["R=DINT[2]"], name="FAR")
+    with logix:
+        router = Router("--route", f"1/3=127.0.0.1:{logix.address[1]}", "LOCAL=DINT")
+        try:
+            conn = client.connector(host=router.address[0], port=router.address[1], route_path="1/3",
+                                    connected=True, timeout=10)
+            assert _connections(logix) == 1
+            conn.conn.close()  # the client's socket is gone: no Forward Close, no UnRegisterSession
+            deadline = time.monotonic() + 10
+            while _connections(logix) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert _connections(logix) == 0  # the router's sweeper let its connection at the target go
+        finally:
+            router.stop()
