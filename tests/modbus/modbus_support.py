@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
+import selectors
 import threading
 import time
 import tty
@@ -48,17 +48,22 @@ class PtyLine:
 
     def _pump(self) -> None:
         a, b = self._pairs[0][0], self._pairs[1][0]
-        while not self._stop.is_set():
-            ready, _, _ = select.select([a, b], [], [], 0.05)
-            for fd in ready:
-                try:
-                    data = os.read(fd, 4096)
-                except OSError:
-                    continue
-                if fd == a:
-                    os.write(b, self.noise_to_server + data)
-                else:
-                    os.write(a, self.noise_to_client + data)
+        with selectors.DefaultSelector() as waiting:  # not select.select: descriptors may be >= 1024
+            waiting.register(a, selectors.EVENT_READ)
+            waiting.register(b, selectors.EVENT_READ)
+            while not self._stop.is_set():
+                self._pass_on(a, b, [key.fd for key, _ in waiting.select(0.05)])
+
+    def _pass_on(self, a: int, b: int, ready: list[int]) -> None:
+        for fd in ready:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                continue
+            if fd == a:
+                os.write(b, self.noise_to_server + data)
+            else:
+                os.write(a, self.noise_to_client + data)
 
     def close(self) -> None:
         self._stop.set()
