@@ -459,7 +459,8 @@ def get_attributes(link: Link, path: str | list[dict[str, Any]], **options: Any)
     return _attribute(link, "get_attributes_all", path, options)
 
 
-def set_attribute(link: Link, path: str | list[dict[str, Any]], data: Iterable[Any], tag_type: Any = None,
+def set_attribute(link: Link, path: str | list[dict[str, Any]], data: Any, tag_type: Any = None,
                   **options: Any) -> Procedure[bool]:
-    """Set Attribute Single to ``data``: raw USINT values, or values of ``tag_type``; True once set."""
-    return _true(_attribute(link, "set_attribute_single", path, options, tag_type=tag_type, data=list(data)))
+    """Set Attribute Single to ``data`` (a value, or a sequence of them): raw USINT values, or values
+    of ``tag_type``; True once set."""
+    return _true(_attribute(link, "set_attribute_single", path, options, tag_type=tag_type, data=as_values(data)))

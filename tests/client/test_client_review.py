@@ -36,3 +36,12 @@ def test_write_tag_single_value_on_asyncio(plc):
             return await a.write("FLOAT", 2.5, tag_type="REAL"), await a.write("NAME", "async")
     assert asyncio.run(main()) == (True, True)
     assert (plc["FLOAT"], plc["NAME"]) == (2.5, "async")
+
+
+def test_set_attribute_takes_a_single_value(make_sim):
+    sim = make_sim("FLOAT@22/1/3=REAL", "COUNT@22/1/4=DINT")
+    with client.connector(*sim.address, timeout=5.0) as c:
+        assert c.set_attribute("@22/1/3", 4.5, tag_type="REAL") is True
+        assert c.set_attribute("@22/1/4", -3, tag_type="DINT") is True
+        assert c.get_attribute("@22/1/3", tag_type="REAL") == [4.5]
+    assert (sim["FLOAT"], sim["COUNT"]) == (4.5, -3)
