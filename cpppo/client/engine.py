@@ -38,7 +38,7 @@ from ..errors import CommunicationError, DecodeError, EncodeError
 from .core import MISSING, REPLY_LIMIT, REQUEST_LIMIT, Addressing, ClientCore
 from .operations import OperationError, describe
 from .replies import frame_dotdict, result_line, split_send_data
-from .values import decode_value, encode_logix_strings
+from .values import as_values, decode_value, encode_logix_strings
 
 __all__ = ["OperationEngine", "Result", "operation_messages", "request_dotdict", "validate"]
 
@@ -254,12 +254,13 @@ class _Op:
         data = self.op.get("data", b"")
         if isinstance(data, (bytes, bytearray)):
             return bytes(data)
+        values = as_values(data)
         ctype = type_by_code(self.tag_type) if self.tag_type is not None else None
         if ctype is None:
             if self.tag_type is None:  # Set Attribute Single without a type: raw USINT/SINT bytes
-                return bytes(v & 0xFF for v in data)
+                return bytes(v & 0xFF for v in values)
             raise EncodeError(f"no encoder for type 0x{self.tag_type:04X}; give the data as bytes")
-        return ctype.encode(list(data))
+        return ctype.encode(values)
 
     def _requests(self, fragment: bool) -> list[_Chunk]:
         m = self.method
@@ -317,7 +318,7 @@ class _Op:
         ctype = type_by_code(self.tag_type) if self.tag_type is not None else None
         if ctype is None or not ctype.size or ctype.size > 8:
             raise EncodeError(f"bits of type 0x{self.tag_type or 0:04X} cannot be written")
-        values = list(self.op.get("data") or ())
+        values = as_values(self.op.get("data", ()))
         bit = self.bit or 0
         if not values or bit + len(values) > ctype.size * 8:
             raise EncodeError(f"bits {bit}..{bit + len(values) - 1} do not fit a {ctype.name}")

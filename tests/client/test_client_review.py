@@ -45,3 +45,19 @@ def test_set_attribute_takes_a_single_value(make_sim):
         assert c.set_attribute("@22/1/4", -3, tag_type="DINT") is True
         assert c.get_attribute("@22/1/3", tag_type="REAL") == [4.5]
     assert (sim["FLOAT"], sim["COUNT"]) == (4.5, -3)
+
+
+def test_a_string_value_is_one_string_not_its_characters(make_sim):
+    """Operation dicts whose data is a str: a STRING, an SSTRING, and (on a Logix) a STRING structure."""
+    sim = make_sim("NAME=STRING", "TEXT=SSTRING[2]", "LABEL=STRING")
+    ops = [{"method": "write", "path": [{"symbolic": "NAME"}], "tag_type": 0xD0, "data": "abc", "elements": 1},
+           {"method": "write", "path": [{"symbolic": "TEXT"}, {"element": 1}], "tag_type": 0xDA, "data": "xyz",
+            "elements": 1}]
+    with client.connector(*sim.address, timeout=5.0) as c:
+        assert list(c.results(ops)) == [True, True]
+    assert (sim["NAME"], sim["TEXT"]) == ("abc", ["", "xyz"])
+    with client.connector(*sim.address, timeout=5.0, logix=True) as c:
+        op = {"method": "write", "path": [{"symbolic": "LABEL"}], "tag_type": 0x2A0, "data": "pump", "elements": 1}
+        assert list(c.results([op])) == [True]
+        assert c.write_tag("NAME", "logix") is True
+    assert (sim["LABEL"], sim["NAME"]) == ("pump", "logix")
