@@ -265,7 +265,6 @@ class AsyncConnector:
 
     async def process(self, operations: Iterable[Mapping[str, Any]], **kwds: Any) -> tuple[int, list[Any]]:
         """Run every operation; (number of failures, [values...])."""
-        kwds.setdefault("validating", True)
         return procedures.tally(await self.results(operations, **kwds))
 
     # -- one-shot operations: values, or RequestFailed (as the blocking connector's) ------------

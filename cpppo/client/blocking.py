@@ -438,7 +438,6 @@ class connector(client):  # the documented (lower-case) name
                 fragment: bool = False, printing: bool = False, timeout: float | None = None,
                 **kwds: Any) -> tuple[int, list[Any]]:
         """Run every operation; return (number of failures, [values...])."""
-        kwds.setdefault("validating", True)
         return procedures.tally(list(self.results(operations, depth=depth, multiple=multiple, fragment=fragment,
                                                   printing=printing, timeout=timeout, **kwds)))
 

@@ -42,7 +42,7 @@ from .values import as_values, decode_value, encode_logix_strings
 
 __all__ = ["OperationEngine", "Result", "operation_messages", "request_dotdict", "validate"]
 
-_CONTEXT = struct.Struct("<Q")
+_CONTEXT = struct.Struct("<II")  # sender context: idx, engine serial
 _SEQUENCE = struct.Struct("<H")
 _MR_PATH = encode_path((Logical("class", 0x02), Logical("instance", 1)))
 _MSP = CommonService.MULTIPLE_SERVICE_PACKET
@@ -484,7 +484,10 @@ class OperationEngine:
         self.depth = max(1, int(depth or 1))
         self.multiple = max(0, int(multiple or 0))
         self.fragment = bool(fragment)
-        self._index = core._context + 1 if index is None else int(index)  # 0 is the low-level default context
+        self._index = 0 if index is None else int(index)  # idx: this call's count of requests, as in cpppo 5
+        # the sender context: idx, and this engine's serial (never 0: the low-level methods' default
+        # context) so that replies to another engine on the session, or to an earlier call, are not ours
+        self._serial = core.next_serial()
         self._ops: Iterator[Mapping[str, Any]] = iter(operations)
         self._exhausted = False
         self._seq = 0
@@ -604,7 +607,7 @@ class OperationEngine:
                 message = encode_request(_MSP, _MR_PATH, encode_multiple([c.message for c in chunks]))
             else:
                 message = chunks[0].message
-            context = _CONTEXT.pack(idx & 0xFFFFFFFFFFFFFFFF)
+            context = _CONTEXT.pack(idx & 0xFFFFFFFF, self._serial)
             txn = _Txn(chunks, msp, context)
             if chunks[0].op.connected:  # SendUnitData: the reply echoes the sequence count
                 sequence, frame = self.core.unit_frame(message, context)
@@ -625,7 +628,6 @@ class OperationEngine:
                     c.op.idx = idx
             frames.append(frame)
             self.core.requests += 1
-            self.core._context = max(self.core._context, self._index)
         return frames
 
     # -- replies ---------------------------------------------------------------------------------
@@ -738,6 +740,11 @@ class OperationEngine:
             # finished operations never wait for (nor provoke) the cyclic garbage collector
             op.chunks, op.txn = (), None
         return out
+
+    @property
+    def next_index(self) -> int:
+        """The idx the next request would carry (a later engine of the same call continues from it)."""
+        return self._index
 
     @property
     def finished(self) -> bool:

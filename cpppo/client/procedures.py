@@ -315,8 +315,8 @@ def pipeline(link: Link, operations: Iterable[Mapping[str, Any]], *, wait: float
     while True:
         engine = OperationEngine(core, plan.feed(), depth=depth, multiple=multiple, fragment=fragment,
                                  index=index, addressing=addr, replies=replies)
-        index = None
         yield from drive(link, engine, wait=wait, batch=batch, take=plan.take, post=post)
+        index = engine.next_index  # after a pause for the tag list, idx carries on
         if plan.wants_upload:
             try:
                 yield from tag_list(link, wait=wait)
@@ -332,14 +332,15 @@ def pipeline(link: Link, operations: Iterable[Mapping[str, Any]], *, wait: float
 def operate(link: Link, operations: Iterable[Mapping[str, Any]], *, depth: int = 0, validating: bool = False,
             printing: bool = False, values: bool = False, **options: Any) -> Procedure[None]:
     """:func:`pipeline` (depth 0 is one request at a time); with ``validating`` or ``printing``, each
-    result is logged/printed (``validating``: a write yields its data); ``values``: just the values."""
+    result is logged/printed and a successful write yields its data (not True), as cpppo 5 does;
+    ``values``: just the values."""
     post: Callable[[list[Result]], list[Any]] | None = None
     if validating or printing:
         log = _LOG if validating else None
 
-        def post(batch: list[Result]) -> list[Any]:
+        def post(batch: list[Result]) -> list[Any]:  # as cpppo 5's validate: a write yields its data
             if printing or True in map(_VALUE, batch) or (log is not None and log.isEnabledFor(logging.INFO)):
-                batch = list(validate(batch, validating=validating, printing=printing, log=log))
+                batch = list(validate(batch, validating=True, printing=printing, log=log))
             # else nothing to print or log, and no write whose True validating turns into its data
             return list(map(_VALUE, batch)) if values else batch
     elif values:

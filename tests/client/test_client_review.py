@@ -61,3 +61,27 @@ def test_a_string_value_is_one_string_not_its_characters(make_sim):
         assert list(c.results([op])) == [True]
         assert c.write_tag("NAME", "logix") is True
     assert (sim["LABEL"], sim["NAME"]) == ("pump", "logix")
+
+
+# -- process / operate / pipeline as cpppo 5.2.5 gives them ---------------------------------------
+def test_process_gives_true_for_a_write_and_idx_starts_at_zero_each_call(plc, conn):
+    plc["Tag"] = [0] * 10
+    ops = ["Tag[0-2]=(DINT)1,2,3", "Tag[0-3]", "NOPE"]
+    assert conn.process(parse_operations(ops)) == (1, [True, [1, 2, 3, 0], None])
+    assert conn.process(parse_operations(ops), depth=2) == (1, [True, [1, 2, 3, 0], None])
+    assert conn.process(parse_operations(ops[:2]), printing=True) == (0, [[1, 2, 3], [1, 2, 3, 0]])
+    for _ in range(2):
+        assert [(r[0], r[5]) for r in conn.operate(parse_operations(ops[:2]))] == [(0, True), (1, [1, 2, 3, 0])]
+        assert [r[0] for r in conn.pipeline(parse_operations(ops), depth=2)] == [0, 1, 2]
+        assert [r[0] for r in conn.synchronous(parse_operations(ops))] == [0, 1, 2]
+    assert [r[0] for r in conn.pipeline(parse_operations(ops), index=10)] == [10, 11, 12]
+    assert [(r[0], r[5]) for r in conn.operate(parse_operations(ops[:1]), validating=True)] == [(0, [1, 2, 3])]
+
+
+def test_process_gives_true_for_a_write_on_asyncio(plc):
+    async def main():
+        async with AsyncConnector(*plc.address, timeout=5.0) as a:
+            first = await a.process(parse_operations(["Tag[0]=(DINT)5", "Tag[0]"]))
+            idx = [r[0] async for r in a.pipeline(parse_operations(["Tag[0]", "Tag[1]"]))]
+            return first, idx
+    assert asyncio.run(main()) == ((0, [True, [5]]), [0, 1])
