@@ -8,7 +8,6 @@ import asyncio
 
 import pytest
 
-from cpppo.client.tag_list import TagInfo
 from cpppo.server.enip import client
 from cpppo.server.enip.aio import AsyncConnector
 from cpppo.server.enip.client import parse_operations
