@@ -44,7 +44,7 @@ from .engine import OperationEngine, Result, validate
 from .operations import parse_address_text, parse_operation, parse_path
 from .plan import Plan
 from .replies import status_text
-from .tag_list import TagInfo, TagListError, upload
+from .tag_list import Batches, TagInfo, TagListError, upload
 from .values import as_values
 
 __all__ = [
@@ -271,10 +271,9 @@ def drive(link: Link, engine: OperationEngine, *, wait: float | None = None, bat
             engine.receive(frame, peer)
 
 
-def run_batches(link: Link, proc: Generator[list[dict[str, Any]], list[Result], T], *,
-                wait: float | None = None) -> Procedure[T]:
+def run_batches(link: Link, proc: Batches, *, wait: float | None = None) -> Procedure[Any]:
     """Run a procedure that yields batches of operations and is sent their results (as
-    :func:`~.logix.upload` does), one engine per batch; its return value."""
+    tag_list.upload does), one engine per batch; its return value."""
     try:
         ops = next(proc)
         while True:

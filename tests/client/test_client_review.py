@@ -84,3 +84,13 @@ def test_process_gives_true_for_a_write_on_asyncio(plc):
             idx = [r[0] async for r in a.pipeline(parse_operations(["Tag[0]", "Tag[1]"]))]
             return first, idx
     assert asyncio.run(main()) == ((0, [True, [5]]), [0, 1])
+
+
+def test_the_tag_list_batching_procedure_is_named_for_what_it_is():
+    """``tag_list.Batches``: a generator of operation batches, not a ``procedures.Procedure`` of effects."""
+    import typing
+
+    from cpppo.client import procedures, tag_list
+    assert typing.get_type_hints(tag_list.upload)["return"] == tag_list.Batches
+    assert typing.get_type_hints(procedures.run_batches)["proc"] == tag_list.Batches
+    assert not hasattr(tag_list, "Procedure")
