@@ -2,7 +2,7 @@
 
 All protocol work is done by :mod:`.core` and the procedures of :mod:`.procedures` (shared with
 the asyncio connector); this module only moves bytes (``_stream`` carries a procedure out with
-``select``/``recv``).  ``client`` is the low-level object (a TCP or UDP socket, optionally
+a selector and ``recv``).  ``client`` is the low-level object (a TCP or UDP socket, optionally
 broadcast, and the request methods whose replies are harvested with ``readable()`` /
 ``next(conn)``); ``connector`` adds the registered session, the operation methods (``pipeline``,
 ``synchronous``, ``operate``, ``results``, ``process``), the one-shot ``read_tag``/``write_tag``/...
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import select
+import selectors
 import socket
 import time
 from collections.abc import Generator, Iterable, Iterator, Mapping
@@ -82,6 +82,9 @@ class client:  # the documented (lower-case) name
         self.conn: socket.socket | None = None
         self.peer: Any = self.addr
         self.conn = self._connect(parse_source(source_address))
+        # a selector, not select.select(): that fails on descriptors of 1024 and above
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self.conn, selectors.EVENT_READ)
 
     # -- transport -------------------------------------------------------------------------------
     def _connect(self, source: tuple[str, int] | None) -> socket.socket:
@@ -115,8 +118,15 @@ class client:  # the documented (lower-case) name
     def close(self) -> None:
         self.link.closed = True
         if self.conn is not None:
+            self._selector.close()
             self.conn.close()
             self.conn = None
+
+    def __enter__(self) -> client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def send(self, data: bytes) -> None:
         if self.conn is None:
@@ -138,8 +148,7 @@ class client:  # the documented (lower-case) name
         if self.profiler is not None:
             self.profiler.disable()
         try:
-            ready, _, _ = select.select([self.conn], [], [], timeout)
-            if not ready:
+            if not self._selector.select(timeout):
                 return False
             if self.udp:
                 data, peer = self.conn.recvfrom(_RECV)
@@ -400,12 +409,6 @@ class connector(client):  # the documented (lower-case) name
                 self.forward_close(timeout=1.0 if self.timeout is None else min(self.timeout, 1.0))
         self.unregister()
         super().close()
-
-    def __enter__(self) -> connector:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- operations ------------------------------------------------------------------------------
     def pipeline(self, operations: Iterable[Mapping[str, Any]], index: int | None = None, fragment: bool = False,  # noqa: PLR0917 - documented signature

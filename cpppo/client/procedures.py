@@ -17,7 +17,7 @@ effect out and sends back what it got::
 suspension, not two: at pipeline depth 1 that is most of what the layer costs.)  When the
 procedure ends the driver writes out the outbox; when it fails, the outbox is discarded.
 
-The blocking connector carries the effects out with ``select``/``recv``, the asyncio one with
+The blocking connector carries the effects out with a selector and ``recv``, the asyncio one with
 ``StreamReader``; each is one short loop (``_perform`` for a procedure's return value, ``_stream``
 for what it delivers).  So Forward Open, the Plan/engine/tag-list loop of ``pipeline`` and the
 one-shot reads and writes behave the same on both, and a new API (a proxy, a poller) is written

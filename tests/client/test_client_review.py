@@ -94,3 +94,39 @@ def test_the_tag_list_batching_procedure_is_named_for_what_it_is():
     assert typing.get_type_hints(tag_list.upload)["return"] == tag_list.Batches
     assert typing.get_type_hints(procedures.run_batches)["proc"] == tag_list.Batches
     assert not hasattr(tag_list, "Procedure")
+
+
+# -- sockets past select()'s limit ----------------------------------------------------------------
+def test_connector_works_with_a_descriptor_past_1024(make_sim):
+    """select() cannot wait on descriptor 1024 or above; a process with many files open still talks."""
+    import os
+    import resource
+
+    sim = make_sim("X=DINT[4]")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 1200 if hard == resource.RLIM_INFINITY else min(hard, 1200)
+    opened: list[int] = []
+    try:
+        if soft != resource.RLIM_INFINITY and soft < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        for _ in range(1100):  # bounded: enough to push the next descriptor past 1024
+            fd = os.open(os.devnull, os.O_RDONLY)
+            opened.append(fd)
+            if fd >= 1030:
+                break
+        with client.connector(*sim.address, timeout=5.0) as c:
+            assert c.conn.fileno() >= 1024
+            assert c.write_tag("X[0-1]=(DINT)5,6") is True
+            assert list(c.results(parse_operations(["X[0-3]", "X[1]"]), depth=2)) == [[5, 6, 0, 0], [6]]
+            c.list_identity()
+            rpy, _ = client.await_response(c, timeout=5.0)
+            assert rpy.enip.CIP.list_identity.CPF.item[0].identity_object.product_name
+        with client.client(*sim.address, udp=True) as u:
+            assert u.conn.fileno() >= 1024
+            u.list_identity()
+            rpy, _ = client.await_response(u, timeout=5.0)
+            assert rpy.enip.CIP.list_identity.CPF.count == 1
+    finally:
+        for fd in opened:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
