@@ -421,8 +421,9 @@ class connector(client):  # the documented (lower-case) name
     def synchronous(self, operations: Iterable[Mapping[str, Any]], index: int | None = None,
                     fragment: bool = False, multiple: int = 0, timeout: float | None = None,
                     **addressing: Any) -> Iterator[Result]:
-        """Issue ``operations`` one request at a time."""
-        return self.pipeline(operations, index, fragment, multiple, timeout, depth=1, **addressing)
+        """Issue ``operations`` one request at a time: each result is yielded before the next request
+        is sent (depth 0)."""
+        return self.pipeline(operations, index, fragment, multiple, timeout, depth=0, **addressing)
 
     def operate(self, operations: Iterable[Mapping[str, Any]], index: int | None = None, fragment: bool = False,  # noqa: PLR0917 - documented signature
                 multiple: int = 0, timeout: float | None = None, depth: int = 0, validating: bool = False,

@@ -232,22 +232,29 @@ def start(link: Link, *, wait: float | None = None, connected: bool = False, siz
 # -- operations -----------------------------------------------------------------------------------
 def drive(link: Link, engine: OperationEngine, *, wait: float | None = None, batch: int | None = None,
           take: Callable[[Result], bool] | None = None,
-          post: Callable[[list[Result]], list[Any]] | None = None) -> Procedure[None]:
+          post: Callable[[list[Result]], list[Any]] | None = None, paced: bool = False) -> Procedure[None]:
     """Run ``engine`` to the end: send what it wants sent, feed it every reply, and deliver its
     results in order (those ``take`` passes, each batch mapped by ``post``).
 
     With ``batch`` None, results are delivered as they come, requests still in flight (for a
     blocking caller, the connection's only user).  With a number, sending stops once that many
     results are ready and they are delivered when the requests in flight have been answered: with
-    nothing outstanding, so a driver may let others use the connection while the caller has them."""
+    nothing outstanding, so a driver may let others use the connection while the caller has them.
+    ``paced`` (depth 0, ``synchronous``): each result is delivered before the next request is sent
+    (or the next operation taken), so the caller sets the pace, as cpppo 5's synchronous does."""
     out: list[Result] = []
     outbox = link.outbox
     receive, deliver = Receive(wait), Deliver([])  # reused: one of each per call, not per request
     while True:
-        if batch is None or len(out) < batch:
-            outbox += engine.outgoing()
-        out += engine.results()
-        if out and (batch is None or engine.finished or (len(out) >= batch and not engine.waiting)):
+        if paced:
+            out += engine.results()
+            if not out and not engine.waiting:
+                outbox += engine.outgoing()
+        else:
+            if batch is None or len(out) < batch:
+                outbox += engine.outgoing()
+            out += engine.results()
+        if out and (batch is None or paced or engine.finished or (len(out) >= batch and not engine.waiting)):
             passed = list(filter(take, out)) if take is not None else out
             out = []
             if passed:
@@ -301,8 +308,9 @@ def pipeline(link: Link, operations: Iterable[Mapping[str, Any]], *, wait: float
 
     Operations pass through the connection's :class:`~.logix.Plan`: when one needs the tag list or
     a structure's template, the engine is run out, the tag list uploaded, and the held results
-    delivered before the next engine starts.  ``batch`` as for :func:`drive` (at least 4 x
-    ``depth``); ``post`` maps each delivered batch (validation, values only)."""
+    delivered before the next engine starts.  ``depth`` 0 is one request at a time, each result
+    delivered before the next request is sent (:func:`drive`'s ``paced``).  ``batch`` as for
+    :func:`drive` (at least 4 x ``depth``); ``post`` maps each delivered batch (validation, values only)."""
     core = link.core
     addr = core.addressing
     options = {k: v for k, v in addressing.items() if v is not None and v is not MISSING}
@@ -314,7 +322,7 @@ def pipeline(link: Link, operations: Iterable[Mapping[str, Any]], *, wait: float
     while True:
         engine = OperationEngine(core, plan.feed(), depth=depth, multiple=multiple, fragment=fragment,
                                  index=index, addressing=addr, replies=replies)
-        yield from drive(link, engine, wait=wait, batch=batch, take=plan.take, post=post)
+        yield from drive(link, engine, wait=wait, batch=batch, take=plan.take, post=post, paced=not depth)
         index = engine.next_index  # after a pause for the tag list, idx carries on
         if plan.wants_upload:
             try:
@@ -346,7 +354,7 @@ def operate(link: Link, operations: Iterable[Mapping[str, Any]], *, depth: int =
 
         def post(batch: list[Result]) -> list[Any]:
             return list(map(_VALUE, batch))
-    return pipeline(link, operations, depth=max(1, depth or 0), post=post, **options)
+    return pipeline(link, operations, depth=depth or 0, post=post, **options)
 
 
 def results(link: Link, operations: Iterable[Mapping[str, Any]], **options: Any) -> Procedure[None]:

@@ -130,3 +130,39 @@ def test_connector_works_with_a_descriptor_past_1024(make_sim):
         for fd in opened:
             os.close(fd)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+# -- depth 0: the caller sets the pace ------------------------------------------------------------
+def _paced_ops(log: list[str], n: int = 3):
+    for i in range(n):
+        log.append(f"op{i}")
+        yield {"method": "read", "path": [{"symbolic": "X"}], "elements": 1}
+
+
+def test_depth_zero_sends_each_request_after_the_caller_has_the_previous_result(make_sim):
+    sim = make_sim("X=DINT")
+    with client.connector(*sim.address, timeout=5.0) as c:
+        for run in (c.synchronous, c.operate, lambda ops: c.pipeline(ops, depth=0)):
+            log: list[str] = []
+            sim["X"] = 0
+            values = []
+            for result in run(_paced_ops(log)):
+                log.append("result")
+                values.append(result[5][0])
+                sim["X"] = values[-1] + 1  # the next read, sent after this, sees it
+            assert log == ["op0", "result", "op1", "result", "op2", "result"]
+            assert values == [0, 1, 2]
+
+
+def test_depth_zero_paced_on_asyncio(make_sim):
+    sim = make_sim("X=DINT")
+
+    async def main():
+        log: list[str] = []
+        async with AsyncConnector(*sim.address, timeout=5.0) as a:
+            async for result in a.operate(_paced_ops(log)):
+                log.append("result")
+                sim["X"] = result[5][0] + 1
+        return log
+    assert asyncio.run(main()) == ["op0", "result", "op1", "result", "op2", "result"]
+    assert sim["X"] == 3
