@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import operator
+import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -116,10 +117,23 @@ class Link:
     where: str = "the device"
     closed: bool = False
     outbox: list[bytes] = field(default_factory=list)
+    engines: list[OperationEngine] = field(default_factory=list)
+    """The engines of the procedures under way (a pipeline iterated inside another's loop)."""
+    strays: int = 0
+    """Replies that answered no request under way (eg. to a call that timed out): dropped."""
 
     def send(self, data: bytes) -> None:
         """Queue ``data`` to be written before the procedure next waits (or when it ends)."""
         self.outbox.append(data)
+
+    def dispatch(self, frame: Encapsulation, peer: Any, engine: OperationEngine | None = None) -> bool:
+        """Give a reply that ``engine`` (or an exchange) did not take to the other engine it answers;
+        False (and counted as a stray) if it answers none."""
+        for other in self.engines:
+            if other is not engine and other.receive(frame, peer):
+                return True
+        self.strays += 1
+        return False
 
 
 class RequestFailed(CpppoError):
@@ -131,27 +145,56 @@ class RequestFailed(CpppoError):
         self.status = status
 
 
-def _silence(link: Link, what: str, wait: float | None, frames: Frames | None) -> CommunicationError:
+def _silence(link: Link, what: str, wait: float | None, frames: Frames | None, strays: int = 0) -> CommunicationError:
     """The error for a reply to ``what`` that never came (``frames`` None: the peer hung up)."""
     if frames is None:
         return CommunicationError(f"{link.where} closed the connection: no reply to {what}")
     within = f" within {wait}s" if wait is not None else ""
-    return CommunicationError(f"no reply to {what} from {link.where}{within}")
+    among = f" ({strays} stray replies)" if strays else ""
+    return CommunicationError(f"no reply to {what} from {link.where}{within}{among}")
+
+
+class _Deadline:
+    """``wait`` seconds from the last reply that answered something: replies to nobody (strays)
+    do not extend it.  ``receive`` is the effect to yield, its timeout what is left."""
+
+    __slots__ = ("at", "receive", "wait")
+
+    def __init__(self, wait: float | None) -> None:
+        self.wait = wait
+        self.at: float | None = None
+        self.receive = Receive(wait)
+
+    def left(self) -> Receive:
+        if self.wait is not None:
+            now = time.monotonic()
+            if self.at is None:
+                self.at = now + self.wait
+            self.receive.timeout = max(0.0, self.at - now)
+        return self.receive
+
+    def progress(self) -> None:
+        self.at = None
 
 
 # -- request and reply ----------------------------------------------------------------------------
 def exchange(link: Link, frame: bytes, context: bytes, what: str, *,
              wait: float | None = None) -> Procedure[tuple[Encapsulation, Any]]:
-    """Send ``frame`` and return the (frame, peer) that answers it (by sender context); replies to
-    no request of ours are dropped, and frames after the answer stay queued."""
+    """Send ``frame`` and return the (frame, peer) that answers it (by sender context), within
+    ``wait`` however many other replies come meanwhile: those go to the engine they answer (a
+    pipeline under way), or are dropped as strays; frames after the answer stay queued."""
     link.send(frame)
+    deadline = _Deadline(wait)
+    strays = 0
     for _ in range(_STRAYS):
-        frames = yield Receive(wait)
+        frames = yield deadline.left()
         if not frames:
-            raise _silence(link, what, wait, frames)
+            raise _silence(link, what, wait, frames, strays)
         got = frames.popleft()
         if got[0].context == context:
             return got
+        if not link.dispatch(*got):
+            strays += 1
     raise CommunicationError(f"no reply to {what} from {link.where} among {_STRAYS} others")
 
 
@@ -242,9 +285,20 @@ def drive(link: Link, engine: OperationEngine, *, wait: float | None = None, bat
     nothing outstanding, so a driver may let others use the connection while the caller has them.
     ``paced`` (depth 0, ``synchronous``): each result is delivered before the next request is sent
     (or the next operation taken), so the caller sets the pace, as cpppo 5's synchronous does."""
+    link.engines.append(engine)
+    try:
+        yield from _drive(link, engine, wait=wait, batch=batch, take=take, post=post, paced=paced)
+    finally:
+        link.engines.remove(engine)
+
+
+def _drive(link: Link, engine: OperationEngine, *, wait: float | None, batch: int | None,
+           take: Callable[[Result], bool] | None, post: Callable[[list[Result]], list[Any]] | None,
+           paced: bool) -> Procedure[None]:
     out: list[Result] = []
     outbox = link.outbox
-    receive, deliver = Receive(wait), Deliver([])  # reused: one of each per call, not per request
+    deadline, deliver = _Deadline(wait), Deliver([])  # reused: one of each per call, not per request
+    strays = link.strays
     while True:
         if paced:
             out += engine.results()
@@ -266,16 +320,23 @@ def drive(link: Link, engine: OperationEngine, *, wait: float | None = None, bat
             if engine.stalled:
                 raise CommunicationError(f"operations unfinished with no request to {link.where} outstanding")
             continue
-        frames = yield receive
+        frames = yield deadline.left()
         if not frames:
             if frames is None:
                 raise CommunicationError(f"{link.where} closed the connection with "
                                          f"{len(engine.inflight)} requests unanswered")
+            among = f", {link.strays - strays} stray replies" if link.strays > strays else ""
             raise CommunicationError(f"no reply from {link.where}" + (f" within {wait}s" if wait is not None else "")
-                                     + f" ({len(engine.inflight)} requests unanswered)")
+                                     + f" ({len(engine.inflight)} requests unanswered{among})")
+        took = False
         while frames:
             frame, peer = frames.popleft()
-            engine.receive(frame, peer)
+            if engine.receive(frame, peer):
+                took = True
+            else:  # another engine's (a loop inside this one's), or nobody's
+                took = link.dispatch(frame, peer, engine) or took
+        if took:
+            deadline.progress()
 
 
 def run_batches(link: Link, proc: Batches, *, wait: float | None = None) -> Procedure[Any]:

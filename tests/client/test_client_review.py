@@ -5,9 +5,14 @@ stray or trickling replies, closing, reopening, and sockets past select()'s 1024
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import struct
+import threading
 
 import pytest
 
+from cpppo.errors import CommunicationError
 from cpppo.server.enip import client
 from cpppo.server.enip.aio import AsyncConnector
 from cpppo.server.enip.client import parse_operations
@@ -166,3 +171,112 @@ def test_depth_zero_paced_on_asyncio(make_sim):
         return log
     assert asyncio.run(main()) == ["op0", "result", "op1", "result", "op2", "result"]
     assert sim["X"] == 3
+
+
+# -- a scripted device: timeouts among stray replies and replies in pieces -----------------------
+@contextlib.contextmanager
+def scripted_server(on_request):
+    """A TCP device that registers sessions and hands each SendRRData frame, with its connection
+    and the (status 0, two DINTs) Read Tag reply to it, to ``on_request(conn, frame, reply)``."""
+    from cpppo.cip.message import encode_reply
+    from cpppo.cip.services import LogixService
+    from cpppo.cip.types import TypeCode
+    from cpppo.enip.cpf import NullAddress, SendData, UnconnectedData
+    from cpppo.enip.encapsulation import HEADER, Command, decode_frame
+
+    data = encode_reply(LogixService.READ_TAG, 0, (), struct.pack("<Hii", TypeCode.DINT, 7, 8))
+    answer = SendData((NullAddress(), UnconnectedData(data)), 0, 0).encode()
+    lsock = socket.create_server(("127.0.0.1", 0))
+    lsock.settimeout(0.1)
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def recv_exactly(conn, size):
+        buf = b""
+        while len(buf) < size:
+            got = conn.recv(size - len(buf))
+            if not got:
+                raise EOFError
+            buf += got
+        return buf
+
+    def session(conn):
+        with conn, contextlib.suppress(OSError, EOFError):
+            conn.settimeout(10)
+            while not stop.is_set():
+                head = recv_exactly(conn, HEADER.size)
+                frame = decode_frame(head + recv_exactly(conn, HEADER.unpack(head)[1]))
+                if frame.command == Command.REGISTER_SESSION:
+                    conn.sendall(frame.reply(frame.data, session=0x1234).encode())
+                elif frame.command == Command.SEND_RR_DATA:
+                    on_request(conn, frame, frame.reply(answer).encode(), stop)
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = lsock.accept()
+            except OSError:
+                continue
+            t = threading.Thread(target=session, args=(conn,), daemon=True)
+            t.start()
+            threads.append(t)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    try:
+        yield lsock.getsockname()[:2]
+    finally:
+        stop.set()
+        server.join(5)
+        lsock.close()
+        for t in threads:
+            t.join(5)
+
+
+def _stray_every(interval: float, most: int, sent: list[int]):
+    """Answer nothing; send a reply to no request (another sender context) every ``interval``."""
+    def on_request(conn, frame, reply, stop):
+        stray = reply[:12] + b"STRAY\0\0\0" + reply[20:]
+        for _ in range(most):
+            if stop.wait(interval):
+                return
+            conn.sendall(stray)
+            sent[0] += 1
+    return on_request
+
+
+def test_timeout_is_honoured_among_stray_replies():
+    sent = [0]
+    with scripted_server(_stray_every(0.2, 40, sent)) as address:  # strays for 8 s, if nobody hangs up
+        with client.connector(*address, timeout=1.0) as c, pytest.raises(CommunicationError) as exc:
+            c.read_tag("X")
+        assert "stray" in str(exc.value) and c.link.strays >= 1
+        assert sent[0] < 40  # it gave up while the strays kept coming
+
+
+def test_timeout_is_honoured_among_stray_replies_on_asyncio():
+    sent = [0]
+
+    async def main(address):
+        async with AsyncConnector(*address, timeout=1.0) as a:
+            with pytest.raises(CommunicationError, match="stray"):
+                await a.read_tag("X")
+    with scripted_server(_stray_every(0.2, 40, sent)) as address:
+        asyncio.run(main(address))
+        assert sent[0] < 40
+
+
+# -- nested loops: replies go to the loop they answer --------------------------------------------
+def test_a_pipeline_inside_another_pipelines_loop(plc, conn):
+    plc["Tag"] = list(range(10))
+    plc["SCADA"] = list(range(1000))
+    outer, inner = [], []
+    for idx, _, _, _, _, val in conn.pipeline(parse_operations([f"Tag[{i}]" for i in range(10)]), depth=5):
+        outer.append((idx, val))
+        if idx in (1, 6):
+            inner.append(list(conn.results(parse_operations(["SCADA[1-3]", "SCADA[500]"]), depth=3)))
+            inner.append(conn.read_tag("SCADA[9]"))
+            inner.append([r[5] for r in conn.synchronous(parse_operations(["SCADA[7]"]))])
+    assert outer == [(i, [i]) for i in range(10)]
+    assert inner == [[[1, 2, 3], [500]], [9], [[7]]] * 2
+    assert conn.link.strays == 0
