@@ -339,8 +339,11 @@ class client:  # the documented (lower-case) name
                     yield from effect.results
                     continue
                 # Receive: the queue of frames; empty if none came within the timeout, None at end of file
-                if not frames and self._receive(effect.timeout) and not frames:
-                    self.readable(effect.timeout)  # a frame begun: wait for the rest of it
+                if not frames:
+                    timeout = effect.timeout
+                    begun = time.monotonic() if timeout else 0.0
+                    if self._receive(timeout) and not frames:  # a frame begun: wait for the rest, within the time
+                        self.readable(None if timeout is None else max(0.0, timeout - (time.monotonic() - begun)))
                 answer = frames if frames or not self.eof else None
         finally:
             proc.close()

@@ -266,6 +266,18 @@ def test_timeout_is_honoured_among_stray_replies_on_asyncio():
         assert sent[0] < 40
 
 
+def test_timeout_is_honoured_when_a_reply_comes_in_pieces():
+    """The first byte of the reply at 1 s, the rest at 2.5 s: a 2 s timeout has run out by then."""
+    def on_request(conn, frame, reply, stop):
+        if not stop.wait(1.0):
+            conn.sendall(reply[:1])
+        if not stop.wait(1.5):
+            conn.sendall(reply[1:])
+    with scripted_server(on_request) as address, client.connector(*address, timeout=2.0) as c, \
+            pytest.raises(CommunicationError, match=r"within 2\.0s"):
+        c.read_tag("X")
+
+
 # -- nested loops: replies go to the loop they answer --------------------------------------------
 def test_a_pipeline_inside_another_pipelines_loop(plc, conn):
     plc["Tag"] = list(range(10))
