@@ -100,19 +100,17 @@ class AsyncConnector:
         return self
 
     async def close(self) -> None:
-        writer, self.writer = self.writer, None
+        """Close the session (Forward Close if connected, Unregister Session; see
+        ``procedures.close``) and the connection.  Closing again does nothing."""
+        writer = self.writer
         if writer is None:
             return
-        if self.core.connection is not None:
-            self.writer = writer
+        if not self.link.closed:
+            wait = 1.0 if self.timeout is None else min(self.timeout, 1.0)
             with contextlib.suppress(CpppoError, OSError):
-                await self.forward_close(timeout=1.0 if self.timeout is None else min(self.timeout, 1.0))
-            self.writer = None
+                await self._perform(procedures.close(self.link, wait=wait))
         self.link.closed = True
-        if self.core.session:
-            with contextlib.suppress(OSError):
-                writer.write(self.core.unregister_frame())
-            self.core.session = 0
+        self.writer = None
         writer.close()
         with contextlib.suppress(OSError, asyncio.TimeoutError):
             await asyncio.wait_for(writer.wait_closed(), 1.0)

@@ -116,6 +116,12 @@ class client:  # the documented (lower-case) name
         return self.core.session
 
     def close(self) -> None:
+        """Close the session (Forward Close if connected, Unregister Session; see
+        ``procedures.close``) and the socket.  Closing again does nothing."""
+        if self.conn is not None and not self.udp and not self.link.closed:
+            wait = 1.0 if self.timeout is None else min(self.timeout, 1.0)
+            with contextlib.suppress(CommunicationError):
+                self._perform(procedures.close(self.link, wait=wait))
         self.link.closed = True
         if self.conn is not None:
             self._selector.close()
@@ -405,13 +411,6 @@ class connector(client):  # the documented (lower-case) name
     def forward_close(self, timeout: float | None = None) -> None:
         """Close the connection (operations go unconnected again)."""
         self._perform(procedures.forward_close(self.link, wait=self._wait(timeout)))
-
-    def close(self) -> None:
-        if self.core.connection is not None:
-            with contextlib.suppress(CommunicationError):
-                self.forward_close(timeout=1.0 if self.timeout is None else min(self.timeout, 1.0))
-        self.unregister()
-        super().close()
 
     # -- operations ------------------------------------------------------------------------------
     def pipeline(self, operations: Iterable[Mapping[str, Any]], index: int | None = None, fragment: bool = False,  # noqa: PLR0917 - documented signature

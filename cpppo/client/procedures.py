@@ -57,6 +57,7 @@ __all__ = [
     "Receive",
     "RequestFailed",
     "cip_request",
+    "close",
     "collect",
     "command",
     "drive",
@@ -258,6 +259,22 @@ def forward_close(link: Link, *, wait: float | None = None) -> Procedure[None]:
     conn, link.core.connection = link.core.connection, None
     if conn is not None and not link.closed:
         closed((yield from request(link, forward_close_message(conn), "Forward Close", wait=wait)))
+
+
+def close(link: Link, *, wait: float | None = None) -> Procedure[None]:
+    """End the session, once: Forward Close if a connection is open (a failure, or no answer within
+    ``wait``, does not stop the rest), then Unregister Session (which has no reply).  The link is
+    closed after; a second close sends nothing."""
+    core = link.core
+    if core.connection is not None:
+        try:
+            yield from forward_close(link, wait=wait)
+        except CommunicationError:
+            core.connection = None
+    if core.session and not link.closed:
+        link.send(core.unregister_frame())
+    core.session = 0
+    link.closed = True
 
 
 def start(link: Link, *, wait: float | None = None, connected: bool = False, size: int = 4002,

@@ -292,3 +292,89 @@ def test_a_pipeline_inside_another_pipelines_loop(plc, conn):
     assert outer == [(i, [i]) for i in range(10)]
     assert inner == [[[1, 2, 3], [500]], [9], [[7]]] * 2
     assert conn.link.strays == 0
+
+
+# -- closing: Forward Close and Unregister Session, once -----------------------------------------
+@contextlib.contextmanager
+def recording_proxy(target):
+    """A TCP proxy to ``target`` that records the encapsulation command of every frame clients send."""
+    from cpppo.enip.encapsulation import HEADER
+
+    lsock = socket.create_server(("127.0.0.1", 0))
+    lsock.settimeout(0.1)
+    stop = threading.Event()
+    commands: list[int] = []
+    threads: list[threading.Thread] = []
+
+    def pump(src, dst, record):
+        buf = b""
+        with contextlib.suppress(OSError):
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if record:
+                    buf += data
+                    while len(buf) >= HEADER.size and len(buf) >= HEADER.size + HEADER.unpack_from(buf)[1]:
+                        commands.append(HEADER.unpack_from(buf)[0])
+                        buf = buf[HEADER.size + HEADER.unpack_from(buf)[1]:]
+                dst.sendall(data)
+        with contextlib.suppress(OSError):
+            dst.shutdown(socket.SHUT_WR)
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = lsock.accept()
+            except OSError:
+                continue
+            up = socket.create_connection(target)
+            for args in ((conn, up, True), (up, conn, False)):
+                t = threading.Thread(target=pump, args=args, daemon=True)
+                t.start()
+                threads.append(t)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    try:
+        yield lsock.getsockname()[:2], commands
+    finally:
+        stop.set()
+        server.join(5)
+        lsock.close()
+        for t in threads:
+            t.join(5)
+
+
+_REGISTER, _UNREGISTER, _RR, _UNIT = 0x65, 0x66, 0x6F, 0x70
+
+
+def test_close_sends_forward_close_and_unregister_once(make_sim):
+    sim = make_sim("X=DINT[4]")
+    with recording_proxy(sim.address) as (address, commands):
+        with client.connector(*address, timeout=5.0, connected=True) as c:
+            assert list(c.results(parse_operations(["X[0-3]"]))) == [[0, 0, 0, 0]]
+            c.close()
+            c.close()
+        assert _wait_for(lambda: _UNREGISTER in commands)
+        assert commands == [_REGISTER, _RR, _UNIT, _RR, _UNREGISTER]  # Forward Open ... Forward Close
+        assert len(sim.controller.connections) == 0
+
+        async def main():
+            async with AsyncConnector(*address, timeout=5.0, connected=True) as a:
+                assert await a.read("X[1]") == [0]
+                await a.close()
+                await a.close()
+        del commands[:]
+        asyncio.run(main())
+        assert _wait_for(lambda: _UNREGISTER in commands)
+        assert commands == [_REGISTER, _RR, _UNIT, _RR, _UNREGISTER]
+        assert len(sim.controller.connections) == 0
+
+
+def _wait_for(check, within: float = 5.0) -> bool:
+    import time
+    end = time.monotonic() + within
+    while not check() and time.monotonic() < end:
+        time.sleep(0.01)
+    return check()
