@@ -73,6 +73,11 @@ class AsyncConnector:
 
     # -- connection ------------------------------------------------------------------------------
     async def open(self) -> AsyncConnector:
+        """Connect and register (and Forward Open, learn the tag list, as asked); after ``close()``,
+        a failure or the device restarting, connect again: a new session, nothing of the old kept."""
+        await self.close()
+        self.core.reset()
+        self._pending.clear()
         where = self.link.where
         try:
             self.reader, self.writer = await asyncio.wait_for(

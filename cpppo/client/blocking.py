@@ -81,10 +81,17 @@ class client:  # the documented (lower-case) name
         self.eof = False
         self.conn: socket.socket | None = None
         self.peer: Any = self.addr
-        self.conn = self._connect(parse_source(source_address))
+        self._source = parse_source(source_address)
+        self._attach(self._connect(self._source))
+
+    def _attach(self, sock: socket.socket) -> None:
+        """Use ``sock``: a fresh link, nothing received yet."""
+        self.conn = sock
         # a selector, not select.select(): that fails on descriptors of 1024 and above
         self._selector = selectors.DefaultSelector()
-        self._selector.register(self.conn, selectors.EVENT_READ)
+        self._selector.register(sock, selectors.EVENT_READ)
+        self._frames.clear()
+        self.eof = self.link.closed = False
 
     # -- transport -------------------------------------------------------------------------------
     def _connect(self, source: tuple[str, int] | None) -> socket.socket:
@@ -382,13 +389,30 @@ class connector(client):  # the documented (lower-case) name
                  profiler: Any = None, *, connected: bool = False, connection_size: int = 4002,
                  logix: bool = False, **kwds: Any) -> None:
         super().__init__(host, port, timeout, dialect, udp, broadcast, source_address, profiler, **kwds)
+        self._start = {"connected": connected, "size": connection_size, "logix": logix}
+        self._begin()
+
+    def _begin(self) -> None:
         if not self.udp:
             try:
-                self._perform(procedures.start(self.link, wait=timeout, connected=connected, size=connection_size,
-                                               logix=logix))
+                self._perform(procedures.start(self.link, wait=self.timeout, **self._start))
             except BaseException:
                 self.close()
                 raise
+
+    def open(self) -> connector:
+        """Connect again (after ``close()``, a failure, or the device restarting): a new socket,
+        session, connection and tag list, with the options first given."""
+        self.close()
+        self.core.reset()
+        self._attach(self._connect(self._source))
+        self._begin()
+        return self
+
+    def __enter__(self) -> connector:
+        if self.conn is None:  # closed: a with block opens it again
+            self.open()
+        return self
 
     # -- what a Logix controller says about itself -----------------------------------------------
     @property

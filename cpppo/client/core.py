@@ -146,12 +146,23 @@ class ClientCore:
         self.addressing = addressing or Addressing()
         self.session = 0
         self.framer = Framer(max_frame)
+        self._max_frame = max_frame
         self._context = 0
         self._serials = 0
         self._sequence = 0
         self.requests = 0  # CIP requests sent by operation engines on this session
         self.connection: Connection | None = None  # an open class 3 connection (Forward Open)
         self.logix = LogixTypes()  # the controller's tags and structure templates, once learned
+
+    def reset(self) -> None:
+        """Forget the last connection's session: its handle, half-received frame, class 3 connection
+        and what its controller said about its tags (a reopened connection may lead to another)."""
+        self.session = 0
+        self.framer = Framer(self._max_frame)
+        self.connection = None
+        logix = self.logix.logix
+        self.logix = LogixTypes()
+        self.logix.logix = logix
 
     def next_context(self) -> int:
         self._context += 1

@@ -378,3 +378,65 @@ def _wait_for(check, within: float = 5.0) -> bool:
     while not check() and time.monotonic() < end:
         time.sleep(0.01)
     return check()
+
+
+# -- reopening: after close, a failure, or the device restarting ---------------------------------
+def _half_reply_first(calls: list[int]):
+    """The first request gets a third of its reply and then silence; later ones the whole reply."""
+    def on_request(conn, frame, reply, stop):
+        calls[0] += 1
+        conn.sendall(reply[: len(reply) // 3] if calls[0] == 1 else reply)
+    return on_request
+
+
+def test_reopen_after_a_timeout_mid_reply():
+    calls = [0]
+    with scripted_server(_half_reply_first(calls)) as address:
+        c = client.connector(*address, timeout=1.0)
+        with pytest.raises(CommunicationError):
+            c.read_tag("X[0-1]")
+        c.close()
+        with c:  # a closed connector opens again: a new connection and session
+            assert c.read_tag("X[0-1]") == [7, 8]
+        assert c.conn is None
+        c.open()
+        assert c.read_tag("X[0-1]") == [7, 8]
+        c.close()
+
+        async def main():
+            a = AsyncConnector(*address, timeout=1.0)
+            async with a:
+                return await a.read("X[0-1]")
+        assert asyncio.run(main()) == [7, 8]
+
+        calls[0] = 0
+
+        async def again():
+            a = AsyncConnector(*address, timeout=1.0)
+            await a.open()
+            with pytest.raises(CommunicationError):
+                await a.read("X[0-1]")
+            await a.close()
+            await a.open()
+            try:
+                return await a.read("X[0-1]")
+            finally:
+                await a.close()
+        assert asyncio.run(again()) == [7, 8]
+
+
+def test_reopen_after_the_device_restarts(make_sim):
+    sim = make_sim("X=DINT[4]", "M=Motor", udts=["Motor = Speed:REAL, Count:DINT"])
+    address = sim.address
+    c = client.connector(*address, timeout=2.0, connected=True, logix=True)
+    assert c.read_tag("M") == [{"Speed": 0.0, "Count": 0}]
+    sim.stop()
+    with pytest.raises(CommunicationError):
+        c.read_tag("X[0]")
+    sim = make_sim("X=DINT[4]", "M=Motor", udts=["Motor = Count:DINT, Speed:REAL"], address=address)
+    sim["X"] = [1, 2, 3, 4]
+    c.open()  # a new session, connection and tag list: this device's, not the old one's
+    assert c.read_tag("X[0-3]") == [1, 2, 3, 4]
+    assert c.read_tag("M") == [{"Count": 0, "Speed": 0.0}]
+    assert c.core.connection is not None
+    c.close()
