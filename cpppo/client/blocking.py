@@ -352,11 +352,10 @@ class client:  # the documented (lower-case) name
                     yield from effect.results
                     continue
                 # Receive: the queue of frames; empty if none came within the timeout, None at end of file
-                if not frames:
-                    timeout = effect.timeout
-                    begun = time.monotonic() if timeout else 0.0
-                    if self._receive(timeout) and not frames:  # a frame begun: wait for the rest, within the time
-                        self.readable(None if timeout is None else max(0.0, timeout - (time.monotonic() - begun)))
+                if not frames and self._receive(effect.timeout) and not frames:
+                    # a frame begun: wait for the rest of it, within what is left of the time
+                    deadline = effect.deadline
+                    self.readable(effect.timeout if deadline is None else max(0.0, deadline - time.monotonic()))
                 answer = frames if frames or not self.eof else None
         finally:
             proc.close()

@@ -92,9 +92,11 @@ _VALUE = operator.itemgetter(5)  # a 6-tuple's val
 
 @dataclass(slots=True)
 class Receive:
-    """Wait up to ``timeout`` seconds (None: for ever) until reply frames are queued."""
+    """Wait up to ``timeout`` seconds (None: for ever) until reply frames are queued; ``deadline``
+    (``time.monotonic()``), when given, is when that time runs out."""
 
     timeout: float | None
+    deadline: float | None = None
 
 
 @dataclass(slots=True)
@@ -172,6 +174,7 @@ class _Deadline:
             if self.at is None:
                 self.at = now + self.wait
             self.receive.timeout = max(0.0, self.at - now)
+            self.receive.deadline = self.at
         return self.receive
 
     def progress(self) -> None:
