@@ -246,10 +246,13 @@ def command(link: Link, code: int, *, wait: float | None = None) -> Procedure[tu
 def forward_open(link: Link, size: int = 4002, *, large: bool | None = None, route_path: Any = MISSING,
                  wait: float | None = None) -> Procedure[Connection]:
     """Open a class 3 connection to the Message Router along ``route_path`` (default: the link's);
-    later operations travel connected.  CommunicationError if refused or the link is closed."""
+    later operations travel connected; one already open is closed first (a device has few to give).
+    CommunicationError if refused or the link is closed."""
     core = link.core
     if link.closed:
         raise CommunicationError(f"Forward Open: the connection to {link.where} is closed")
+    if core.connection is not None:
+        yield from forward_close(link, wait=wait)
     addressing = core.addressing if route_path is MISSING else core.addressing.with_options(route_path=route_path)
     message, fo = forward_open_message(addressing.route_path, size, large)
     core.connection = opened((yield from request(link, message, "Forward Open", wait=wait)), fo)

@@ -440,3 +440,20 @@ def test_reopen_after_the_device_restarts(make_sim):
     assert c.read_tag("M") == [{"Count": 0, "Speed": 0.0}]
     assert c.core.connection is not None
     c.close()
+
+
+def test_forward_open_again_closes_the_connection_already_open(make_sim):
+    sim = make_sim("X=DINT")
+    with client.connector(*sim.address, timeout=5.0, connected=True) as c:
+        c.forward_open()
+        c.forward_open(500)
+        assert len(sim.controller.connections) == 1
+        assert c.read_tag("X") == [0]
+
+    async def main():
+        async with AsyncConnector(*sim.address, timeout=5.0, connected=True) as a:
+            await a.forward_open()
+            count = len(sim.controller.connections)
+            return count, await a.read("X")
+    assert asyncio.run(main()) == (1, [0])
+    assert len(sim.controller.connections) == 0
