@@ -110,8 +110,8 @@ class AsyncConnector:
         writer = self.writer
         if writer is None:
             return
-        if not self.link.closed:
-            wait = 1.0 if self.timeout is None else min(self.timeout, 1.0)
+        if not self.link.closed and not self._lock.locked():  # else another task's request is under
+            wait = 1.0 if self.timeout is None else min(self.timeout, 1.0)  # way: closing ends it
             with contextlib.suppress(CpppoError, OSError):
                 await self._perform(procedures.close(self.link, wait=wait))
         self.link.closed = True

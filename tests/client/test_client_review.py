@@ -457,3 +457,19 @@ def test_forward_open_again_closes_the_connection_already_open(make_sim):
             return count, await a.read("X")
     assert asyncio.run(main()) == (1, [0])
     assert len(sim.controller.connections) == 0
+
+
+def test_asyncio_close_while_another_task_waits_for_a_silent_device():
+    """close() must not wait for the request another task has outstanding (timeout None): it ends it."""
+    from .support import silent_server
+
+    async def main(address):
+        a = AsyncConnector(*address, timeout=None)
+        await a.open()
+        waiting = asyncio.ensure_future(a.read("X"))
+        await asyncio.sleep(0.2)
+        await asyncio.wait_for(a.close(), 5.0)
+        with pytest.raises(CommunicationError):
+            await asyncio.wait_for(waiting, 5.0)
+    with silent_server() as address:
+        asyncio.run(main(address))
