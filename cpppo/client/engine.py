@@ -775,7 +775,7 @@ def validate(results: Iterable[Result], *, validating: bool = False, printing: b
     logging_ = log is not None and log.isEnabledFor(logging.INFO)  # the line (every value's repr) costs
     for idx, dsc, req, rpy, sts, value in results:
         val = value
-        if validating and val is True and req.get("method") in ("write", "set_attribute_single"):
+        if validating and val is True and req.get("method", "read") == "write":  # as cpppo 5: tag writes only
             val = req.get("data", val)
         if printing or logging_:
             line = result_line(dsc, req, sts, val)

@@ -473,3 +473,14 @@ def test_asyncio_close_while_another_task_waits_for_a_silent_device():
             await asyncio.wait_for(waiting, 5.0)
     with silent_server() as address:
         asyncio.run(main(address))
+
+
+def test_a_set_attribute_result_stays_true_when_printing(make_sim, capsys):
+    """cpppo 5's validate fills in the data of Write Tag results only; Set Attribute Single gives True."""
+    path = [{"class": 22}, {"instance": 1}, {"attribute": 3}]
+    ops = [{"method": "set_attribute_single", "path": path, "tag_type": 0xCA, "data": [1.5], "elements": 1},
+           {"method": "get_attribute_single", "path": path}]
+    sim = make_sim("FLOAT@22/1/3=REAL")
+    with client.connector(*sim.address, timeout=5.0) as c:
+        assert c.process(ops, printing=True) == (0, [True, [0, 0, 192, 63]])
+    assert "<= [1.5]: 'OK'" in capsys.readouterr().out
