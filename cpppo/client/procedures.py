@@ -337,6 +337,7 @@ def _drive(link: Link, engine: OperationEngine, *, wait: float | None, batch: in
             if passed:
                 deliver.results = post(passed) if post is not None else passed
                 yield deliver
+                deadline.progress()  # however long the caller took, the wait starts again
         if engine.finished:
             return
         if not engine.waiting:
