@@ -73,6 +73,11 @@ class AsyncConnector:
 
     # -- connection ------------------------------------------------------------------------------
     async def open(self) -> AsyncConnector:
+        """Connect and register (and Forward Open, learn the tag list, as asked); after ``close()``,
+        a failure or the device restarting, connect again: a new session, nothing of the old kept."""
+        await self.close()
+        self.core.reset()
+        self._pending.clear()
         where = self.link.where
         try:
             self.reader, self.writer = await asyncio.wait_for(
@@ -100,19 +105,17 @@ class AsyncConnector:
         return self
 
     async def close(self) -> None:
-        writer, self.writer = self.writer, None
+        """Close the session (Forward Close if connected, Unregister Session; see
+        ``procedures.close``) and the connection.  Closing again does nothing."""
+        writer = self.writer
         if writer is None:
             return
-        if self.core.connection is not None:
-            self.writer = writer
+        if not self.link.closed and not self._lock.locked():  # else another task's request is under
+            wait = 1.0 if self.timeout is None else min(self.timeout, 1.0)  # way: closing ends it
             with contextlib.suppress(CpppoError, OSError):
-                await self.forward_close(timeout=1.0 if self.timeout is None else min(self.timeout, 1.0))
-            self.writer = None
+                await self._perform(procedures.close(self.link, wait=wait))
         self.link.closed = True
-        if self.core.session:
-            with contextlib.suppress(OSError):
-                writer.write(self.core.unregister_frame())
-            self.core.session = 0
+        self.writer = None
         writer.close()
         with contextlib.suppress(OSError, asyncio.TimeoutError):
             await asyncio.wait_for(writer.wait_closed(), 1.0)
@@ -265,7 +268,6 @@ class AsyncConnector:
 
     async def process(self, operations: Iterable[Mapping[str, Any]], **kwds: Any) -> tuple[int, list[Any]]:
         """Run every operation; (number of failures, [values...])."""
-        kwds.setdefault("validating", True)
         return procedures.tally(await self.results(operations, **kwds))
 
     # -- one-shot operations: values, or RequestFailed (as the blocking connector's) ------------

@@ -2,7 +2,7 @@
 
 All protocol work is done by :mod:`.core` and the procedures of :mod:`.procedures` (shared with
 the asyncio connector); this module only moves bytes (``_stream`` carries a procedure out with
-``select``/``recv``).  ``client`` is the low-level object (a TCP or UDP socket, optionally
+a selector and ``recv``).  ``client`` is the low-level object (a TCP or UDP socket, optionally
 broadcast, and the request methods whose replies are harvested with ``readable()`` /
 ``next(conn)``); ``connector`` adds the registered session, the operation methods (``pipeline``,
 ``synchronous``, ``operate``, ``results``, ``process``), the one-shot ``read_tag``/``write_tag``/...
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import select
+import selectors
 import socket
 import time
 from collections.abc import Generator, Iterable, Iterator, Mapping
@@ -81,7 +81,17 @@ class client:  # the documented (lower-case) name
         self.eof = False
         self.conn: socket.socket | None = None
         self.peer: Any = self.addr
-        self.conn = self._connect(parse_source(source_address))
+        self._source = parse_source(source_address)
+        self._attach(self._connect(self._source))
+
+    def _attach(self, sock: socket.socket) -> None:
+        """Use ``sock``: a fresh link, nothing received yet."""
+        self.conn = sock
+        # a selector, not select.select(): that fails on descriptors of 1024 and above
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(sock, selectors.EVENT_READ)
+        self._frames.clear()
+        self.eof = self.link.closed = False
 
     # -- transport -------------------------------------------------------------------------------
     def _connect(self, source: tuple[str, int] | None) -> socket.socket:
@@ -113,8 +123,15 @@ class client:  # the documented (lower-case) name
         return self.core.session
 
     def close(self) -> None:
+        """Close the session (Forward Close if connected, Unregister Session; see
+        ``procedures.close``) and the socket.  Closing again does nothing."""
+        if self.conn is not None and not self.udp and not self.link.closed:
+            wait = 1.0 if self.timeout is None else min(self.timeout, 1.0)
+            with contextlib.suppress(CommunicationError):
+                self._perform(procedures.close(self.link, wait=wait))
         self.link.closed = True
         if self.conn is not None:
+            self._selector.close()
             self.conn.close()
             self.conn = None
 
@@ -144,8 +161,7 @@ class client:  # the documented (lower-case) name
         if self.profiler is not None:
             self.profiler.disable()
         try:
-            ready, _, _ = select.select([self.conn], [], [], timeout)
-            if not ready:
+            if not self._selector.select(timeout):
                 return False
             if self.udp:
                 data, peer = self.conn.recvfrom(_RECV)
@@ -337,7 +353,9 @@ class client:  # the documented (lower-case) name
                     continue
                 # Receive: the queue of frames; empty if none came within the timeout, None at end of file
                 if not frames and self._receive(effect.timeout) and not frames:
-                    self.readable(effect.timeout)  # a frame begun: wait for the rest of it
+                    # a frame begun: wait for the rest of it, within what is left of the time
+                    deadline = effect.deadline
+                    self.readable(effect.timeout if deadline is None else max(0.0, deadline - time.monotonic()))
                 answer = frames if frames or not self.eof else None
         finally:
             proc.close()
@@ -370,13 +388,30 @@ class connector(client):  # the documented (lower-case) name
                  profiler: Any = None, *, connected: bool = False, connection_size: int = 4002,
                  logix: bool = False, **kwds: Any) -> None:
         super().__init__(host, port, timeout, dialect, udp, broadcast, source_address, profiler, **kwds)
+        self._start = {"connected": connected, "size": connection_size, "logix": logix}
+        self._begin()
+
+    def _begin(self) -> None:
         if not self.udp:
             try:
-                self._perform(procedures.start(self.link, wait=timeout, connected=connected, size=connection_size,
-                                               logix=logix))
+                self._perform(procedures.start(self.link, wait=self.timeout, **self._start))
             except BaseException:
                 self.close()
                 raise
+
+    def open(self) -> connector:
+        """Connect again (after ``close()``, a failure, or the device restarting): a new socket,
+        session, connection and tag list, with the options first given."""
+        self.close()
+        self.core.reset()
+        self._attach(self._connect(self._source))
+        self._begin()
+        return self
+
+    def __enter__(self) -> connector:
+        if self.conn is None:  # closed: a with block opens it again
+            self.open()
+        return self
 
     # -- what a Logix controller says about itself -----------------------------------------------
     @property
@@ -400,19 +435,6 @@ class connector(client):  # the documented (lower-case) name
         """Close the connection (operations go unconnected again)."""
         self._perform(procedures.forward_close(self.link, wait=self._wait(timeout)))
 
-    def close(self) -> None:
-        if self.core.connection is not None:
-            with contextlib.suppress(CommunicationError):
-                self.forward_close(timeout=1.0 if self.timeout is None else min(self.timeout, 1.0))
-        self.unregister()
-        super().close()
-
-    def __enter__(self) -> connector:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # -- operations ------------------------------------------------------------------------------
     def pipeline(self, operations: Iterable[Mapping[str, Any]], index: int | None = None, fragment: bool = False,  # noqa: PLR0917 - documented signature
                  multiple: int = 0, timeout: float | None = None, depth: int = 1,
@@ -424,8 +446,9 @@ class connector(client):  # the documented (lower-case) name
     def synchronous(self, operations: Iterable[Mapping[str, Any]], index: int | None = None,
                     fragment: bool = False, multiple: int = 0, timeout: float | None = None,
                     **addressing: Any) -> Iterator[Result]:
-        """Issue ``operations`` one request at a time."""
-        return self.pipeline(operations, index, fragment, multiple, timeout, depth=1, **addressing)
+        """Issue ``operations`` one request at a time: each result is yielded before the next request
+        is sent (depth 0)."""
+        return self.pipeline(operations, index, fragment, multiple, timeout, depth=0, **addressing)
 
     def operate(self, operations: Iterable[Mapping[str, Any]], index: int | None = None, fragment: bool = False,  # noqa: PLR0917 - documented signature
                 multiple: int = 0, timeout: float | None = None, depth: int = 0, validating: bool = False,
@@ -444,7 +467,6 @@ class connector(client):  # the documented (lower-case) name
                 fragment: bool = False, printing: bool = False, timeout: float | None = None,
                 **kwds: Any) -> tuple[int, list[Any]]:
         """Run every operation; return (number of failures, [values...])."""
-        kwds.setdefault("validating", True)
         return procedures.tally(list(self.results(operations, depth=depth, multiple=multiple, fragment=fragment,
                                                   printing=printing, timeout=timeout, **kwds)))
 

@@ -146,15 +146,32 @@ class ClientCore:
         self.addressing = addressing or Addressing()
         self.session = 0
         self.framer = Framer(max_frame)
+        self._max_frame = max_frame
         self._context = 0
+        self._serials = 0
         self._sequence = 0
         self.requests = 0  # CIP requests sent by operation engines on this session
         self.connection: Connection | None = None  # an open class 3 connection (Forward Open)
         self.logix = LogixTypes()  # the controller's tags and structure templates, once learned
 
+    def reset(self) -> None:
+        """Forget the last connection's session: its handle, half-received frame, class 3 connection
+        and what its controller said about its tags (a reopened connection may lead to another)."""
+        self.session = 0
+        self.framer = Framer(self._max_frame)
+        self.connection = None
+        logix = self.logix.logix
+        self.logix = LogixTypes()
+        self.logix.logix = logix
+
     def next_context(self) -> int:
         self._context += 1
         return self._context
+
+    def next_serial(self) -> int:
+        """A number for an operation engine, 1..2**32-1: the upper half of its sender contexts."""
+        self._serials = self._serials % 0xFFFFFFFF + 1
+        return self._serials
 
     # -- session-level frames ---------------------------------------------------------------
     def register_frame(self, context: int | bytes = 0) -> bytes:

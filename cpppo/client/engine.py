@@ -38,11 +38,11 @@ from ..errors import CommunicationError, DecodeError, EncodeError
 from .core import MISSING, REPLY_LIMIT, REQUEST_LIMIT, Addressing, ClientCore
 from .operations import OperationError, describe
 from .replies import frame_dotdict, result_line, split_send_data
-from .values import decode_value, encode_logix_strings
+from .values import as_values, decode_value, encode_logix_strings
 
 __all__ = ["OperationEngine", "Result", "operation_messages", "request_dotdict", "validate"]
 
-_CONTEXT = struct.Struct("<Q")
+_CONTEXT = struct.Struct("<II")  # sender context: idx, engine serial
 _SEQUENCE = struct.Struct("<H")
 _MR_PATH = encode_path((Logical("class", 0x02), Logical("instance", 1)))
 _MSP = CommonService.MULTIPLE_SERVICE_PACKET
@@ -254,12 +254,13 @@ class _Op:
         data = self.op.get("data", b"")
         if isinstance(data, (bytes, bytearray)):
             return bytes(data)
+        values = as_values(data)
         ctype = type_by_code(self.tag_type) if self.tag_type is not None else None
         if ctype is None:
             if self.tag_type is None:  # Set Attribute Single without a type: raw USINT/SINT bytes
-                return bytes(v & 0xFF for v in data)
+                return bytes(v & 0xFF for v in values)
             raise EncodeError(f"no encoder for type 0x{self.tag_type:04X}; give the data as bytes")
-        return ctype.encode(list(data))
+        return ctype.encode(values)
 
     def _requests(self, fragment: bool) -> list[_Chunk]:
         m = self.method
@@ -317,7 +318,7 @@ class _Op:
         ctype = type_by_code(self.tag_type) if self.tag_type is not None else None
         if ctype is None or not ctype.size or ctype.size > 8:
             raise EncodeError(f"bits of type 0x{self.tag_type or 0:04X} cannot be written")
-        values = list(self.op.get("data") or ())
+        values = as_values(self.op.get("data", ()))
         bit = self.bit or 0
         if not values or bit + len(values) > ctype.size * 8:
             raise EncodeError(f"bits {bit}..{bit + len(values) - 1} do not fit a {ctype.name}")
@@ -483,7 +484,10 @@ class OperationEngine:
         self.depth = max(1, int(depth or 1))
         self.multiple = max(0, int(multiple or 0))
         self.fragment = bool(fragment)
-        self._index = core._context + 1 if index is None else int(index)  # 0 is the low-level default context
+        self._index = 0 if index is None else int(index)  # idx: this call's count of requests, as in cpppo 5
+        # the sender context: idx, and this engine's serial (never 0: the low-level methods' default
+        # context) so that replies to another engine on the session, or to an earlier call, are not ours
+        self._serial = core.next_serial()
         self._ops: Iterator[Mapping[str, Any]] = iter(operations)
         self._exhausted = False
         self._seq = 0
@@ -603,7 +607,7 @@ class OperationEngine:
                 message = encode_request(_MSP, _MR_PATH, encode_multiple([c.message for c in chunks]))
             else:
                 message = chunks[0].message
-            context = _CONTEXT.pack(idx & 0xFFFFFFFFFFFFFFFF)
+            context = _CONTEXT.pack(idx & 0xFFFFFFFF, self._serial)
             txn = _Txn(chunks, msp, context)
             if chunks[0].op.connected:  # SendUnitData: the reply echoes the sequence count
                 sequence, frame = self.core.unit_frame(message, context)
@@ -624,7 +628,6 @@ class OperationEngine:
                     c.op.idx = idx
             frames.append(frame)
             self.core.requests += 1
-            self.core._context = max(self.core._context, self._index)
         return frames
 
     # -- replies ---------------------------------------------------------------------------------
@@ -739,6 +742,11 @@ class OperationEngine:
         return out
 
     @property
+    def next_index(self) -> int:
+        """The idx the next request would carry (a later engine of the same call continues from it)."""
+        return self._index
+
+    @property
     def finished(self) -> bool:
         """True once every operation has been answered and its result taken."""
         return not self.inflight and not self._order and self._peek() is None
@@ -767,7 +775,7 @@ def validate(results: Iterable[Result], *, validating: bool = False, printing: b
     logging_ = log is not None and log.isEnabledFor(logging.INFO)  # the line (every value's repr) costs
     for idx, dsc, req, rpy, sts, value in results:
         val = value
-        if validating and val is True and req.get("method") in ("write", "set_attribute_single"):
+        if validating and val is True and req.get("method", "read") == "write":  # as cpppo 5: tag writes only
             val = req.get("data", val)
         if printing or logging_:
             line = result_line(dsc, req, sts, val)

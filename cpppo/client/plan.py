@@ -17,7 +17,7 @@ from ..cip.types import STRUCTURE, TypeCode, type_by_code
 from ..errors import EncodeError
 from .operations import OperationError, describe
 from .tag_list import LogixTypes, Result
-from .values import RawStructure
+from .values import RawStructure, as_values
 
 __all__ = ["Plan"]
 
@@ -87,7 +87,7 @@ class Plan:
             if template is None:
                 raise OperationError(f"{describe(out)}: {tag.name} is not a structure")
             data = out.get("data")
-            items = [data] if isinstance(data, Mapping) else list(data or ())
+            items = as_values(data) if data is not None else []
             try:
                 encoded = template.encode(items)
             except EncodeError as exc:

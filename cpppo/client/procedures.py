@@ -17,7 +17,7 @@ effect out and sends back what it got::
 suspension, not two: at pipeline depth 1 that is most of what the layer costs.)  When the
 procedure ends the driver writes out the outbox; when it fails, the outbox is discarded.
 
-The blocking connector carries the effects out with ``select``/``recv``, the asyncio one with
+The blocking connector carries the effects out with a selector and ``recv``, the asyncio one with
 ``StreamReader``; each is one short loop (``_perform`` for a procedure's return value, ``_stream``
 for what it delivers).  So Forward Open, the Plan/engine/tag-list loop of ``pipeline`` and the
 one-shot reads and writes behave the same on both, and a new API (a proxy, a poller) is written
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import operator
+import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -44,7 +45,8 @@ from .engine import OperationEngine, Result, validate
 from .operations import parse_address_text, parse_operation, parse_path
 from .plan import Plan
 from .replies import status_text
-from .tag_list import TagInfo, TagListError, upload
+from .tag_list import Batches, TagInfo, TagListError, upload
+from .values import as_values
 
 __all__ = [
     "BATCH",
@@ -55,6 +57,7 @@ __all__ = [
     "Receive",
     "RequestFailed",
     "cip_request",
+    "close",
     "collect",
     "command",
     "drive",
@@ -89,9 +92,11 @@ _VALUE = operator.itemgetter(5)  # a 6-tuple's val
 
 @dataclass(slots=True)
 class Receive:
-    """Wait up to ``timeout`` seconds (None: for ever) until reply frames are queued."""
+    """Wait up to ``timeout`` seconds (None: for ever) until reply frames are queued; ``deadline``
+    (``time.monotonic()``), when given, is when that time runs out."""
 
     timeout: float | None
+    deadline: float | None = None
 
 
 @dataclass(slots=True)
@@ -115,10 +120,23 @@ class Link:
     where: str = "the device"
     closed: bool = False
     outbox: list[bytes] = field(default_factory=list)
+    engines: list[OperationEngine] = field(default_factory=list)
+    """The engines of the procedures under way (a pipeline iterated inside another's loop)."""
+    strays: int = 0
+    """Replies that answered no request under way (eg. to a call that timed out): dropped."""
 
     def send(self, data: bytes) -> None:
         """Queue ``data`` to be written before the procedure next waits (or when it ends)."""
         self.outbox.append(data)
+
+    def dispatch(self, frame: Encapsulation, peer: Any, engine: OperationEngine | None = None) -> bool:
+        """Give a reply that ``engine`` (or an exchange) did not take to the other engine it answers;
+        False (and counted as a stray) if it answers none."""
+        for other in self.engines:
+            if other is not engine and other.receive(frame, peer):
+                return True
+        self.strays += 1
+        return False
 
 
 class RequestFailed(CpppoError):
@@ -130,27 +148,57 @@ class RequestFailed(CpppoError):
         self.status = status
 
 
-def _silence(link: Link, what: str, wait: float | None, frames: Frames | None) -> CommunicationError:
+def _silence(link: Link, what: str, wait: float | None, frames: Frames | None, strays: int = 0) -> CommunicationError:
     """The error for a reply to ``what`` that never came (``frames`` None: the peer hung up)."""
     if frames is None:
         return CommunicationError(f"{link.where} closed the connection: no reply to {what}")
     within = f" within {wait}s" if wait is not None else ""
-    return CommunicationError(f"no reply to {what} from {link.where}{within}")
+    among = f" ({strays} stray replies)" if strays else ""
+    return CommunicationError(f"no reply to {what} from {link.where}{within}{among}")
+
+
+class _Deadline:
+    """``wait`` seconds from the last reply that answered something: replies to nobody (strays)
+    do not extend it.  ``receive`` is the effect to yield, its timeout what is left."""
+
+    __slots__ = ("at", "receive", "wait")
+
+    def __init__(self, wait: float | None) -> None:
+        self.wait = wait
+        self.at: float | None = None
+        self.receive = Receive(wait)
+
+    def left(self) -> Receive:
+        if self.wait is not None:
+            now = time.monotonic()
+            if self.at is None:
+                self.at = now + self.wait
+            self.receive.timeout = max(0.0, self.at - now)
+            self.receive.deadline = self.at
+        return self.receive
+
+    def progress(self) -> None:
+        self.at = None
 
 
 # -- request and reply ----------------------------------------------------------------------------
 def exchange(link: Link, frame: bytes, context: bytes, what: str, *,
              wait: float | None = None) -> Procedure[tuple[Encapsulation, Any]]:
-    """Send ``frame`` and return the (frame, peer) that answers it (by sender context); replies to
-    no request of ours are dropped, and frames after the answer stay queued."""
+    """Send ``frame`` and return the (frame, peer) that answers it (by sender context), within
+    ``wait`` however many other replies come meanwhile: those go to the engine they answer (a
+    pipeline under way), or are dropped as strays; frames after the answer stay queued."""
     link.send(frame)
+    deadline = _Deadline(wait)
+    strays = 0
     for _ in range(_STRAYS):
-        frames = yield Receive(wait)
+        frames = yield deadline.left()
         if not frames:
-            raise _silence(link, what, wait, frames)
+            raise _silence(link, what, wait, frames, strays)
         got = frames.popleft()
         if got[0].context == context:
             return got
+        if not link.dispatch(*got):
+            strays += 1
     raise CommunicationError(f"no reply to {what} from {link.where} among {_STRAYS} others")
 
 
@@ -221,10 +269,13 @@ def command(link: Link, code: int, *, wait: float | None = None) -> Procedure[tu
 def forward_open(link: Link, size: int = 4002, *, large: bool | None = None, route_path: Any = MISSING,
                  wait: float | None = None) -> Procedure[Connection]:
     """Open a class 3 connection to the Message Router along ``route_path`` (default: the link's);
-    later operations travel connected.  CommunicationError if refused or the link is closed."""
+    later operations travel connected; one already open is closed first (a device has few to give).
+    CommunicationError if refused or the link is closed."""
     core = link.core
     if link.closed:
         raise CommunicationError(f"Forward Open: the connection to {link.where} is closed")
+    if core.connection is not None:
+        yield from forward_close(link, wait=wait)
     addressing = core.addressing if route_path is MISSING else core.addressing.with_options(route_path=route_path)
     message, fo = forward_open_message(addressing.route_path, size, large)
     core.connection = opened((yield from request(link, message, "Forward Open", wait=wait)), fo)
@@ -237,6 +288,22 @@ def forward_close(link: Link, *, wait: float | None = None) -> Procedure[None]:
     conn, link.core.connection = link.core.connection, None
     if conn is not None and not link.closed:
         closed((yield from request(link, forward_close_message(conn), "Forward Close", wait=wait)))
+
+
+def close(link: Link, *, wait: float | None = None) -> Procedure[None]:
+    """End the session, once: Forward Close if a connection is open (a failure, or no answer within
+    ``wait``, does not stop the rest), then Unregister Session (which has no reply).  The link is
+    closed after; a second close sends nothing."""
+    core = link.core
+    if core.connection is not None:
+        try:
+            yield from forward_close(link, wait=wait)
+        except CommunicationError:
+            core.connection = None
+    if core.session and not link.closed:
+        link.send(core.unregister_frame())
+    core.session = 0
+    link.closed = True
 
 
 def start(link: Link, *, wait: float | None = None, connected: bool = False, size: int = 4002,
@@ -254,49 +321,74 @@ def start(link: Link, *, wait: float | None = None, connected: bool = False, siz
 # -- operations -----------------------------------------------------------------------------------
 def drive(link: Link, engine: OperationEngine, *, wait: float | None = None, batch: int | None = None,
           take: Callable[[Result], bool] | None = None,
-          post: Callable[[list[Result]], list[Any]] | None = None) -> Procedure[None]:
+          post: Callable[[list[Result]], list[Any]] | None = None, paced: bool = False) -> Procedure[None]:
     """Run ``engine`` to the end: send what it wants sent, feed it every reply, and deliver its
     results in order (those ``take`` passes, each batch mapped by ``post``).
 
     With ``batch`` None, results are delivered as they come, requests still in flight (for a
     blocking caller, the connection's only user).  With a number, sending stops once that many
     results are ready and they are delivered when the requests in flight have been answered: with
-    nothing outstanding, so a driver may let others use the connection while the caller has them."""
+    nothing outstanding, so a driver may let others use the connection while the caller has them.
+    ``paced`` (depth 0, ``synchronous``): each result is delivered before the next request is sent
+    (or the next operation taken), so the caller sets the pace, as cpppo 5's synchronous does."""
+    link.engines.append(engine)
+    try:
+        yield from _drive(link, engine, wait=wait, batch=batch, take=take, post=post, paced=paced)
+    finally:
+        link.engines.remove(engine)
+
+
+def _drive(link: Link, engine: OperationEngine, *, wait: float | None, batch: int | None,
+           take: Callable[[Result], bool] | None, post: Callable[[list[Result]], list[Any]] | None,
+           paced: bool) -> Procedure[None]:
     out: list[Result] = []
     outbox = link.outbox
-    receive, deliver = Receive(wait), Deliver([])  # reused: one of each per call, not per request
+    deadline, deliver = _Deadline(wait), Deliver([])  # reused: one of each per call, not per request
+    strays = link.strays
     while True:
-        if batch is None or len(out) < batch:
-            outbox += engine.outgoing()
-        out += engine.results()
-        if out and (batch is None or engine.finished or (len(out) >= batch and not engine.waiting)):
+        if paced:
+            out += engine.results()
+            if not out and not engine.waiting:
+                outbox += engine.outgoing()
+        else:
+            if batch is None or len(out) < batch:
+                outbox += engine.outgoing()
+            out += engine.results()
+        if out and (batch is None or paced or engine.finished or (len(out) >= batch and not engine.waiting)):
             passed = list(filter(take, out)) if take is not None else out
             out = []
             if passed:
                 deliver.results = post(passed) if post is not None else passed
                 yield deliver
+                deadline.progress()  # however long the caller took, the wait starts again
         if engine.finished:
             return
         if not engine.waiting:
             if engine.stalled:
                 raise CommunicationError(f"operations unfinished with no request to {link.where} outstanding")
             continue
-        frames = yield receive
+        frames = yield deadline.left()
         if not frames:
             if frames is None:
                 raise CommunicationError(f"{link.where} closed the connection with "
                                          f"{len(engine.inflight)} requests unanswered")
+            among = f", {link.strays - strays} stray replies" if link.strays > strays else ""
             raise CommunicationError(f"no reply from {link.where}" + (f" within {wait}s" if wait is not None else "")
-                                     + f" ({len(engine.inflight)} requests unanswered)")
+                                     + f" ({len(engine.inflight)} requests unanswered{among})")
+        took = False
         while frames:
             frame, peer = frames.popleft()
-            engine.receive(frame, peer)
+            if engine.receive(frame, peer):
+                took = True
+            else:  # another engine's (a loop inside this one's), or nobody's
+                took = link.dispatch(frame, peer, engine) or took
+        if took:
+            deadline.progress()
 
 
-def run_batches(link: Link, proc: Generator[list[dict[str, Any]], list[Result], T], *,
-                wait: float | None = None) -> Procedure[T]:
+def run_batches(link: Link, proc: Batches, *, wait: float | None = None) -> Procedure[Any]:
     """Run a procedure that yields batches of operations and is sent their results (as
-    :func:`~.logix.upload` does), one engine per batch; its return value."""
+    tag_list.upload does), one engine per batch; its return value."""
     try:
         ops = next(proc)
         while True:
@@ -324,8 +416,9 @@ def pipeline(link: Link, operations: Iterable[Mapping[str, Any]], *, wait: float
 
     Operations pass through the connection's :class:`~.logix.Plan`: when one needs the tag list or
     a structure's template, the engine is run out, the tag list uploaded, and the held results
-    delivered before the next engine starts.  ``batch`` as for :func:`drive` (at least 4 x
-    ``depth``); ``post`` maps each delivered batch (validation, values only)."""
+    delivered before the next engine starts.  ``depth`` 0 is one request at a time, each result
+    delivered before the next request is sent (:func:`drive`'s ``paced``).  ``batch`` as for
+    :func:`drive` (at least 4 x ``depth``); ``post`` maps each delivered batch (validation, values only)."""
     core = link.core
     addr = core.addressing
     options = {k: v for k, v in addressing.items() if v is not None and v is not MISSING}
@@ -337,8 +430,8 @@ def pipeline(link: Link, operations: Iterable[Mapping[str, Any]], *, wait: float
     while True:
         engine = OperationEngine(core, plan.feed(), depth=depth, multiple=multiple, fragment=fragment,
                                  index=index, addressing=addr, replies=replies)
-        index = None
-        yield from drive(link, engine, wait=wait, batch=batch, take=plan.take, post=post)
+        yield from drive(link, engine, wait=wait, batch=batch, take=plan.take, post=post, paced=not depth)
+        index = engine.next_index  # after a pause for the tag list, idx carries on
         if plan.wants_upload:
             try:
                 yield from tag_list(link, wait=wait)
@@ -354,21 +447,22 @@ def pipeline(link: Link, operations: Iterable[Mapping[str, Any]], *, wait: float
 def operate(link: Link, operations: Iterable[Mapping[str, Any]], *, depth: int = 0, validating: bool = False,
             printing: bool = False, values: bool = False, **options: Any) -> Procedure[None]:
     """:func:`pipeline` (depth 0 is one request at a time); with ``validating`` or ``printing``, each
-    result is logged/printed (``validating``: a write yields its data); ``values``: just the values."""
+    result is logged/printed and a successful write yields its data (not True), as cpppo 5 does;
+    ``values``: just the values."""
     post: Callable[[list[Result]], list[Any]] | None = None
     if validating or printing:
         log = _LOG if validating else None
 
-        def post(batch: list[Result]) -> list[Any]:
+        def post(batch: list[Result]) -> list[Any]:  # as cpppo 5's validate: a write yields its data
             if printing or True in map(_VALUE, batch) or (log is not None and log.isEnabledFor(logging.INFO)):
-                batch = list(validate(batch, validating=validating, printing=printing, log=log))
+                batch = list(validate(batch, validating=True, printing=printing, log=log))
             # else nothing to print or log, and no write whose True validating turns into its data
             return list(map(_VALUE, batch)) if values else batch
     elif values:
 
         def post(batch: list[Result]) -> list[Any]:
             return list(map(_VALUE, batch))
-    return pipeline(link, operations, depth=max(1, depth or 0), post=post, **options)
+    return pipeline(link, operations, depth=depth or 0, post=post, **options)
 
 
 def results(link: Link, operations: Iterable[Mapping[str, Any]], **options: Any) -> Procedure[None]:
@@ -436,12 +530,14 @@ def write_tag(link: Link, tag: str | list[dict[str, Any]], data: Iterable[Any] |
         if op["method"] != "write":
             raise ValueError(f"{tag!r} has no '=' values")
     else:
-        values = [data] if isinstance(data, Mapping) else list(data)
+        values = as_values(data)
         path, n, off, _, bit = parse_address_text(tag) if isinstance(tag, str) else (tag, None, None, False, None)
         if tag_type is not None:
             code = type_by_name(tag_type).code if isinstance(tag_type, str) else int(tag_type)
         elif values and all(isinstance(v, Mapping) for v in values):
             code = STRUCTURE
+        elif values and all(isinstance(v, str) for v in values):
+            code = TypeCode.STRING
         else:
             code = TypeCode.BOOL if bit is not None else TypeCode.INT
         op = {"method": "write", "path": path, "elements": n or len(values), "tag_type": code, "data": values}
@@ -479,7 +575,8 @@ def get_attributes(link: Link, path: str | list[dict[str, Any]], **options: Any)
     return _attribute(link, "get_attributes_all", path, options)
 
 
-def set_attribute(link: Link, path: str | list[dict[str, Any]], data: Iterable[Any], tag_type: Any = None,
+def set_attribute(link: Link, path: str | list[dict[str, Any]], data: Any, tag_type: Any = None,
                   **options: Any) -> Procedure[bool]:
-    """Set Attribute Single to ``data``: raw USINT values, or values of ``tag_type``; True once set."""
-    return _true(_attribute(link, "set_attribute_single", path, options, tag_type=tag_type, data=list(data)))
+    """Set Attribute Single to ``data`` (a value, or a sequence of them): raw USINT values, or values
+    of ``tag_type``; True once set."""
+    return _true(_attribute(link, "set_attribute_single", path, options, tag_type=tag_type, data=as_values(data)))

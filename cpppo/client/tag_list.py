@@ -49,6 +49,7 @@ from .operations import OperationError, describe
 from .replies import status_text
 
 __all__ = [
+    "Batches",
     "LogixTypes",
     "TagInfo",
     "TagListError",
@@ -60,7 +61,9 @@ __all__ = [
 ]
 
 Result = tuple[int, str, dict[str, Any], Any, Any, Any]
-Procedure = Generator[list[dict[str, Any]], list[Result], Any]
+Batches = Generator[list[dict[str, Any]], list[Result], Any]
+"""A procedure of operation batches: it yields a batch of operations and is sent their results
+(``procedures.run_batches`` runs each batch through an engine); not a ``procedures.Procedure``."""
 
 _PARTIAL = GeneralStatus.PARTIAL_TRANSFER
 _SYMBOL_ATTRIBUTES = (1, 2, 8)
@@ -291,7 +294,7 @@ def parse_template(instance: int, attributes: bytes, definition: bytes, types: L
     return Template(instance, attrs.handle, layout.name, attrs.structure_size, list(layout.members), types)
 
 
-def read_template(instance: int, types: LogixTypes) -> Procedure:
+def read_template(instance: int, types: LogixTypes) -> Batches:
     """Read one template (its attributes, then its definition page by page)."""
     path = [{"class": ClassCode.TEMPLATE}, {"instance": instance}]
     what = f"template {instance}"
@@ -314,7 +317,7 @@ def read_template(instance: int, types: LogixTypes) -> Procedure:
     return parse_template(instance, attributes, bytes(definition), types)
 
 
-def upload(types: LogixTypes, programs: bool = True) -> Procedure:
+def upload(types: LogixTypes, programs: bool = True) -> Batches:
     """Learn the tag list (controller scope, and each program's when ``programs``) and every
     structure template the tags use; store them in ``types`` and return the tags."""
     scopes: list[str | None] = [None]

@@ -9,14 +9,14 @@ until then come back as :class:`RawStructure`: the raw USINT bytes, remembering 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..cip.logix_objects import LOGIX_STRING, STRING_HANDLE
 from ..cip.types import STRUCTURE, CIPType, type_by_code
 from ..errors import DecodeError
 
-__all__ = ["LOGIX_STRING_HANDLE", "RawStructure", "decode_value", "encode_logix_strings"]
+__all__ = ["LOGIX_STRING_HANDLE", "RawStructure", "as_values", "decode_value", "encode_logix_strings"]
 
 LOGIX_STRING_HANDLE = STRING_HANDLE
 """Structure handle of the Logix STRING (DINT LEN, SINT DATA[82], 88 bytes)."""
@@ -31,9 +31,19 @@ class RawStructure(list):  # type: ignore[type-arg]
         self.data = bytes(data)
 
 
+def as_values(data: Any) -> list[Any]:
+    """A write's data as its list of values.  A str is one STRING value (never its characters), a
+    dict one structure, and a number one element; other iterables give their items."""
+    if type(data) is list:
+        return data
+    if isinstance(data, (str, Mapping)) or not isinstance(data, Iterable):
+        return [data]
+    return list(data)
+
+
 def encode_logix_strings(values: Iterable[Any]) -> bytes:
     """Logix STRING structures (what a ``(STRING)`` write to a Logix tag sends)."""
-    return LOGIX_STRING.encode([str(v) for v in values])
+    return LOGIX_STRING.encode([str(v) for v in as_values(values)])
 
 
 def decode_value(type_code: int | None, handle: int | None, data: bytes, types: Any = None) -> Any:

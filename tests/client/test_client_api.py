@@ -50,7 +50,7 @@ def test_six_tuples_status_and_failures(plc, conn):
     assert results[4][5] == [7, 7]
     assert [r[0] for r in results] == sorted(r[0] for r in results)  # idx is the sender context, ascending
     failures, values = conn.process(ops)
-    assert failures == 2 and values[0] == [99] and values[2] is None  # validating: writes yield their data
+    assert failures == 2 and values[0] is True and values[2] is None  # as cpppo 5: a write gives True
 
 
 def test_results_synchronous_and_operate(plc, conn):
@@ -139,7 +139,7 @@ def test_get_set_attribute(plc, conn):
            {"method": "get_attributes_all", "path": [{"class": 1}, {"instance": 1}]}]
     failures, values = conn.process(ops, depth=4, multiple=400)
     assert failures == 0
-    assert values[0] == [4.5] and values[1] == [4.5] and values[2] == [1, 0]
+    assert values[0] is True and values[1] == [4.5] and values[2] == [1, 0]
     assert len(values[3]) > 20
 
 
@@ -229,7 +229,7 @@ def test_simple_device_and_send_path(make_sim):
         with client.connector(host=host, port=port, timeout=2, **kwds) as c:
             req = c.read("X[0]", send=False)
             assert _sent_unconnected_send(req).service == 0x52  # Read Tag Fragmented itself, not wrapped
-            assert c.process(parse_operations(["X[0-1]=3,4", "X[0-3]"]))[1] == [[3, 4], [3, 4, 0, 0]]
+            assert c.process(parse_operations(["X[0-1]=3,4", "X[0-3]"]))[1] == [True, [3, 4, 0, 0]]
     with client.connector(host=host, port=port, timeout=2, send_path="@6/1") as c:
         assert list(c.results(parse_operations(["X[0]"]))) == [None]
 
@@ -277,7 +277,7 @@ def test_unharvested_low_level_reply_does_not_confuse_a_pipeline(plc, conn):
     conn.read("SCADA[7]")  # its reply (sender context 0) is never harvested
     results = list(conn.pipeline(parse_operations(["SCADA[1]", "SCADA[2]"]), depth=2))
     assert [r[5] for r in results] == [[1], [2]]
-    assert all(r[0] > 0 for r in results)
+    assert [r[0] for r in results] == [0, 1]  # idx counts this call's requests; the context is not 0
 
 
 def test_values_only_callers_get_no_reply_dotdicts(plc, conn):
