@@ -63,7 +63,7 @@ def _read(address: tuple[str, int], route: str, *ops: str, timeout: float = 10.0
     """Each operation's result: the values read, True for a write that succeeded, None for a failure."""
     with client.connector(host=address[0], port=address[1], route_path=route, timeout=timeout) as conn:
         _, values = conn.process(client.parse_operations(list(ops)), timeout=timeout)
-    return [True if "=" in op and value is not None else value for op, value in zip(ops, values)]
+    return values
 
 
 @pytest.fixture(scope="module")
