@@ -124,7 +124,7 @@ def _identity(info: IdentityInfo) -> CIPClass:
         6: Attribute("Serial Number", UDINT, info.serial_number),
         7: Attribute("Product Name", SSTRING, info.product_name),
         8: Attribute("State", USINT, info.state),
-    }, gaa=range(1, 8)))
+    }, gaa=range(1, 9)))  # with State, as the documents show a Get Attributes All of it
     return cls
 
 

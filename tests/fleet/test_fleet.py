@@ -176,3 +176,20 @@ def test_the_shipped_example_fleet_file_loads():
     example = Path(__file__).resolve().parents[2] / "deploy" / "plant.toml"
     specs = load_fleet(example)
     assert len(specs) >= 3 and {s.kind for s in specs} >= {"logix", "simple"}
+
+
+def test_a_fleet_of_powerflex_drives_answers_their_parameters(tmp_path):
+    from cpppo.server.enip.ab import powerflex_750_series
+
+    port = _free_port("127.74.0.1")
+    plant = tmp_path / "drives.toml"
+    plant.write_text(f'[[device]]\nname = "drive"\naddress = "127.74.0.1:{port}"\nkind = "powerflex"\ncount = 3\n')
+    with Fleet(load_fleet(plant)) as fleet:
+        assert [d.controller.identity.product_name for d in fleet] == ["PowerFlex 755"] * 3
+        for device in fleet:
+            via = powerflex_750_series(*device.address, timeout=5)
+            try:
+                (speed,), (units,) = via.read(via.parameter_substitution(["Motor Velocity", "Speed Units"]))
+            finally:
+                via.close_gateway()
+            assert round(speed, 2) == 789.01 and units == 1

@@ -101,19 +101,23 @@ class DeviceSpec:
         options = dict(kinds[self.kind])
         base = options.pop("identity", None)
         make_tags = options.pop("tags", None)
+        values = options.pop("values", {})
         identity = identity_from(self.identity, base)
         tags = [*(make_tags() if make_tags else ()), *self.tags]
         route_path = (Port(1, self.slot),) if self.slot is not None else options.pop("route_path", None)
         extra = {"route_path": route_path} if route_path is not None else {}
-        return Simulator(tags, identity=identity, address=self.address, udts=self.udts, routes=self.routes or None,
-                         name=self.name, host=host, io_log=0, **options, **extra)
+        sim = Simulator(tags, identity=identity, address=self.address, udts=self.udts, routes=self.routes or None,
+                        name=self.name, host=host, io_log=0, **options, **extra)
+        for tag, value in values.items():
+            sim[tag] = value
+        return sim
 
 
 def _kinds() -> dict[str, dict[str, Any]]:
     kinds = dict(KINDS)
     try:  # the simulated PowerFlex drive, where this installation has it
-        from .ab import powerflex_fleet_kind  # type: ignore[attr-defined]
-    except ImportError:
+        from .ab import powerflex_fleet_kind
+    except ImportError:  # pragma: no cover - part of this package
         return kinds
     kinds["powerflex"] = powerflex_fleet_kind()
     return kinds
