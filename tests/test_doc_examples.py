@@ -6,7 +6,8 @@ ones, as a reader pastes them), against what the document says to start first, o
 * ``44818``: a simulator serving ``make run``'s tag set;
 * ``44820``: the simulator of ``docs/logix.md``'s ``enip_server -a :44820 ...`` command (its tags
   and ``--udt`` read from that command);
-* ``1502``: the Modbus simulator of ``modbus_sim -a :1502 40001-40100=99``.
+* ``1502``: the Modbus simulator of ``modbus_sim -a :1502 40001-40100=99``;
+* in ``docs/proxy.md``, ``44818`` is the simulated PowerFlex of ``poll_test``.
 
 A block that starts a server of its own (``sys.exit(main(...))``) runs as a script in a child
 process, which a client then talks to.  The README's ``enip_client`` example runs too, and prints
@@ -32,6 +33,7 @@ import cpppo.server.enip
 from cpppo.modbus import ModbusSimulator, parse_register_spec
 from cpppo.modbus.store import DataStore
 from cpppo.server.enip import client
+from cpppo.server.enip.poll_test import powerflex_simulator
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
@@ -70,13 +72,19 @@ def servers() -> Iterator[dict[str, int]]:
     store = DataStore([parse_register_spec("40001-40100=99")])
     with cpppo.server.enip.simulator(_make_run_tags()) as plc, \
             cpppo.server.enip.simulator(tags, udts=udts) as logix, \
-            ModbusSimulator(store, host="127.0.0.1", port=0) as modbus:
-        yield {"44818": plc.address[1], "44820": logix.address[1], "1502": modbus.address[1]}
+            ModbusSimulator(store, host="127.0.0.1", port=0) as modbus, powerflex_simulator() as drive:
+        yield {"44818": plc.address[1], "44820": logix.address[1], "1502": modbus.address[1],
+               "drive": drive.address[1]}
 
 
-def _retarget(code: str, ports: dict[str, int]) -> str:
+DRIVE_DOCS = {"docs/proxy.md"}  # their 44818 is the simulated PowerFlex of poll_test
+
+
+def _retarget(code: str, ports: dict[str, int], doc: str = "") -> str:
+    ports = {**ports, "44818": ports["drive"]} if doc in DRIVE_DOCS else ports
     for documented, real in ports.items():
-        code = re.sub(rf"\b{documented}\b", str(real), code)
+        if documented.isdigit():
+            code = re.sub(rf"\b{documented}\b", str(real), code)
     return code
 
 
@@ -87,7 +95,7 @@ def test_every_python_example_runs(doc, servers):
     for number, block in enumerate(_python_blocks(doc)):
         if _SERVER_SCRIPT in block:
             continue  # a server of its own: see test_server_script_examples_serve
-        code = _retarget(block, servers)
+        code = _retarget(block, servers, doc)
         with contextlib.redirect_stdout(io.StringIO()):
             exec(compile(code, f"{doc} (python block {number + 1})", "exec"), scope)
         ran += 1
