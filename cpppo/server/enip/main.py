@@ -10,6 +10,7 @@ import argparse
 import logging
 import logging.handlers
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from ...cli import UsageParser, console_entry, logging_to
 from ...device.controller import IOEvent
 from ...device.tags import Attribute
 from ...errors import CpppoError
+from ...history.times import TimestampError, timestamp
 from .config import ConfigError, load_config, parse_address, parse_delay
 from .embedded import Simulator
 from .routes import DEFAULT_ROUTE_TIMEOUT, RouteError, parse_route_option
@@ -48,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--route-timeout", type=float, metavar="SECONDS",
                     help=f"how long a routed request may take before the client is told it timed out "
                          f"(default: {DEFAULT_ROUTE_TIMEOUT:g})")
+    ap.add_argument("--playback", metavar="FILE", help="replay the writes of this history file into the tags")
+    ap.add_argument("--speed", type=float, default=1.0, help="playback speed factor (0: as fast as possible)")
+    ap.add_argument("--from", dest="playback_from", metavar="TIME",
+                    help="start the playback at this historical time (default: the first record)")
     ap.add_argument("-S", "--simple", action="store_true", help="a simple device: refuse Unconnected Send")
     ap.add_argument("-c", "--config", action="append", default=[], help="another cpppo.cfg file to load")
     ap.add_argument("-U", "--udt", action="append", default=[], metavar="NAME=MEMBER:TYPE,...",
@@ -90,6 +96,13 @@ def _serve(args: Any, attribute_class: type[Attribute], stop: Callable[[], bool]
         route_path = config.route_path
         if args.route_path is not None:
             route_path = parse_route_path(args.route_path)
+        if args.playback is not None:
+            if not math.isfinite(args.speed) or args.speed < 0:
+                raise ConfigError(f"--speed {args.speed} is not 0 (as fast as possible) or a positive factor")
+            if not os.path.isfile(args.playback):
+                raise ConfigError(f"--playback {args.playback!r}: no such file")
+            if args.playback_from is not None:
+                timestamp(args.playback_from)  # a bad time is a usage error now, not a failure later
         routes = {**config.routes, **parse_route_option(args.route)}
         route_timeout = args.route_timeout if args.route_timeout is not None else config.route_timeout
         if route_timeout is not None and not (math.isfinite(route_timeout) and route_timeout > 0):
@@ -98,7 +111,7 @@ def _serve(args: Any, attribute_class: type[Attribute], stop: Callable[[], bool]
                         address=(host, port), route_path=route_path, simple=args.simple, delay=delay,
                         attribute_class=attribute_class, idle_timeout=args.idle_timeout or None, io_log=0,
                         routes=routes, route_timeout=route_timeout or DEFAULT_ROUTE_TIMEOUT, **kwds)
-    except (CpppoError, OSError, RouteError) as exc:
+    except (CpppoError, OSError, RouteError, TimestampError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     if args.print:
@@ -126,6 +139,11 @@ def _serve(args: Any, attribute_class: type[Attribute], stop: Callable[[], bool]
             print(f"Read a tag: {client} '{example}'", flush=True)
         else:
             print(f"Read its identity: {client} '@1/1/7'", flush=True)
+        if args.playback is not None and sim.host is not None:
+            from .historize import Player
+
+            sim.host.spawn(Player(sim, args.playback, speed=args.speed, start=args.playback_from).start())
+            print(f"Playing back {args.playback} at {args.speed:g}x", flush=True)
         if ready is not None:
             ready(sim)
 

@@ -1,0 +1,348 @@
+"""History files: append records, read them back in time order, and replay them at a pace.
+
+A history file is text, one record per line::
+
+    2014-07-15 22:03:44.186 ["Tag_Name", [0, 3]] {"write": [0, 1, 2, 3]}
+    # 2014-07-15 22:03:35.945: Started recording Tag: Tag_Name
+
+a UTC :class:`~.times.timestamp`, a JSON key and a JSON value; ``#`` lines are comments.  A name
+ending in ``.gz``, ``.bz2`` or ``.xz`` is compressed.  :class:`logger` appends (rotating to a new
+file at a size or an age, flushing so that what was written survives the writer), :func:`reader`
+iterates the records of one file or of a rotated set in time order, from and until given times,
+skipping a last line cut short by a crash, and :func:`playback` yields them paced to the wall
+clock from a chosen historical start at a speed factor.
+"""
+
+from __future__ import annotations
+
+import bz2
+import calendar
+import glob
+import gzip
+import json
+import logging
+import lzma
+import os
+import re
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any, NamedTuple
+
+from .times import timestamp
+
+__all__ = ["Record", "logger", "open_history", "playback", "reader", "records_in"]
+
+log = logging.getLogger(__name__)
+
+_OPENERS: dict[str, Callable[..., IO[str]]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_DECODE = json.JSONDecoder().raw_decode
+try:  # orjson decodes a record's value about three times as fast as json
+    from orjson import loads as _loads
+except ImportError:  # pragma: no cover - a declared dependency
+    _loads = json.loads
+
+
+def open_history(path: str | os.PathLike[str], mode: str = "r") -> IO[str]:
+    """Open a history file for reading (``r``) or appending (``a``), compressed by its suffix."""
+    suffix = Path(path).suffix.lower()
+    opener = _OPENERS.get(suffix, open)
+    return opener(os.fspath(path), mode + "t", encoding="utf-8", newline="\n")  # the caller closes it
+
+
+class Record(NamedTuple):
+    """One record: its time (seconds since the epoch, UTC), key and value (decoded JSON)."""
+
+    time: float
+    key: Any
+    value: Any
+
+    @property
+    def timestamp(self) -> timestamp:
+        return timestamp(self.time)
+
+
+_RENDERED: dict[int, str] = {}  # whole seconds -> "YYYY-MM-DD HH:MM:SS": a writer writes many a second
+
+
+def _stamp(now: float | timestamp | None) -> str:
+    """``YYYY-MM-DD HH:MM:SS.mmm`` (UTC) of ``now`` (default: the present), as timestamp renders it."""
+    seconds = time.time() if now is None else float(now.value if isinstance(now, timestamp) else now)
+    whole, milli = divmod(round(seconds * 1000), 1000)
+    text = _RENDERED.get(whole)
+    if text is None:
+        if len(_RENDERED) > 100_000:
+            _RENDERED.clear()
+        text = _RENDERED[whole] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(whole))
+    return f"{text}.{milli:03d}"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(", ", ": "))
+
+
+# -- writing ----------------------------------------------------------------------------------------
+class logger:
+    """Append records (``write(key, value)``) and comments to ``path``.
+
+    ``rotate_bytes`` / ``rotate_seconds`` start a new file when the current one is that big or that
+    old: ``name.hst`` becomes ``name.hst.1``, ... (the newest part keeps the name; ``reader`` of the
+    name reads them all in order).  Each record is written whole and flushed (``flush_every``
+    records, default each one), so a writer that dies loses nothing already written; a compressed
+    file's last block is completed at close.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, rotate_bytes: int | None = None,
+                 rotate_seconds: float | None = None, flush_every: int = 1) -> None:
+        self.path = Path(path)
+        self.rotate_bytes = rotate_bytes
+        self.rotate_seconds = rotate_seconds
+        self.flush_every = max(1, flush_every)
+        self._file: IO[str] | None = None
+        self._opened = 0.0
+        self._written = 0
+        self._pending = 0
+
+    def __enter__(self) -> logger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _open(self) -> IO[str]:
+        if self._file is None:
+            self._file = open_history(self.path, "a")
+            self._opened = time.monotonic()
+            self._written = self.path.stat().st_size if self.path.exists() else 0
+        return self._file
+
+    def _rotate_if_due(self) -> None:
+        if self._file is None:
+            return
+        big = self.rotate_bytes is not None and self._written >= self.rotate_bytes
+        old = self.rotate_seconds is not None and time.monotonic() - self._opened >= self.rotate_seconds
+        if not (big or old):
+            return
+        self.close()
+        parts = sorted(_parts(self.path), key=_part_number, reverse=True)
+        for part in parts:  # name.hst.2 -> .3, name.hst.1 -> .2, name.hst -> .1
+            number = _part_number(part)
+            part.rename(self.path.with_name(f"{self.path.name}.{number + 1}"))
+
+    def _append(self, line: str) -> None:
+        self._rotate_if_due()
+        f = self._open()
+        f.write(line)
+        self._written += len(line)
+        self._pending += 1
+        if self._pending >= self.flush_every:
+            f.flush()
+            self._pending = 0
+
+    def comment(self, text: str, now: float | timestamp | None = None) -> None:
+        """``# <timestamp>: <text>`` (one line per line of ``text``)."""
+        when = _stamp(now)
+        for line in str(text).splitlines() or [""]:
+            self._append(f"# {when}: {line}\n")
+
+    def write(self, key: Any, value: Any, now: float | timestamp | None = None) -> None:
+        """One record: ``<timestamp> <json key> <json value>``."""
+        self._append(f"{_stamp(now)} {_dumps(key)} {_dumps(value)}\n")
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+            self._pending = 0
+
+    def close(self) -> None:
+        f, self._file = self._file, None
+        if f is not None:
+            f.close()
+
+
+def _part_number(path: Path) -> int:
+    tail = path.name.rsplit(".", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _parts(path: Path) -> list[Path]:
+    """``path`` and its rotated parts ``path.1``, ``path.2``, ... that exist."""
+    found = [Path(p) for p in glob.glob(glob.escape(str(path)) + ".*") if Path(p).name.rsplit(".", 1)[-1].isdigit()]
+    if path.exists():
+        found.append(path)
+    return found
+
+
+# -- reading ----------------------------------------------------------------------------------------
+_SECONDS: dict[str, float] = {}  # "YYYY-MM-DD HH:MM:SS" -> its epoch seconds: records come many a second
+_KEYS: dict[str, Any] = {}  # a key's JSON text -> the key: a history has few keys, many records each
+
+
+def _seconds(line: str) -> float:
+    """The time of a record line (``YYYY-MM-DD HH:MM:SS.mmm``, UTC)."""
+    whole = line[:19]
+    base = _SECONDS.get(whole)
+    if base is None:
+        if len(_SECONDS) > 100_000:
+            _SECONDS.clear()
+        base = float(calendar.timegm((int(line[:4]), int(line[5:7]), int(line[8:10]), int(line[11:13]),
+                                      int(line[14:16]), int(line[17:19]))))
+        _SECONDS[whole] = base
+    return base + float(line[19:23])
+
+
+def _record(line: str) -> Record:
+    """One record line as a Record (ValueError/IndexError if it is not one)."""
+    when = _seconds(line)
+    if line[23] != " ":
+        raise ValueError("no space after the time")
+    split = line.find(" {", 24)  # the usual value, a JSON object: the key's text is what is before it
+    if split > 24:
+        text = line[24:split]
+        key = _KEYS.get(text, _KEYS)
+        if key is _KEYS:
+            try:
+                key = _loads(text)
+            except ValueError:
+                key = _KEYS  # not the whole key: a " {" inside it; decode the slow way below
+            else:
+                if len(_KEYS) > 10_000:
+                    _KEYS.clear()
+                _KEYS[text] = key
+        if key is not _KEYS:
+            return Record(when, key, _loads(line[split + 1:]))
+    key, end = _DECODE(line, 24)
+    value, _ = _DECODE(line, end + 1)
+    return Record(when, key, value)
+
+
+def records_in(lines: Iterable[str], where: str = "history") -> Iterator[Record]:
+    """The records of history ``lines``; comments and blank lines are passed over; a line that is
+    not a whole record (a crash cut the last one short) is skipped."""
+    record = _record
+    for line in lines:
+        if not line or line[0] in "#\n":
+            continue
+        try:
+            yield record(line)
+        except (ValueError, IndexError):  # a partly written line: nothing of it is a record
+            continue
+
+
+def reader(path: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], start: Any = None,
+           stop: Any = None) -> Iterator[Record]:
+    """The records of a history file (with its rotated parts ``.1``, ``.2``, ... before it) or of
+    several files, in time order, from ``start`` (inclusive) until ``stop`` (exclusive), both
+    anything a :class:`~.times.timestamp` takes."""
+    if isinstance(path, (str, os.PathLike)):
+        files = sorted(_parts(Path(path)), key=_part_number, reverse=True) or [Path(path)]
+    else:
+        files = [Path(p) for p in path]
+    begin = float(timestamp(start).value) if start is not None else None
+    end = float(timestamp(stop).value) if stop is not None else None
+    chunks = []
+    for file in files:
+        with open_history(file, "r") as f:
+            first = next(records_in(_head(f)), None)
+        chunks.append((first.time if first else float("inf"), file))
+    for _, file in sorted(chunks, key=lambda c: c[0]):  # files in the order of their first records
+        with open_history(file, "r") as f:
+            for block in _blocks(f):
+                for record in _block_records(block):
+                    if begin is not None and record.time < begin:
+                        continue
+                    if end is not None and record.time >= end:
+                        return
+                    yield record
+
+
+def _head(f: IO[str]) -> Iterator[str]:
+    for _ in range(1000):
+        line = f.readline()
+        if not line:
+            return
+        yield line
+
+
+_BLOCK = 1 << 20
+# A usual record line: the time, a key that holds no "{", and a JSON object value.
+_USUAL = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(\.\d{3}) ([^{\n]+) (\{[^\n]*)$", re.M)
+
+
+def _blocks(f: IO[str]) -> Iterator[str]:
+    """The file in blocks of whole lines (about 1 MB each); a last line without its newline (cut
+    short by a crash) is left out; a compressed file cut short ends at the cut."""
+    rest = ""
+    try:
+        while True:
+            data = f.read(_BLOCK)
+            if not data:
+                return
+            cut = data.rfind("\n")
+            if cut < 0:
+                rest += data
+                continue
+            yield rest + data[:cut + 1]
+            rest = data[cut + 1:]
+    except (EOFError, lzma.LZMAError, zlib.error, OSError, UnicodeDecodeError) as exc:
+        log.info("%s ends early: %s", getattr(f, "name", "a history file"), exc)
+
+
+def _block_records(block: str) -> Iterator[Record]:
+    """The records of a block of whole lines: all at once where every record line is a usual one
+    (one regular expression, one JSON decode for the block's values), else line by line."""
+    found = _USUAL.findall(block)
+    expected = block.count("\n") - block.count("\n#") - (block[:1] == "#") - block.count("\n\n")
+    if len(found) == expected:
+        try:
+            values = _loads("[" + ",".join([v for _, _, _, v in found]) + "]")
+        except ValueError:
+            values = None
+        if values is not None and len(values) == len(found):
+            seconds, keys = _SECONDS, _KEYS
+            for (whole, frac, text, _), value in zip(found, values):
+                base = seconds.get(whole)
+                if base is None:
+                    base = _seconds(whole + frac)
+                    base -= float(frac)
+                key = keys.get(text, keys)
+                if key is keys:
+                    try:
+                        key = _loads(text)
+                    except ValueError:
+                        break  # a key with " {" inside: the block goes the careful way
+                    keys[text] = key
+                yield Record(base + float(frac), key, value)
+            else:
+                return
+    yield from records_in(block.splitlines())
+
+
+def _lines(f: IO[str]) -> Iterator[str]:
+    """Every line; a compressed file cut short by a crash ends at the cut instead of raising."""
+    try:
+        yield from f
+    except (EOFError, lzma.LZMAError, zlib.error, OSError, UnicodeDecodeError) as exc:
+        log.info("%s ends early: %s", getattr(f, "name", "a history file"), exc)
+
+
+def playback(records: Iterable[Record], *, speed: float = 1.0, start: Any = None,
+             sleep: Callable[[float], Any] = time.sleep, clock: Callable[[], float] = time.monotonic) -> Iterator[Record]:
+    """Yield ``records`` paced as they were recorded, ``speed`` times faster (``0`` or ``inf``: as
+    fast as possible), from the historical time ``start`` (default: the first record's)."""
+    fast = not speed or speed == float("inf")
+    basis: float | None = float(timestamp(start).value) if start is not None else None
+    began = clock()
+    for record in records:
+        if basis is None:
+            basis = record.time
+        if record.time < basis:
+            continue
+        if not fast:
+            due = began + (record.time - basis) / speed
+            delay = due - clock()
+            if delay > 0:
+                sleep(delay)
+        yield record
+

@@ -1,0 +1,197 @@
+"""Record a simulator's tag I/O to a history file, and replay a history into a simulator.
+
+``python -m cpppo.server.enip.historize FILE TAGS...`` is ``enip_server TAGS...`` that also writes
+every read and write of every tag to FILE (plain, or compressed by its name: ``.gz``, ``.bz2``,
+``.xz``), as the documents show::
+
+    # 2014-07-15 22:03:35.945: Started recording Tag: Tag_Name
+    2014-07-15 22:03:44.186 ["Tag_Name", [0, 3]] {"write": [0, 1, 2, 3]}
+
+The :class:`Recorder` listens on the write funnel (so direct writes and custom attributes' writes
+are recorded too) through a bounded subscription on the host's loop, and writes each burst of
+events from the host's thread pool: the EtherNet/IP path never waits for the disk (a recorder
+that falls behind drops the oldest events, and says how many).  The :class:`Player` replays a
+history's writes into a running simulator at the recorded pace (``speed`` times faster), so its
+clients see yesterday's values change as they did; ``enip_server --playback FILE [--speed X]
+[--from TIME]`` runs one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ...device.events import PLAYBACK, TagEvent, changes_by
+from ...history import logger, reader, timestamp
+from .embedded import Simulator
+
+__all__ = ["Player", "Recorder", "main"]
+
+log = logging.getLogger(__name__)
+
+
+def record_of(event: TagEvent) -> tuple[list[Any], dict[str, Any]]:
+    """The history key and value of a tag event: ``["Tag", [first, last]]``, ``{"write": [...]}``."""
+    values = event.values
+    if event.type.name in ("REAL", "LREAL"):
+        values = [float(v) for v in values]
+    return [event.tag, [event.start, event.start + event.count - 1]], {event.kind: values}
+
+
+class Recorder:
+    """Write ``simulator``'s tag events to the history file ``path`` (a service of its host)."""
+
+    def __init__(self, simulator: Simulator, path: str | os.PathLike[str], *, reads: bool = True,
+                 maxsize: int = 100_000, **logger_options: Any) -> None:
+        self.simulator = simulator
+        self.path = path
+        self.reads = reads
+        self.maxsize = maxsize
+        self.history = logger(path, **logger_options)
+        self.recorded = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, host: Any = None) -> Recorder:
+        loop = asyncio.get_running_loop()
+        subscription = self.simulator.events.subscribe(maxsize=self.maxsize, reads=self.reads, loop=loop)
+        runtime = host or self.simulator.host
+        for tag in self.simulator.controller.tags.values():
+            await runtime.offload(self.history.comment, f"Started recording Tag: {tag.name}")
+        await runtime.offload(self.history.flush)
+        self._task = loop.create_task(self._run(subscription, runtime))
+        return self
+
+    async def _run(self, subscription: Any, runtime: Any) -> None:
+        dropped = 0
+        try:
+            while True:
+                events = await subscription.batch(1000)
+                await runtime.offload(self._write, events)
+                if subscription.dropped != dropped:
+                    lost, dropped = subscription.dropped - dropped, subscription.dropped
+                    await runtime.offload(self.history.comment, f"{lost} events were not recorded (too many at once)")
+        except (StopAsyncIteration, asyncio.CancelledError):
+            pass
+        finally:
+            subscription.close()
+
+    def _write(self, events: list[TagEvent]) -> None:
+        for event in events:
+            key, value = record_of(event)
+            self.history.write(key, value, now=event.time)
+        self.history.flush()
+        self.recorded += len(events)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.history.close()
+
+
+class Player:
+    """Replay the writes of the history ``path`` into ``simulator``, paced as recorded (``speed``
+    times faster; 0: as fast as possible), from the historical time ``start`` (default: the first
+    record's).  Writes are attributed to playback; a record for a tag the simulator does not have is
+    skipped (and counted)."""
+
+    def __init__(self, simulator: Simulator, path: str | os.PathLike[str], *, speed: float = 1.0,
+                 start: Any = None) -> None:
+        if speed < 0:
+            raise ValueError(f"the playback speed must be 0 (as fast as possible) or more, not {speed}")
+        self.simulator = simulator
+        self.path = path
+        self.speed = speed
+        self.start_at = start
+        self.played = 0
+        self.skipped = 0
+        self.done: asyncio.Event | None = None  # set once the history has been played
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, host: Any = None) -> Player:
+        self.done = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        basis: float | None = float(timestamp(self.start_at).value) if self.start_at is not None else None
+        began = loop.time()
+        try:
+            for record in reader(self.path, start=self.start_at):
+                if basis is None:
+                    basis = record.time
+                if self.speed:
+                    delay = began + (record.time - basis) / self.speed - loop.time()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                self._apply(record.key, record.value)
+                if not self.speed and self.played % 1000 == 0:
+                    await asyncio.sleep(0)  # as fast as possible, but others get their turn
+        finally:
+            assert self.done is not None
+            self.done.set()
+
+    def _apply(self, key: Any, value: Any) -> None:
+        if not (isinstance(value, dict) and "write" in value and isinstance(key, list) and len(key) == 2):
+            return  # reads and errors are history, not changes
+        tag, (first, _last) = key[0], key[1]
+        try:
+            attribute = self.simulator.tag(tag)
+            values = value["write"]
+            with changes_by(PLAYBACK):
+                if len(attribute) == 1 and first == 0 and len(values) == 1 and not isinstance(attribute.value, list):
+                    attribute.value = values[0]
+                else:
+                    attribute[first:first + len(values)] = values
+            self.played += 1
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            self.skipped += 1
+            log.debug("playback: %r %r skipped: %s", key, value, exc)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``historize FILE [enip_server options] TAGS...``."""
+    from .main import main as server_main
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0].startswith("-"):
+        print("historize: error: the first argument is the history file: historize FILE TAGS...", file=sys.stderr)
+        return 2
+    path = args.pop(0)
+    try:
+        logger(path).close()  # can we write there? say so now, not after the server started
+    except OSError as exc:
+        print(f"historize: error: cannot write {path!r}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    recorders: list[Recorder] = []
+
+    def ready(sim: Simulator) -> None:
+        recorder = Recorder(sim, path)
+        recorders.append(recorder)
+        assert sim.host is not None
+        sim.host.spawn(recorder.start(sim.host))
+
+    try:
+        return server_main(args, ready=ready)
+    finally:
+        for recorder in recorders:
+            recorder.history.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
