@@ -244,17 +244,16 @@ def reader(path: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], star
     chunks = []
     for file in files:
         with open_history(file, "r") as f:
-            first = next(records_in(_head(f)), None)
+            first = next(records_in(_lines(_head(f))), None)
         chunks.append((first.time if first else float("inf"), file))
     for _, file in sorted(chunks, key=lambda c: c[0]):  # files in the order of their first records
-        with open_history(file, "r") as f:
-            for block in _blocks(f):
-                for record in _block_records(block):
-                    if begin is not None and record.time < begin:
-                        continue
-                    if end is not None and record.time >= end:
-                        return
-                    yield record
+        for block in _blocks(file):
+            for record in _block_records(block):
+                if begin is not None and record.time < begin:
+                    continue
+                if end is not None and record.time >= end:
+                    return
+                yield record
 
 
 def _head(f: IO[str]) -> Iterator[str]:
@@ -270,23 +269,42 @@ _BLOCK = 1 << 20
 _USUAL = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(\.\d{3}) ([^{\n]+) (\{[^\n]*)$", re.M)
 
 
-def _blocks(f: IO[str]) -> Iterator[str]:
+def _blocks(path: Path) -> Iterator[str]:
     """The file in blocks of whole lines (about 1 MB each); a last line without its newline (cut
-    short by a crash) is left out; a compressed file cut short ends at the cut."""
-    rest = ""
-    try:
-        while True:
-            data = f.read(_BLOCK)
-            if not data:
-                return
-            cut = data.rfind("\n")
-            if cut < 0:
-                rest += data
-                continue
-            yield rest + data[:cut + 1]
-            rest = data[cut + 1:]
-    except (EOFError, lzma.LZMAError, zlib.error, OSError, UnicodeDecodeError) as exc:
-        log.info("%s ends early: %s", getattr(f, "name", "a history file"), exc)
+    short by a crash) is left out; a compressed file cut short ends at the cut, every whole line
+    before it read."""
+    rest, done = "", 0
+    with open_history(path, "r") as f:
+        try:
+            while True:
+                data = f.read(_BLOCK)
+                if not data:
+                    return
+                cut = data.rfind("\n")
+                if cut < 0:
+                    rest += data
+                    continue
+                block = rest + data[:cut + 1]
+                done += len(block)
+                yield block
+                rest = data[cut + 1:]
+        except (EOFError, lzma.LZMAError, zlib.error, OSError, UnicodeDecodeError) as exc:
+            log.info("%s ends early: %s", path, exc)
+    # The failed read lost what it had decompressed: read again, line by line, up to the cut.
+    lines, skip = [], done
+    with open_history(path, "r") as f:
+        try:
+            for line in f:
+                if skip > 0:
+                    skip -= len(line)
+                    continue
+                lines.append(line)
+        except (EOFError, lzma.LZMAError, zlib.error, OSError, UnicodeDecodeError):
+            pass
+    if lines and not lines[-1].endswith("\n"):
+        lines.pop()
+    if lines:
+        yield "".join(lines)
 
 
 def _block_records(block: str) -> Iterator[Record]:
