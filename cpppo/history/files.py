@@ -150,6 +150,18 @@ class logger:
         """One record: ``<timestamp> <json key> <json value>``."""
         self._append(f"{_stamp(now)} {_dumps(key)} {_dumps(value)}\n")
 
+    def write_many(self, records: Iterable[tuple[float, str, str]]) -> None:
+        """Records whose key and value are JSON text already: ``(time, key_json, value_json)``, written
+        in one go (one flush): what a recorder of many events a second uses."""
+        lines = "".join([f"{_stamp(when)} {key} {value}\n" for when, key, value in records])
+        if lines:
+            self._rotate_if_due()
+            f = self._open()
+            f.write(lines)
+            self._written += len(lines)
+            f.flush()
+            self._pending = 0
+
     def flush(self) -> None:
         if self._file is not None:
             self._file.flush()
