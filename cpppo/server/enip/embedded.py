@@ -198,8 +198,9 @@ class Simulator:
                 Host.release(host)
 
     def serve_forever(self, stop: Callable[[], bool] | None = None,
-                      ready: Callable[[tuple[str, int]], None] | None = None) -> None:
-        """Serve in this thread, on a host of its own, until ``stop()`` returns true (or a signal)."""
+                      ready: Callable[[tuple[str, int]], None] | None = None, extra: Iterable[Any] = ()) -> None:
+        """Serve in this thread, on a host of its own, until ``stop()`` returns true (or a signal);
+        ``extra`` services (a web API, ...) run on the same host."""
         if self.host is not None:
             raise RuntimeError(f"{self!r} is already serving on {self.host.name}; stop() it first")
         host = Host(name="cpppo-enip-server")
@@ -210,7 +211,7 @@ class Simulator:
 
         self.host = host
         try:
-            host.run(self.server, ready=listening, stop=stop)
+            host.run(self.server, *extra, ready=listening, stop=stop)
         finally:
             self.host = None
 

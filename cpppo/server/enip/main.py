@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--route-timeout", type=float, metavar="SECONDS",
                     help=f"how long a routed request may take before the client is told it timed out "
                          f"(default: {DEFAULT_ROUTE_TIMEOUT:g})")
+    ap.add_argument("--web", metavar="[HOST]:PORT", help="serve the web API on this address (e.g. :12345)")
+    ap.add_argument("--web-token", help="a token that lets peers other than this host change things via the web API")
     ap.add_argument("--playback", metavar="FILE", help="replay the writes of this history file into the tags")
     ap.add_argument("--speed", type=float, default=1.0, help="playback speed factor (0: as fast as possible)")
     ap.add_argument("--from", dest="playback_from", metavar="TIME",
@@ -103,6 +105,7 @@ def _serve(args: Any, attribute_class: type[Attribute], stop: Callable[[], bool]
                 raise ConfigError(f"--playback {args.playback!r}: no such file")
             if args.playback_from is not None:
                 timestamp(args.playback_from)  # a bad time is a usage error now, not a failure later
+        web_address = parse_address(args.web, 80) if args.web is not None else None
         routes = {**config.routes, **parse_route_option(args.route)}
         route_timeout = args.route_timeout if args.route_timeout is not None else config.route_timeout
         if route_timeout is not None and not (math.isfinite(route_timeout) and route_timeout > 0):
@@ -139,6 +142,8 @@ def _serve(args: Any, attribute_class: type[Attribute], stop: Callable[[], bool]
             print(f"Read a tag: {client} '{example}'", flush=True)
         else:
             print(f"Read its identity: {client} '@1/1/7'", flush=True)
+        if web is not None:
+            print(f"Web API on http://{web.address[0] or 'localhost'}:{web.address[1]}/api", flush=True)
         if args.playback is not None and sim.host is not None:
             from .historize import Player
 
@@ -147,8 +152,18 @@ def _serve(args: Any, attribute_class: type[Attribute], stop: Callable[[], bool]
         if ready is not None:
             ready(sim)
 
+    web = None
+    if web_address is not None:
+        from ..web import WebService
+
+        web = WebService(sim, web_address[0], web_address[1], token=args.web_token)
+    user_stop = stop
+
+    def stopping() -> bool:
+        return (web is not None and web.controls.done) or (user_stop is not None and user_stop())
+
     try:
-        sim.serve_forever(stop=stop, ready=listening)
+        sim.serve_forever(stop=stopping, ready=listening, extra=[web] if web is not None else [])
     except OSError as exc:
         print(f"{prog}: error: cannot listen on {host or '*'}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 1

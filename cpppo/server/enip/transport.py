@@ -73,6 +73,8 @@ class _TcpConnection(asyncio.Protocol):
         self.write_paused = False  # the peer is not reading its replies
         self.queue_paused = False  # too many requests wait for the thread pool
         self.peer: Any = None
+        self.received = 0  # bytes, and frames, from the peer (what the web API shows)
+        self.requests = 0
         # Replies held behind a forwarded request's, in order: its task, or (payload, close) to send
         self.held: collections.deque[asyncio.Task[bytes] | tuple[bytes, bool]] = collections.deque()
         self.held_bytes = 0  # what ``held`` costs (bounded by HELD_LIMIT)
@@ -128,6 +130,7 @@ class _TcpConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         now = time.monotonic()
         self.last_activity = now
+        self.received += len(data)
         try:
             frames = self.framer.feed(data)
         except DecodeError as exc:
@@ -139,6 +142,7 @@ class _TcpConnection(asyncio.Protocol):
         self.partial_since = (self.partial_since or now) if self.framer.buffered else None
         if not frames:
             return
+        self.requests += len(frames)
         if self.queue is not None:
             for frame in frames:
                 self.queue.put_nowait(frame)
@@ -439,6 +443,29 @@ class EnipServer:
             elif self.idle_timeout and now - conn.last_activity > self.idle_timeout:
                 log.info("%s: idle for %.0fs; closing", conn.peer, self.idle_timeout)
                 conn.close()
+
+    @property
+    def listening(self) -> bool:
+        return self._tcp is not None
+
+    async def pause(self) -> None:
+        """Stop listening and close every connection, but keep the address to listen on again
+        (the web API's server/control/disable): clients see a device that went away."""
+        tcp, udp, self._tcp, self._udp = self._tcp, self._udp, None, None
+        if udp is not None:
+            udp.close()
+        if tcp is not None:
+            tcp.close()
+        for conn in list(self.connections):
+            conn.close()
+        if tcp is not None:
+            await tcp.wait_closed()
+
+    async def resume(self) -> None:
+        """Listen again on the address it had (after :meth:`pause`)."""
+        if self._tcp is None and self._runtime is not None:
+            self.port = self.address[1]
+            await self.start(self._runtime)
 
     async def stop(self) -> None:
         # the subscriptions read on this loop end with it: their readers see the end, not a hang
