@@ -96,6 +96,7 @@ class Session:
         self.udp = udp
         self.source = Source("client", (str(peer[0]), int(peer[1]))) if peer else None  # for tag events
         self.handle_id = 0  # the registered session handle; 0 until RegisterSession
+        self.out_of_step = False  # a frame's length disagreed with its content: close after replying
 
     def close(self) -> None:
         """The peer is gone: release the session handle and drop its connections."""
@@ -105,31 +106,29 @@ class Session:
             self.handle_id = 0
 
     def handle(self, frame: Encapsulation) -> tuple[Encapsulation | PendingReply | None, bool]:
-        reply, close = self._handle(frame)
-        if type(reply) is Encapsulation and reply.status == EncapStatus.INVALID_LENGTH:
-            # The frame's length disagrees with its content: if the peer sent more than the header
-            # said, the rest would be read as the next header.  The stream is out of step: answer
-            # and close, as for an oversized frame.
-            log.info("encapsulation length of %r disagrees with its content: closing", frame)
-            return reply, True
-        return reply, close
-
-    def _handle(self, frame: Encapsulation) -> tuple[Encapsulation | PendingReply | None, bool]:
         command = frame.command
         if command in _SESSIONLESS:
             return self._sessionless(frame), False
         if self.udp or command not in _IN_SESSION:  # these need a TCP session
             return frame.reply(status=EncapStatus.INVALID_COMMAND), False
         if command == Command.REGISTER_SESSION:
-            return self._register(frame), False
+            return self._register(frame), self.out_of_step
         if frame.session != self.handle_id or not self.handle_id:
             return frame.reply(status=EncapStatus.INVALID_SESSION), False
         if command == Command.SEND_RR_DATA:
-            return self._send_rr_data(frame), False
+            return self._send_rr_data(frame), self.out_of_step
         if command == Command.SEND_UNIT_DATA:
-            return self._send_unit_data(frame), False
+            return self._send_unit_data(frame), self.out_of_step
         self.close()  # UnRegisterSession: no reply; the connection closes
         return None, True
+
+    def _length_error(self, frame: Encapsulation, data: bytes = b"") -> Encapsulation:
+        """The reply to a frame whose length disagrees with its content.  If the peer sent more than
+        the header said, the rest would be read as the next header: the stream is out of step, so
+        the connection closes after this reply, as for an oversized frame."""
+        log.info("encapsulation length of %r disagrees with its content: closing", frame)
+        self.out_of_step = True
+        return frame.reply(data, status=EncapStatus.INVALID_LENGTH)
 
     def _sessionless(self, frame: Encapsulation) -> Encapsulation | None:
         command = frame.command
@@ -167,7 +166,7 @@ class Session:
         try:
             reg = decode_register_session(frame.data)
         except DecodeError:
-            return frame.reply(frame.data, status=EncapStatus.INVALID_LENGTH)
+            return self._length_error(frame, frame.data)
         if reg.version != 1:
             return frame.reply(frame.data, status=EncapStatus.UNSUPPORTED_PROTOCOL)
         if self.handle_id:  # already registered on this connection
@@ -181,6 +180,8 @@ class Session:
             try:
                 send = decode_send_data(frame.data)
             except DecodeError as exc:
+                if exc.status == EncapStatus.INVALID_LENGTH:
+                    return self._length_error(frame)
                 return frame.reply(status=EncapStatus.INCORRECT_DATA if exc.status is None else exc.status)
             message = send.message
             if not isinstance(message, UnconnectedData) or not isinstance(send.address, NullAddress):
@@ -202,6 +203,8 @@ class Session:
             try:
                 send = decode_send_data(frame.data)
             except DecodeError as exc:
+                if exc.status == EncapStatus.INVALID_LENGTH:
+                    return self._length_error(frame)
                 return frame.reply(status=EncapStatus.INCORRECT_DATA if exc.status is None else exc.status)
             address, message = send.address, send.message
             if not isinstance(address, ConnectedAddress) or not isinstance(message, ConnectedData):
