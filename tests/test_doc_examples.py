@@ -89,7 +89,8 @@ def _retarget(code: str, ports: dict[str, int], doc: str = "") -> str:
 
 
 @pytest.mark.parametrize("doc", [d for d in DOCS if _python_blocks(d)])
-def test_every_python_example_runs(doc, servers):
+def test_every_python_example_runs(doc, servers, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # files an example writes (a history, ...) go to a fresh directory
     scope: dict[str, object] = {"__name__": "__example__"}
     ran = 0
     for number, block in enumerate(_python_blocks(doc)):

@@ -102,14 +102,21 @@ address = "127.72.0.2:{port}"
 kind = "simple"
 tags = ["N7@0x93/1/10=INT[10]"]
 count = 2
+
+[[device]]
+name = "drive"
+address = "127.72.0.9:{port}"
+kind = "powerflex"
 """)
     specs = load_fleet(plant)
-    assert [s.name for s in specs] == ["line", "micro-1", "micro-2"]
-    assert [s.address for s in specs] == [("127.72.0.1", port), ("127.72.0.2", port), ("127.72.0.3", port)]
+    assert [s.name for s in specs] == ["line", "micro-1", "micro-2", "drive"]
+    assert [s.address for s in specs][:3] == [("127.72.0.1", port), ("127.72.0.2", port), ("127.72.0.3", port)]
     with Fleet(specs) as fleet:
         fleet[1]["N7"] = list(range(10))
         (line,) = asyncio.run(_read_all([fleet[0].address], "@1/1/7"))
-        micros = asyncio.run(_read_all([d.address for d in list(fleet)[1:]], "@1/1/7", simple=True))
+        micros = asyncio.run(_read_all([d.address for d in list(fleet)[1:3]], "@1/1/7", simple=True))
+        (drive,) = asyncio.run(_read_all([fleet[3].address], "@0x93/3/10", simple=True, tag_type="REAL"))
+        assert round(drive[0], 2) == 789.01
         assert bytes(line[1:]).decode() == "1756-L85E/B LOGIX5585E"
         assert [bytes(m[1:]).decode() for m in micros] == ["1766-L32BXB C/21.03"] * 2
 

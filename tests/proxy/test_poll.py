@@ -143,6 +143,17 @@ def test_get_attribute_command_poll_test_and_motor_velocity(tmp_path):
         assert got.returncode == 1  # the third failed
         assert lines[0].startswith("@0x93/3/10") and lines[0].endswith("== [102, 230, 246, 66]")  # 123.45, raw
         assert lines[1].endswith("== OK") and lines[2].endswith("== FAILED")
+        plain = _run("cpppo.server.enip.get_attribute", "-S", "-a", f"127.0.0.1:{port}", "@0x93/300/10")
+        assert plain.returncode == 0 and plain.stdout.splitlines() == [f"{'@0x93/300/10':<32} == [2, 0, 0, 0]"]
+        many = subprocess.Popen([sys.executable, "-m", "cpppo.server.enip.poll_example_many", f"127.0.0.1:{port}"],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            seen = [many.stdout.readline() for _ in range(6)]
+        finally:
+            many.terminate()
+            many.communicate(timeout=15)
+        assert all(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}: +[A-Z][\w ]+ == \[", line) for line in seen), seen
+        assert any("Output Frequency == [456.7" in line for line in seen), seen
         example = subprocess.Popen([sys.executable, "-m", "cpppo.server.enip.poll_example", f"127.0.0.1:{port}"],
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:

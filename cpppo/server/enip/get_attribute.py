@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("-t", "--timeout", type=float, default=5.0, help="I/O timeout (s)")
     ap.add_argument("-d", "--depth", type=int, default=1, help="requests in flight")
     ap.add_argument("-m", "--multiple", action="store_true", help="bundle requests in Multiple Service Packets")
-    ap.add_argument("-p", "--print", action="store_true", help="print each operation and its result")
+    ap.add_argument("-p", "--print", action="store_true", help="(each operation's line is always printed)")
     ap.add_argument("-v", "--verbose", action="count", default=0, help="more logging (repeat for more)")
     ap.add_argument("attributes", nargs="+", help="@class/instance[/attribute][=(TYPE)v1,v2,...]")
     args = ap.parse_args(argv)
@@ -61,9 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                                 multiple=500 if args.multiple else 0,
                                                                 timeout=args.timeout, validating=True):
                     failures += value is None
-                    if args.print or value is None:
-                        shown = "OK" if value is True else value if value is not None else "FAILED"
-                        print(f"{args.attributes[index]:<32} == {shown}", flush=True)
+                    shown = "OK" if value is True else value if value is not None else "FAILED"
+                    print(f"{args.attributes[index]:<32} == {shown}", flush=True)
         except (CpppoError, OSError) as exc:
             print(f"{ap.prog}: {exc}", file=sys.stderr)
             return 1
