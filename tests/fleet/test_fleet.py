@@ -200,3 +200,36 @@ def test_a_fleet_of_powerflex_drives_answers_their_parameters(tmp_path):
             finally:
                 via.close_gateway()
             assert round(speed, 2) == 789.01 and units == 1
+
+
+def test_the_fleet_web_api_lists_the_devices_and_acts_on_each():
+    import json
+    import urllib.error
+    import urllib.request
+
+    port, web = _free_port("127.75.0.1"), _free_port("127.0.0.1")
+    proc = subprocess.Popen([sys.executable, "-m", "cpppo.server.enip.fleet", "--quiet", "--count", "3", "--base",
+                             f"127.75.0.1:{port}", "--web", f"127.0.0.1:{web}", "X=DINT"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+    def get(path):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{web}/{path}", timeout=10) as reply:
+                return reply.status, json.loads(reply.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    try:
+        assert proc.stdout.readline().startswith("3 devices listening")
+        assert "Web API on" in proc.stdout.readline()
+        status, listing = get("api")
+        assert status == 200 and sorted(listing["data"]["devices"]) == ["logix1", "logix2", "logix3"]
+        assert listing["data"]["devices"]["logix2"]["address"] == f"127.75.0.2:{port}"
+        status, reply = get("device/logix2/api/tags/X/attribute[0]=5")
+        assert status == 200 and reply["command"]["success"]
+        values = asyncio.run(_read_all([("127.75.0.1", port), ("127.75.0.2", port)], "X"))
+        assert values == [[0], [5]]  # that device only
+        assert get("device/nope/api")[0] == 404
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=15)

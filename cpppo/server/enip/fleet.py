@@ -333,14 +333,18 @@ class Fleet:
             self.host.stop()
 
     def serve_forever(self, stop: Callable[[], bool] | None = None,
-                      ready: Callable[[Fleet], None] | None = None) -> None:
-        """Serve in this thread until SIGINT/SIGTERM (or ``stop()`` returns true)."""
+                      ready: Callable[[Fleet], None] | None = None, extra: Iterable[Any] = ()) -> None:
+        """Serve in this thread until SIGINT/SIGTERM (or ``stop()`` returns true); ``extra``
+        services (the web API) run on the same host."""
         _raise_nofile(2 * len(self.devices) + 256)
-        asyncio.run(self._serve(stop, ready))
+        asyncio.run(self._serve(stop, ready, list(extra)))
 
-    async def _serve(self, stop: Callable[[], bool] | None, ready: Callable[[Fleet], None] | None) -> None:
+    async def _serve(self, stop: Callable[[], bool] | None, ready: Callable[[Fleet], None] | None,
+                     extra: list[Any]) -> None:
         host = self.host
         try:
+            for service in extra:
+                await host.add(service)
             for spec, device in zip(self.specs, self.devices):
                 try:
                     await host.add(device.server)
@@ -375,6 +379,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--port-step", type=int, default=0, help="count up ports by this much instead of addresses")
     ap.add_argument("--kind", default="logix", help="with --count: logix, simple or powerflex")
     ap.add_argument("-U", "--udt", action="append", default=[], help="with --count: declare a structure (UDT)")
+    ap.add_argument("--web", metavar="[HOST]:PORT", help="serve the web API of every device (/device/<name>/api)")
+    ap.add_argument("--web-token", help="a token that lets peers other than this host change things via the web API")
     ap.add_argument("-q", "--quiet", action="store_true", help="print only the summary, not a line per device")
     ap.add_argument("-v", "--verbose", action="count", default=0, help="more logging (repeat for more)")
     return ap
@@ -408,6 +414,13 @@ def main(argv: Sequence[str] | None = None, *, stop: Callable[[], bool] | None =
             ap.error("give a fleet file, or --count N --base HOST:PORT and the tags")
         began = time.monotonic()
         fleet = Fleet(specs)
+        web = None
+        if args.web is not None:
+            from ..web import WebService
+
+            host, port = parse_address(args.web, 80)
+            web = WebService(None, host, port, token=args.web_token,
+                             devices={spec.name: device for spec, device in zip(fleet.specs, fleet.devices)})
     except CpppoError as exc:
         print(f"{ap.prog}: error: {exc}", file=sys.stderr)
         return 2
@@ -423,10 +436,12 @@ def main(argv: Sequence[str] | None = None, *, stop: Callable[[], bool] | None =
         kinds = ", ".join(f"{n} {kind}" for kind, n in counts.items())
         print(f"{len(running)} devices listening ({kinds}) in {time.monotonic() - began:.1f} s"
               + (f", {rss:.0f} MB resident" if rss else ""), flush=True)
+        if web is not None:
+            print(f"Web API on http://{web.address[0] or 'localhost'}:{web.address[1]}/api", flush=True)
 
     with logging_to(args.verbose, None):
         try:
-            fleet.serve_forever(stop=stop, ready=ready)
+            fleet.serve_forever(stop=stop, ready=ready, extra=[web] if web is not None else [])
         except (ConfigError, OSError) as exc:
             print(f"{ap.prog}: error: {exc}", file=sys.stderr)
             return 1
