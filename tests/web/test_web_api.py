@@ -38,7 +38,7 @@ class Server:
         assert self.proc.stdout is not None
         self.port = int(re.search(r"listening on \S+:(\d+)", self.proc.stdout.readline()).group(1))
         for _ in range(5):
-            if "Web API on" in self.proc.stdout.readline():
+            if "Dashboard on" in self.proc.stdout.readline():
                 break
 
     def get(self, path: str, accept: str = "application/json") -> tuple[int, dict]:

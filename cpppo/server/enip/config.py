@@ -3,7 +3,7 @@
 Tags are ``NAME[@class/instance/attribute]=TYPE[length]`` (numbers in decimal, 0x, 0o or 0b).
 ``cpppo.cfg`` files are read from /etc (or %APPDATA% on Windows), ``~/.cpppo.cfg``,
 ``./cpppo.cfg`` and any ``-c`` file, later ones overriding earlier ones; sections ``[Identity]``,
-``[TCPIP]`` and ``[UCMM]`` (``Route Path``) are understood.
+``[TCPIP]``, ``[UCMM]`` (``Route Path``, ``Route``), ``[UDT]`` and ``[Web]`` (``Token``) are understood.
 """
 
 from __future__ import annotations
@@ -181,6 +181,7 @@ class SimulatorConfig:
     udts: list[str] = field(default_factory=list)  # structure declarations, "NAME = MEMBER:TYPE, ..."
     routes: dict[str, str] = field(default_factory=dict)  # [UCMM] Route: {"<port>/<link>": "<host>:<port>"}
     route_timeout: float | None = None  # [UCMM] Route Timeout (seconds)
+    web_token: str | None = None  # [Web] Token: lets peers other than this host change things via the web API
 
 
 _IDENTITY_KEYS: dict[str, tuple[str, Any]] = {
@@ -317,6 +318,7 @@ _KNOWN = {
     "identity": {*_IDENTITY_KEYS, "product revision"},
     "tcpip": {"interface configuration", "host name", "domain name"},
     "ucmm": {"route", "route timeout"},
+    "web": {"token"},
 }
 _ANYWHERE = {"route path"}
 
@@ -328,7 +330,7 @@ def _warn_unknown(section: configparser.SectionProxy, where: str) -> None:
         return  # every key declares a structure
     if lname not in _KNOWN:
         log.warning("%s: [%s] is not a section cpppo reads (%s); ignored", _at_section(where, section.name),
-                    section.name, ", ".join(f"[{s}]" for s in ("Identity", "TCPIP", "UCMM", "UDT")))
+                    section.name, ", ".join(f"[{s}]" for s in ("Identity", "TCPIP", "UCMM", "UDT", "Web")))
         return
     for key in section:
         if key in section.parser.defaults() or key in _ANYWHERE or key in _KNOWN[lname]:
@@ -392,6 +394,8 @@ def load_config(extra: Iterable[str | os.PathLike[str]] = (), *, search: bool = 
                 _apply_tcpip(section, config.tcpip, str(path))
             elif lname == "ucmm":
                 _apply_ucmm(section, config, str(path))
+            elif lname == "web" and section.get("token", "").strip():
+                config.web_token = section["token"].strip()
             if "route path" in section:
                 try:
                     config.route_path = parse_route_path(section["route path"])

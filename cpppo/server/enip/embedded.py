@@ -20,7 +20,7 @@ import collections
 import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...cip.types import DWORD, TypeCode
 from ...device.backplane import Backplane
@@ -31,9 +31,12 @@ from ...device.objects import IdentityInfo, TcpipInfo
 from ...device.tags import Attribute
 from ...errors import EncodeError
 from ..host import Host
-from .config import ConfigError, TagSpec, parse_tag
+from .config import ConfigError, TagSpec, parse_address, parse_tag
 from .routes import DEFAULT_ROUTE_TIMEOUT, RouteError, attach_routes, parse_routes
 from .transport import EnipServer
+
+if TYPE_CHECKING:
+    from ..web import WebService
 
 __all__ = ["COMMUNICATION_MODULE", "Simulator", "chassis", "simulator"]
 
@@ -65,7 +68,8 @@ class Simulator:
                  max_frame: int = 0xFFFF, udts: Iterable[str] = (), name: str = "Simulator",
                  host: Host | None = None, routes: Mapping[str, str] | str | None = None,
                  route_timeout: float = DEFAULT_ROUTE_TIMEOUT, slots: Mapping[int, Simulator] | None = None,
-                 slot: int | None = None) -> None:
+                 slot: int | None = None, web: str | tuple[str, int] | None = None,
+                 web_token: str | None = None) -> None:
         self.controller = Controller(_identity(identity), tcpip, route_path=route_path, simple=simple, name=name)
         try:
             for declaration in udts:  # structures first: tags may use them
@@ -77,7 +81,8 @@ class Simulator:
         self.io: collections.deque[IOEvent] = collections.deque(maxlen=io_log or 1)
         if io_log:  # the reads and writes clients made (not direct ones); enip_server turns it off
             io = self.io
-            self.controller.observers.append(lambda event: event.source.kind == "client" and io.append(event))
+            self.controller.observers.append(
+                lambda event: event.source.kind == "client" and event.kind != "error" and io.append(event))
         self.server = EnipServer(self.controller, address[0], address[1], delay=delay,
                                  offload=attribute_class._custom_io, idle_timeout=idle_timeout,
                                  frame_timeout=frame_timeout, max_frame=max_frame)
@@ -86,6 +91,12 @@ class Simulator:
         self.slots: dict[int, Simulator] = {}
         if slots or slot is not None:
             self._rack(dict(slots or {}), slot)
+        self.web: WebService | None = None  # the web API and dashboard, served beside EtherNet/IP
+        if web is not None:
+            from ..web import WebService
+
+            web_host, web_port = parse_address(web, 80) if isinstance(web, str) else web
+            self.web = WebService(self, web_host, web_port, token=web_token)
         if routes:
             try:
                 attach_routes(self.controller, parse_routes(routes, timeout=route_timeout))
@@ -175,6 +186,12 @@ class Simulator:
             if not host.running:
                 host.start(timeout)
             host.call(host.add(self.server), timeout)
+            if self.web is not None:
+                try:
+                    host.call(host.add(self.web), timeout)
+                except BaseException:
+                    host.call(host.remove(self.server), timeout)
+                    raise
         except BaseException:
             if self._own_host is None:
                 Host.release(host)
@@ -188,11 +205,13 @@ class Simulator:
         if host is None:
             return
         try:
-            if host.on_loop_thread() and host.loop is not None:  # from a callback on the loop: no waiting
-                host.loop.create_task(host.remove(self.server))
-            else:
-                with contextlib.suppress(RuntimeError, TimeoutError):  # the host stopped meanwhile
-                    host.call(host.remove(self.server), timeout)
+            services = [self.server] if self.web is None else [self.web, self.server]
+            for service in services:
+                if host.on_loop_thread() and host.loop is not None:  # from a callback on the loop: no waiting
+                    host.loop.create_task(host.remove(service))
+                else:
+                    with contextlib.suppress(RuntimeError, TimeoutError):  # the host stopped meanwhile
+                        host.call(host.remove(service), timeout)
         finally:
             if self._own_host is None:
                 Host.release(host)
@@ -211,7 +230,8 @@ class Simulator:
 
         self.host = host
         try:
-            host.run(self.server, *extra, ready=listening, stop=stop)
+            web = [self.web] if self.web is not None else []
+            host.run(self.server, *web, *extra, ready=listening, stop=stop)
         finally:
             self.host = None
 

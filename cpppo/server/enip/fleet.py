@@ -437,7 +437,7 @@ def main(argv: Sequence[str] | None = None, *, stop: Callable[[], bool] | None =
         print(f"{len(running)} devices listening ({kinds}) in {time.monotonic() - began:.1f} s"
               + (f", {rss:.0f} MB resident" if rss else ""), flush=True)
         if web is not None:
-            print(f"Web API on http://{web.address[0] or 'localhost'}:{web.address[1]}/api", flush=True)
+            print(f"Web API on {web.url}api (each device's dashboard at {web.url}device/<name>/)", flush=True)
 
     with logging_to(args.verbose, None):
         try:

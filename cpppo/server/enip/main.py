@@ -51,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
                     help=f"how long a routed request may take before the client is told it timed out "
                          f"(default: {DEFAULT_ROUTE_TIMEOUT:g})")
     ap.add_argument("--web", metavar="[HOST]:PORT", help="serve the web API on this address (e.g. :12345)")
-    ap.add_argument("--web-token", help="a token that lets peers other than this host change things via the web API")
+    ap.add_argument("--web-token", help="a token that lets peers other than this host change things via the web API "
+                    "(or [Web] Token in a config file)")
     ap.add_argument("--playback", metavar="FILE", help="replay the writes of this history file into the tags")
     ap.add_argument("--speed", type=float, default=1.0, help="playback speed factor (0: as fast as possible)")
     ap.add_argument("--from", dest="playback_from", metavar="TIME",
@@ -66,8 +67,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def format_io(event: IOEvent) -> str:
-    """One line per tag I/O: ``SCADA[1-3] <= [4, 5, 6]`` for a write, ``==`` for a read."""
+    """One line per tag I/O: ``SCADA[1-3] <= [4, 5, 6]`` for a write, ``==`` for a read, ``!!`` for a
+    failed access (``SCADA[1-3] !! read: status 0x08``)."""
     end = event.start + event.count - 1
+    if event.kind == "error":
+        return f"{event.tag}[{event.start}-{end}] !! {event.access}: status 0x{event.status:02X}"
     return f"{event.tag}[{event.start}-{end}] {'<=' if event.kind == 'write' else '=='} {event.values!r}"
 
 
@@ -113,7 +117,8 @@ def _serve(args: Any, attribute_class: type[Attribute], stop: Callable[[], bool]
         sim = Simulator(args.tags, udts=[*config.udts, *args.udt], identity=config.identity, tcpip=config.tcpip,
                         address=(host, port), route_path=route_path, simple=args.simple, delay=delay,
                         attribute_class=attribute_class, idle_timeout=args.idle_timeout or None, io_log=0,
-                        routes=routes, route_timeout=route_timeout or DEFAULT_ROUTE_TIMEOUT, **kwds)
+                        routes=routes, route_timeout=route_timeout or DEFAULT_ROUTE_TIMEOUT, web=web_address,
+                        web_token=args.web_token or config.web_token, **kwds)
     except (CpppoError, OSError, RouteError, TimestampError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
@@ -143,7 +148,7 @@ def _serve(args: Any, attribute_class: type[Attribute], stop: Callable[[], bool]
         else:
             print(f"Read its identity: {client} '@1/1/7'", flush=True)
         if web is not None:
-            print(f"Web API on http://{web.address[0] or 'localhost'}:{web.address[1]}/api", flush=True)
+            print(f"Dashboard on {web.url} (web API at {web.url}api)", flush=True)
         if args.playback is not None and sim.host is not None:
             from .historize import Player
 
@@ -152,18 +157,14 @@ def _serve(args: Any, attribute_class: type[Attribute], stop: Callable[[], bool]
         if ready is not None:
             ready(sim)
 
-    web = None
-    if web_address is not None:
-        from ..web import WebService
-
-        web = WebService(sim, web_address[0], web_address[1], token=args.web_token)
+    web = sim.web
     user_stop = stop
 
     def stopping() -> bool:
         return (web is not None and web.controls.done) or (user_stop is not None and user_stop())
 
     try:
-        sim.serve_forever(stop=stopping, ready=listening, extra=[web] if web is not None else [])
+        sim.serve_forever(stop=stopping, ready=listening)
     except OSError as exc:
         print(f"{prog}: error: cannot listen on {host or '*'}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 1

@@ -1,9 +1,16 @@
-"""The web API over HTTP (aiohttp), as a service of the simulator's host: same loop, same objects.
+"""The web API and the live dashboard over HTTP (aiohttp), as a service of the simulator's host.
 
-``GET /api[/<group>[/<match>[/<command>[/<value>]]]]`` answers JSON (``alarm``, ``command``,
-``data``, ``since``, ``until``), or a minimal HTML page for a browser (``Accept: text/html``).
-Reading is open; a request that changes anything is accepted from a loopback peer, or from
-elsewhere only with the token (``?token=...`` or ``Authorization: Bearer ...``), else 403.
+Same loop, same objects as the EtherNet/IP sessions:
+
+* ``GET /api[/<group>[/<match>[/<command>[/<value>]]]]`` answers JSON (``alarm``, ``command``,
+  ``data``, ``since``, ``until``), or a minimal HTML page for a browser (``Accept: text/html``);
+* ``GET /`` is the dashboard (``static/``, served from the package: no CDN), which reads
+  ``/state``, pages arrays with ``/values/<tag>?start=&count=`` and follows ``/events`` (Server-Sent
+  Events from the write funnel, :mod:`.dashboard`).
+
+A fleet's devices each get the same at ``/device/<name>/``.  Reading is open; a request that
+changes anything is accepted from a loopback peer, or from elsewhere only with the token
+(``?token=...`` or ``Authorization: Bearer ...``), else 403.
 """
 
 from __future__ import annotations
@@ -16,11 +23,17 @@ import logging
 import secrets
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+import orjson
 from aiohttp import web
 
+from . import dashboard
 from .api import ApiError, Controls, handle, parse_path, snapshot
+
+STATIC = Path(__file__).with_name("static")
+_ASSETS = {"dashboard.js": "application/javascript", "dashboard.css": "text/css"}
 
 __all__ = ["WebService"]
 
@@ -46,22 +59,29 @@ class WebService:
         self.token = token
         self.controls = Controls()
         self.device_controls = {name: Controls() for name in self.devices}
+        self.feeds: dict[str | None, dashboard.LiveFeed] = {}  # the live feed of each device with a page open
         self.address: tuple[str, int] = (host, port)
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self.since: float | None = None
 
     async def start(self, host: Any = None) -> tuple[str, int]:
+        if self.since is None:
+            self.since = time.time()
         app = web.Application()
+        add = app.router.add_get
         if self.simulator is not None:
-            app.router.add_get("/api", self._api)
-            app.router.add_get("/api/{tail:.*}", self._api)
+            add("/api", self._api)
+            add("/api/{tail:.*}", self._api)
+            self._dashboard_routes(app, "")
         if self.devices:
             if self.simulator is None:
-                app.router.add_get("/api", self._fleet)
-            app.router.add_get("/device/{name}/api", self._device_api)
-            app.router.add_get("/device/{name}/api/{tail:.*}", self._device_api)
-        self._runner = web.AppRunner(app, access_log=None)
+                add("/api", self._fleet)
+                add("/", self._fleet)
+            add("/device/{name}/api", self._api)
+            add("/device/{name}/api/{tail:.*}", self._api)
+            self._dashboard_routes(app, "/device/{name}")
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, self.host or None, self.port)
         await self._site.start()
@@ -72,7 +92,25 @@ class WebService:
             self.address = (self.host, bound[1])
         return self.address
 
+    def _dashboard_routes(self, app: web.Application, prefix: str) -> None:
+        add = app.router.add_get
+        if prefix:
+            add(prefix, self._to_page)
+        add(prefix + "/", self._page)
+        add(prefix + "/static/{asset}", self._asset)
+        add(prefix + "/state", self._state)
+        add(prefix + "/values/{tag}", self._values)
+        add(prefix + "/events", self._events)
+
+    @property
+    def url(self) -> str:
+        """The dashboard's address."""
+        host = self.address[0] or "localhost"
+        return f"http://{'[' + host + ']' if ':' in host else host}:{self.address[1]}/"
+
     async def stop(self) -> None:
+        for feed in list(self.feeds.values()):
+            await feed.stop()  # open pages' streams end, so the runner need not wait for them
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
@@ -85,21 +123,92 @@ class WebService:
         given = request.query.get("token") or request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         return bool(given) and secrets.compare_digest(given, self.token)
 
-    async def _api(self, request: web.Request) -> web.StreamResponse:
-        return await self._serve(request, self.simulator, self.controls)
-
-    async def _device_api(self, request: web.Request) -> web.StreamResponse:
-        name = request.match_info["name"]
+    def _device(self, request: web.Request) -> tuple[str | None, Any, Controls]:
+        """The device a request is about: the one simulator, or a fleet's ``/device/<name>``."""
+        name = request.match_info.get("name")
+        if name is None:
+            return None, self.simulator, self.controls
         if name not in self.devices:
-            return self._reply(request, {"message": f"no device {name!r}", "success": False}, {}, 404, Controls())
-        return await self._serve(request, self.devices[name], self.device_controls[name])
+            raise ApiError(f"no device {name!r}", 404)
+        return name, self.devices[name], self.device_controls[name]
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        try:
+            _, sim, controls = self._device(request)
+        except ApiError as exc:
+            return self._reply(request, {"message": str(exc), "success": False}, {}, exc.status, Controls())
+        return await self._serve(request, sim, controls)
 
     async def _fleet(self, request: web.Request) -> web.StreamResponse:
         devices = {name: {"address": f"{sim.address[0]}:{sim.address[1]}",
                           "product_name": sim.controller.identity.product_name,
-                          "tags": len(sim.controller.tags), "api": f"/device/{name}/api"}
+                          "tags": len(sim.controller.tags), "api": f"/device/{name}/api",
+                          "dashboard": f"/device/{name}/"}
                    for name, sim in self.devices.items()}
         return self._reply(request, {}, {"devices": devices}, 200, self.controls)
+
+    # -- the dashboard ---------------------------------------------------------------------------------
+    async def _to_page(self, request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound(request.path + "/" + (f"?{request.query_string}" if request.query_string else ""))
+
+    async def _page(self, request: web.Request) -> web.StreamResponse:
+        try:
+            self._device(request)
+        except ApiError as exc:
+            return _json({"message": str(exc), "success": False}, exc.status)
+        return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    async def _asset(self, request: web.Request) -> web.StreamResponse:
+        asset = request.match_info["asset"]
+        if asset not in _ASSETS:
+            return _json({"message": f"no asset {asset!r}", "success": False}, 404)
+        return web.FileResponse(STATIC / asset, headers={"Content-Type": _ASSETS[asset], "Cache-Control": "no-cache"})
+
+    async def _state(self, request: web.Request) -> web.StreamResponse:
+        try:
+            _, sim, controls = self._device(request)
+        except ApiError as exc:
+            return _json({"message": str(exc), "success": False}, exc.status)
+        body = dashboard.state(sim, controls, web_address=self.address)
+        body["since"] = self.since
+        return _json(body)
+
+    async def _values(self, request: web.Request) -> web.StreamResponse:
+        try:
+            _, sim, _ = self._device(request)
+            start = int(request.query.get("start", "0"))
+            count = int(request.query.get("count", "100"))
+            return _json(dashboard.values(sim, request.match_info["tag"], start, count))
+        except ApiError as exc:
+            return _json({"message": str(exc), "success": False}, exc.status)
+        except ValueError:
+            return _json({"message": "start and count are whole numbers", "success": False}, 400)
+        except (KeyError, IndexError) as exc:
+            return _json({"message": str(exc).strip("'\""), "success": False}, 404)
+
+    async def _events(self, request: web.Request) -> web.StreamResponse:
+        try:
+            name, sim, controls = self._device(request)
+        except ApiError as exc:
+            return _json({"message": str(exc), "success": False}, exc.status)
+        feed = self.feeds.get(name)
+        if feed is None:
+            feed = self.feeds[name] = dashboard.LiveFeed(sim, controls)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
+                                               "X-Accel-Buffering": "no"})
+        await response.prepare(request)
+        page = feed.open(reads=request.query.get("reads", "") in ("1", "true", "yes"))
+        try:
+            while True:
+                message = await page.queue.get()
+                if message is None:
+                    break
+                await response.write(message)
+        except ConnectionError:  # the page went away
+            pass
+        finally:
+            feed.close(page)
+        return response
 
     async def _serve(self, request: web.Request, sim: Any, controls: Controls) -> web.StreamResponse:
         path = request.match_info.get("tail", "")
@@ -124,7 +233,7 @@ class WebService:
         reply = {"alarm": list(controls.alarms), "command": command_part, "data": data, "since": self.since,
                  "until": time.time()}
         if "text/html" in request.headers.get("Accept", "") and "application/json" not in request.headers.get("Accept", ""):
-            return web.Response(text=_page(reply), content_type="text/html", status=status)
+            return web.Response(text=_html(reply), content_type="text/html", status=status)
         return web.json_response(reply, status=status, dumps=lambda o: json.dumps(o, indent=4, default=str))
 
     async def _carry_out(self, sim: Any, effect: str, arg: Any) -> None:
@@ -139,7 +248,11 @@ class WebService:
             await asyncio.sleep(0)
 
 
-def _page(reply: dict[str, Any]) -> str:
+def _json(body: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(body, default=str), status=status, content_type="application/json")
+
+
+def _html(reply: dict[str, Any]) -> str:
     body = html.escape(json.dumps(reply, indent=4, default=str))
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>cpppo simulator</title></head>"
             f"<body><h1>cpppo simulator</h1><pre>{body}</pre></body></html>")
