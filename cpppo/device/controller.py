@@ -290,7 +290,39 @@ class Controller(TagServices):
             if service == CommonService.GET_ATTRIBUTE_LIST:
                 return self._get_attribute_list(target, req, limit), None
             raise Failure(S.SERVICE_NOT_SUPPORTED)
+        try:
+            return self._tag_service(req, target, limit)
+        except Failure as failure:  # a failed tag access is an event too (a recorder keeps it)
+            if self.events.writes:
+                self._tag_failed(req, target, failure.status)
+            raise
+        except (DecodeError, EncodeError):
+            raise
+        except Exception:  # a custom attribute failed: answered with a general error
+            if self.events.writes:
+                self._tag_failed(req, target, S.GENERAL_ERROR)
+            raise
+
+    def _tag_failed(self, req: Request, target: tuple[Attribute, int, str, bool, Part | None], status: int) -> None:
+        """Tell the listeners a request for a tag failed with ``status`` (and what it asked for)."""
+        attribute, start, name, _, sub = target
+        service, data = req.service, req.data
+        count, at = 1, None
+        if service in READS:
+            access, at = "read", 0  # element count first
+        elif service in WRITES:  # type (a structure's with its handle), then the count
+            access, at = "write", 4 if data[:2] == b"\xa0\x02" else 2
+        else:
+            access = f"service 0x{service:02X}"
+        if at is not None and len(data) >= at + 2:
+            count = max(1, int.from_bytes(data[at : at + 2], "little"))
+        self.events.error(name, start, count, sub.type if sub is not None else attribute.parser, status=status,
+                          access=access)
+
+    def _tag_service(self, req: Request, target: tuple[Attribute, int, str, bool, Part | None], limit: int) -> Answer:
+        """A tag service on the attribute (or member) ``target`` resolved to."""
         attribute, start, name, settable, sub = target
+        service = req.service
         if attribute.error:
             raise Failure(attribute.error)
         if sub is not None:

@@ -87,12 +87,13 @@ def changes_by(source: Source) -> Iterator[None]:
 
 
 class TagEvent(NamedTuple):
-    """One read or write of a tag: what a ``--print`` line, an ``io`` log or a recorder shows.
+    """One read, write or failed access of a tag: what a ``--print`` line, an ``io`` log or a recorder shows.
 
     ``data`` holds the bytes read or written (the new bytes), ``old`` the bytes they replaced (writes
     only), both in the wire encoding of ``type``; ``values`` and ``old_values`` decode them.  ``tag``
     names what was accessed as the client named it (``M1.Speed`` for a member), ``start`` and
-    ``count`` its elements.  (A named tuple: immutable, and built in a fraction of the time a
+    ``count`` its elements.  A failed access (kind ``"error"``) carries no data: ``status`` is the
+    CIP general status the client was answered, ``access`` what it tried (``"read"``, ``"write"``).  (A named tuple: immutable, and built in a fraction of the time a
     frozen dataclass takes, which matters on the request path.)
     """
 
@@ -106,6 +107,8 @@ class TagEvent(NamedTuple):
     source: Source = DIRECT
     old: bytes | None = None
     bit: int | None = None  # a BOOL member's bit: data is one byte, 0 or 1
+    status: int = 0  # an error's CIP general status
+    access: str = ""  # what an error's request tried: "read", "write" or another service's name
 
     @property
     def values(self) -> list[Any]:
@@ -116,6 +119,9 @@ class TagEvent(NamedTuple):
         return None if self.old is None else _decode(self.type, self.old, self.bit)
 
     def __repr__(self) -> str:
+        if self.kind == "error":
+            return (f"TagEvent(kind='error', tag={self.tag!r}, start={self.start}, count={self.count}, "
+                    f"access={self.access!r}, status=0x{self.status:02X}, source='{self.source}', time={self.time:.6f})")
         return (f"TagEvent(kind={self.kind!r}, tag={self.tag!r}, start={self.start}, count={self.count}, "
                 f"values={self.values!r}, source='{self.source}', time={self.time:.6f})")
 
@@ -289,3 +295,8 @@ class TagEvents:
 
     def read(self, tag: str, start: int, count: int, data: bytes, kind: CIPType, *, bit: int | None = None) -> None:
         self.emit(TagEvent("read", tag, start, count, data, kind, time.time(), _SOURCE.get(), None, bit))
+
+    def error(self, tag: str, start: int, count: int, kind: CIPType, *, status: int, access: str) -> None:
+        """A request for ``tag`` was answered with ``status`` (delivered like a write: to every listener)."""
+        self.emit(TagEvent("error", tag, start, count, b"", kind, time.time(), _SOURCE.get(), None, None, status,
+                           access))

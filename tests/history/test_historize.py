@@ -4,6 +4,7 @@ example against a small HTTP server on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import re
 import subprocess
@@ -37,12 +38,17 @@ def test_historize_records_client_reads_and_writes_as_documented(tmp_path):
         port = int(re.search(r"listening on \S+:(\d+)", server.stdout.readline()).group(1))
         with client.connector(host="127.0.0.1", port=port, timeout=5) as conn:
             failures, _ = conn.process(client.parse_operations(["Tag_Name[0-3]=(INT)0,1,2,3", "Tag_Name[0-3]"]))
-        assert failures == 0
-        assert _wait(lambda: path.exists() and len(list(reader(path))) >= 2)
+            assert failures == 0
+            failures, _ = conn.process(client.parse_operations(["Tag_Name[998-1001]"]))  # beyond the end
+            assert failures == 1
+        assert _wait(lambda: path.exists() and "Exception" in path.read_text())
     finally:
         server.terminate()
         server.communicate(timeout=10)
     lines = path.read_text().splitlines()
+    # a failed access is recorded as cpppo 5 recorded it: a comment, with the status the client got
+    assert re.fullmatch(r"# \S+ \S+: \S+ \S+: PLC I/O Read  Tag +Tag_Name\[  998-1001 \] Exception: CIP status 0xFF "
+                        r"\(client 127\.0\.0\.1:\d+\)", lines[3]), lines
     assert re.fullmatch(r"# \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}: Started recording Tag: Tag_Name", lines[0])
     assert re.fullmatch(r'\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \["Tag_Name", \[0, 3\]\] \{"write": \[0, 1, 2, 3\]\}',
                         lines[1]), lines
@@ -62,9 +68,15 @@ def test_a_recorder_sees_direct_writes_and_playback_drives_the_next_run(tmp_path
             first["LEVEL"] = 1.5 + i  # direct writes: recorded too
             time.sleep(0.05)
         first.tag("COUNTS")[1:3] = [7, 8]
-        assert _wait(lambda: recorder.recorded >= 6)
+        first.tag("COUNTS").error = 8  # a forced error: the client's write fails, and is recorded as failing
+        with client.connector(host="127.0.0.1", port=first.address[1], timeout=5) as conn:
+            assert conn.process(client.parse_operations(["COUNTS[0]=(DINT)5"]))[0] == 1
+        first.tag("COUNTS").error = 0
+        assert _wait(lambda: recorder.recorded >= 7)
         asyncio.run_coroutine_threadsafe(recorder.stop(), first.host.loop).result(10)
     history = list(reader(path))
+    with gzip.open(path, "rt") as f:
+        assert "PLC I/O Write Tag               COUNTS[    0-0    ] Exception: CIP status 0x08" in f.read()
     assert [r.value["write"] for r in history[:5]] == [[1.5], [2.5], [3.5], [4.5], [5.5]]
     assert history[5].key == ["COUNTS", [1, 2]] and history[5].value == {"write": [7, 8]}
 

@@ -86,6 +86,23 @@ def test_reads_reach_only_the_subscribers_that_ask_for_them():
         assert writes_only.pending() == 0
 
 
+def test_a_failed_access_is_an_event_with_its_status_for_every_listener():
+    with Simulator(["X=DINT[4]", "S=SINT"]) as plc:
+        sub = plc.subscribe()  # writes only: errors come too, as writes do
+        with RawClient(plc.address, register=True) as c:
+            assert c.read(tag("X", 2), 3).status == 0xFF  # beyond the end (extended status 0x2105)
+            plc.tag("S").error = 8
+            assert c.write(tag("S"), "SINT", [1]).status == 8
+            assert c.write(tag("X", 1), "DINT", [7]).status == 0
+        beyond, forced, fine = take(plc, sub, 3)
+        assert (beyond.kind, beyond.tag, beyond.start, beyond.count, beyond.access, beyond.status) == (
+            "error", "X", 2, 3, "read", 0xFF)
+        assert (forced.kind, forced.tag, forced.access, forced.status) == ("error", "S", "write", 8)
+        assert forced.source.kind == "client" and forced.values == [] and "status=0x08" in repr(forced)
+        assert fine.kind == "write" and fine.values == [7]
+        assert [e.kind for e in plc.io] == ["write"]  # the io log keeps reads and writes only
+
+
 def test_the_reply_cache_stays_on_with_listeners_and_answers_fresh_values():
     with Simulator(["X=DINT[4]"]) as plc:  # the io log listens to everything
         sub = plc.subscribe(reads=True)

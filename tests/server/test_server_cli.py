@@ -82,6 +82,8 @@ def test_cli_serves_tags_and_prints_io(tmp_path):
             assert c.read_values(tag("SCADA"), 4) == [0, 4, 5, 6]
             assert srv.expect(r"SCADA\[0-3\] == \[0, 4, 5, 6\]")
             assert c.read_values(tag("FLOAT")) == [0.0]
+            assert c.read(tag("SCADA", 8), 5).status == 0xFF
+            assert srv.expect(r"SCADA\[8-12\] !! read: status 0xFF")  # a failed access says so
         assert srv.stop() == 0  # SIGTERM is a clean stop
     assert "Traceback" not in "".join(srv.stderr)
 

@@ -1,11 +1,12 @@
 """Record a simulator's tag I/O to a history file, and replay a history into a simulator.
 
 ``python -m cpppo.server.enip.historize FILE TAGS...`` is ``enip_server TAGS...`` that also writes
-every read and write of every tag to FILE (plain, or compressed by its name: ``.gz``, ``.bz2``,
+every read, write and failed access of every tag to FILE (plain, or compressed by its name: ``.gz``, ``.bz2``,
 ``.xz``), as the documents show::
 
     # 2014-07-15 22:03:35.945: Started recording Tag: Tag_Name
     2014-07-15 22:03:44.186 ["Tag_Name", [0, 3]] {"write": [0, 1, 2, 3]}
+    # 2014-07-15 22:03:45.002: 2014-07-15 22:03:45.002: PLC I/O Read  Tag Tag_Name[    0-3    ] Exception: ...
 
 The :class:`Recorder` listens on the write funnel (so direct writes and custom attributes' writes
 are recorded too) through a bounded subscription on the host's loop, and writes each burst of
@@ -86,7 +87,16 @@ class Recorder:
     def _write(self, events: list[TagEvent]) -> None:
         keys = self._keys
         out = []
+        failed = False
         for event in events:
+            if event.kind == "error":  # as cpppo 5 recorded a failed access: a comment
+                self.history.write_many(out)
+                out, failed = [], True
+                access = event.access.capitalize()
+                self.history.comment(f"{timestamp(event.time)}: PLC I/O {access:<5} Tag {event.tag:>20}"
+                                     f"[{event.start:>5}-{event.start + event.count - 1:<5}] Exception: CIP status "
+                                     f"0x{event.status:02X} ({event.source})", now=event.time)
+                continue
             where = (event.tag, event.start, event.count)
             key = keys.get(where)
             if key is None:
@@ -102,6 +112,8 @@ class Recorder:
                 values = [float(v) for v in values]
             out.append((event.time, key, f'{{"{event.kind}": {json.dumps(values)}}}'))
         self.history.write_many(out)
+        if failed:
+            self.history.flush()
         self.recorded += len(events)
 
     async def stop(self) -> None:
