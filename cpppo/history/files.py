@@ -23,10 +23,11 @@ import json
 import logging
 import lzma
 import os
-import re
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from itertools import chain, repeat, takewhile
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -253,19 +254,29 @@ def reader(path: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], star
         files = [Path(p) for p in path]
     begin = float(timestamp(start).value) if start is not None else None
     end = float(timestamp(stop).value) if stop is not None else None
+    # Iterators of iterators, all the way down to a map over a block's records: no Python frame
+    # runs per record unless a time range filters them.
+    records: Iterator[Record] = chain.from_iterable(map(_file_records, _in_time_order(files)))
+    if begin is not None:
+        records = filter(lambda record: record.time >= begin, records)
+    if end is not None:
+        records = takewhile(lambda record: record.time < end, records)
+    return records
+
+
+def _in_time_order(files: list[Path]) -> Iterator[Path]:
+    """``files`` in the order of their first records (read when the first record is asked for)."""
     chunks = []
     for file in files:
         with open_history(file, "r") as f:
             first = next(records_in(_lines(_head(f))), None)
         chunks.append((first.time if first else float("inf"), file))
-    for _, file in sorted(chunks, key=lambda c: c[0]):  # files in the order of their first records
-        for block in _blocks(file):
-            for record in _block_records(block):
-                if begin is not None and record.time < begin:
-                    continue
-                if end is not None and record.time >= end:
-                    return
-                yield record
+    for _, file in sorted(chunks, key=lambda c: c[0]):
+        yield file
+
+
+def _file_records(file: Path) -> Iterator[Record]:
+    return chain.from_iterable(map(_block_records, _blocks(file)))
 
 
 def _head(f: IO[str]) -> Iterator[str]:
@@ -277,8 +288,6 @@ def _head(f: IO[str]) -> Iterator[str]:
 
 
 _BLOCK = 1 << 20
-# A usual record line: the time, a key that holds no "{", and a JSON object value.
-_USUAL = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(\.\d{3}) ([^{\n]+) (\{[^\n]*)$", re.M)
 
 
 def _blocks(path: Path) -> Iterator[str]:
@@ -321,32 +330,55 @@ def _blocks(path: Path) -> Iterator[str]:
 
 def _block_records(block: str) -> Iterator[Record]:
     """The records of a block of whole lines: all at once where every record line is a usual one
-    (one regular expression, one JSON decode for the block's values), else line by line."""
-    found = _USUAL.findall(block)
-    expected = block.count("\n") - block.count("\n#") - (block[:1] == "#") - block.count("\n\n")
-    if len(found) == expected:
-        try:
-            values = _loads("[" + ",".join([v for _, _, _, v in found]) + "]")
-        except ValueError:
-            values = None
-        if values is not None and len(values) == len(found):
-            seconds, keys = _SECONDS, _KEYS
-            for (whole, frac, text, _), value in zip(found, values):
-                base = seconds.get(whole)
-                if base is None:
-                    base = _seconds(whole + frac)
-                    base -= float(frac)
-                key = keys.get(text, keys)
-                if key is keys:
-                    try:
-                        key = _loads(text)
-                    except ValueError:
-                        break  # a key with " {" inside: the block goes the careful way
-                    keys[text] = key
-                yield Record(base + float(frac), key, value)
-            else:
-                return
-    yield from records_in(block.splitlines())
+    (a key without " {" in it, a JSON object value): the lines split, the values decoded as one
+    JSON array and the records built column by column, each column one pass in C with no Python
+    loop per record.  Anything else in the block (a line cut short, an odd key) and the block is
+    read line by line instead."""
+    lines = block.split("\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    if "\n#" in block or block[:1] == "#" or "\n\n" in block:  # comments, blank lines: passed over
+        lines = [line for line in lines if line and line[0] != "#"]
+    if not lines:
+        return iter(())
+    parts = list(map(str.partition, lines, repeat(" {")))  # (time and key, " {", the value's rest)
+    try:
+        values = _loads("[{" + ",{".join(map(_THIRD, parts)) + "]")
+        if len(values) == len(lines):
+            records = _usual_records(list(map(_FIRST, parts)), values)
+            if records is not None:
+                return records
+    except (ValueError, IndexError, TypeError):
+        pass
+    return records_in(lines)
+
+
+_FIRST, _THIRD = itemgetter(0), itemgetter(2)
+_WHOLE, _FRACTION, _KEY = itemgetter(slice(0, 19)), itemgetter(slice(19, 23)), itemgetter(slice(24, None))
+
+
+def _usual_records(heads: list[str], values: list[Any]) -> Iterator[Record] | None:
+    """The records of lines whose time-and-key parts are ``heads`` and whose values are ``values``;
+    None if a key does not decode as JSON on its own.  (ValueError for a time that is not one.)"""
+    wholes, texts = list(map(_WHOLE, heads)), list(map(_KEY, heads))
+    seconds, keys = _SECONDS, _KEYS
+    bases = list(map(seconds.get, wholes))
+    if None in bases:  # a second not seen before
+        for i, base in enumerate(bases):
+            if base is None:
+                bases[i] = _seconds(wholes[i] + ".000")
+    decoded = list(map(keys.get, texts, repeat(keys)))
+    if keys in decoded:  # a key not seen before
+        if len(keys) > 10_000:
+            keys.clear()
+        for i, key in enumerate(decoded):
+            if key is keys:
+                try:
+                    decoded[i] = keys[texts[i]] = _loads(texts[i])
+                except ValueError:
+                    return None
+    times = list(map(float.__add__, bases, map(float, map(_FRACTION, heads))))  # now: a bad time raises here
+    return map(tuple.__new__, repeat(Record), zip(times, decoded, values))  # Record(...) without its Python __new__
 
 
 def _lines(f: IO[str]) -> Iterator[str]:
