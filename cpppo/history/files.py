@@ -334,23 +334,28 @@ def _block_records(block: str) -> Iterator[Record]:
     JSON array and the records built column by column, each column one pass in C with no Python
     loop per record.  Anything else in the block (a line cut short, an odd key) and the block is
     read line by line instead."""
-    lines = block.split("\n")
-    if lines and not lines[-1]:
-        lines.pop()
-    if "\n#" in block or block[:1] == "#" or "\n\n" in block:  # comments, blank lines: passed over
-        lines = [line for line in lines if line and line[0] != "#"]
-    if not lines:
-        return iter(())
-    parts = list(map(str.partition, lines, repeat(" {")))  # (time and key, " {", the value's rest)
+    plain = "\n#" not in block and block[:1] != "#" and "\n\n" not in block
     try:
-        values = _loads("[{" + ",{".join(map(_THIRD, parts)) + "]")
-        if len(values) == len(lines):
-            records = _usual_records(list(map(_FIRST, parts)), values)
+        if plain and block.count(" {") == block.count("\n"):  # one " {" a line: between its key and value
+            parts = block.replace(" {", "\n{").split("\n")  # time and key, value, time and key, value, ...
+            parts.pop()  # after the last newline
+            heads, texts = parts[0::2], parts[1::2]
+            values = _loads("[" + ",".join(texts) + "]")
+            lines = None
+        else:
+            lines = [line for line in block.split("\n") if line and line[0] != "#"]  # no comments, blank lines
+            if not lines:
+                return iter(())
+            split = list(map(str.partition, lines, repeat(" {")))  # (time and key, " {", the value's rest)
+            heads = list(map(_FIRST, split))
+            values = _loads("[{" + ",{".join(map(_THIRD, split)) + "]")
+        if len(values) == len(heads):
+            records = _usual_records(heads, values)
             if records is not None:
                 return records
     except (ValueError, IndexError, TypeError):
         pass
-    return records_in(lines)
+    return records_in(block.splitlines())
 
 
 _FIRST, _THIRD = itemgetter(0), itemgetter(2)
@@ -363,20 +368,24 @@ def _usual_records(heads: list[str], values: list[Any]) -> Iterator[Record] | No
     wholes, texts = list(map(_WHOLE, heads)), list(map(_KEY, heads))
     seconds, keys = _SECONDS, _KEYS
     bases = list(map(seconds.get, wholes))
-    if None in bases:  # a second not seen before
-        for i, base in enumerate(bases):
-            if base is None:
-                bases[i] = _seconds(wholes[i] + ".000")
+    if None in bases:  # seconds not seen before: each worked out once, then looked up again
+        for whole in set(wholes).difference(seconds):
+            _seconds(whole + ".000")
+        bases = list(map(seconds.get, wholes))
+        if None in bases:  # the cache was full, and emptied: fill it with these
+            seconds.update((whole, _seconds(whole + ".000")) for whole in set(wholes))
+            bases = list(map(seconds.get, wholes))
     decoded = list(map(keys.get, texts, repeat(keys)))
-    if keys in decoded:  # a key not seen before
-        if len(keys) > 10_000:
+    if keys in decoded:  # keys not seen before: each decoded once, then looked up again
+        new = set(texts).difference(keys)
+        if len(keys) + len(new) > 10_000:
             keys.clear()
-        for i, key in enumerate(decoded):
-            if key is keys:
-                try:
-                    decoded[i] = keys[texts[i]] = _loads(texts[i])
-                except ValueError:
-                    return None
+            new = set(texts)
+        try:
+            keys.update((text, _loads(text)) for text in new)
+        except ValueError:
+            return None
+        decoded = list(map(keys.__getitem__, texts))
     times = list(map(float.__add__, bases, map(float, map(_FRACTION, heads))))  # now: a bad time raises here
     return map(tuple.__new__, repeat(Record), zip(times, decoded, values))  # Record(...) without its Python __new__
 
