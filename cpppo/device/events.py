@@ -126,6 +126,9 @@ class TagEvent(NamedTuple):
                 f"values={self.values!r}, source='{self.source}', time={self.time:.6f})")
 
 
+_new = tuple.__new__
+
+
 def _decode(kind: CIPType, data: bytes, bit: int | None) -> list[Any]:
     if bit is not None:
         return [bool(data[0])] if data else []
@@ -289,12 +292,16 @@ class TagEvents:
         else:
             log.debug("tag event observer %r failed again on %r", observer, event, exc_info=True)
 
+    # Events are built with tuple.__new__: every field given, without the named tuple's Python-level
+    # __new__ (a read event per request, when a recorder listens, is on the request path).
     def write(self, tag: str, start: int, count: int, data: bytes, kind: CIPType, *, old: bytes | None,
               bit: int | None = None) -> None:
-        self.emit(TagEvent("write", tag, start, count, data, kind, time.time(), _SOURCE.get(), old, bit))
+        self.emit(_new(TagEvent, ("write", tag, start, count, data, kind, time.time(), _SOURCE.get(), old, bit, 0,
+                                  "")))
 
     def read(self, tag: str, start: int, count: int, data: bytes, kind: CIPType, *, bit: int | None = None) -> None:
-        self.emit(TagEvent("read", tag, start, count, data, kind, time.time(), _SOURCE.get(), None, bit))
+        self.emit(_new(TagEvent, ("read", tag, start, count, data, kind, time.time(), _SOURCE.get(), None, bit, 0,
+                                  "")))
 
     def error(self, tag: str, start: int, count: int, kind: CIPType, *, status: int, access: str) -> None:
         """A request for ``tag`` was answered with ``status`` (delivered like a write: to every listener)."""

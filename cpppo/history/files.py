@@ -71,12 +71,17 @@ def _stamp(now: float | timestamp | None) -> str:
     """``YYYY-MM-DD HH:MM:SS.mmm`` (UTC) of ``now`` (default: the present), as timestamp renders it."""
     seconds = time.time() if now is None else float(now.value if isinstance(now, timestamp) else now)
     whole, milli = divmod(round(seconds * 1000), 1000)
+    return f"{render_second(whole)}.{milli:03d}"
+
+
+def render_second(whole: int) -> str:
+    """``YYYY-MM-DD HH:MM:SS`` (UTC) of a whole second since the epoch (cached: many records a second)."""
     text = _RENDERED.get(whole)
     if text is None:
         if len(_RENDERED) > 100_000:
             _RENDERED.clear()
         text = _RENDERED[whole] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(whole))
-    return f"{text}.{milli:03d}"
+    return text
 
 
 def _dumps(value: Any) -> str:
@@ -154,7 +159,10 @@ class logger:
     def write_many(self, records: Iterable[tuple[float, str, str]]) -> None:
         """Records whose key and value are JSON text already: ``(time, key_json, value_json)``, written
         in one go (one flush): what a recorder of many events a second uses."""
-        lines = "".join([f"{_stamp(when)} {key} {value}\n" for when, key, value in records])
+        self.write_lines("".join([f"{_stamp(when)} {key} {value}\n" for when, key, value in records]))
+
+    def write_lines(self, lines: str) -> None:
+        """Whole lines, rendered already (each ending in a newline), written in one go and flushed."""
         if lines:
             self._rotate_if_due()
             f = self._open()

@@ -30,6 +30,7 @@ from typing import Any
 
 from ...device.events import PLAYBACK, TagEvent, changes_by
 from ...history import logger, reader, timestamp
+from ...history.files import render_second
 from .embedded import Simulator
 
 __all__ = ["Player", "Recorder", "main"]
@@ -57,8 +58,9 @@ class Recorder:
         logger_options.setdefault("flush_every", 1 << 30)  # flushed once per burst of events instead
         self.history = logger(path, **logger_options)
         self.recorded = 0
-        self._keys: dict[tuple[str, int, int], str] = {}  # (tag, start, count) -> its key's JSON
+        self._texts: dict[tuple[Any, ...], str] = {}  # (tag, start, count, kind, bytes, bit) -> "<key> <value>\n"
         self._task: asyncio.Task[None] | None = None
+        self.gather = 0.02  # seconds events gather between writes (a file write, not one per event)
 
     async def start(self, host: Any = None) -> Recorder:
         loop = asyncio.get_running_loop()
@@ -75,7 +77,14 @@ class Recorder:
         try:
             while True:
                 events = await subscription.batch(1000)
-                await runtime.offload(self._write, events)
+                # Rendered here, on the loop (about a microsecond an event); only the file's write (and
+                # its compression, which lets go of the GIL) goes to the pool.  A rendering thread
+                # would fight the loop for the GIL each time the loop waits on a socket.
+                text = self._render(events)
+                await runtime.offload(self.history.write_lines, text)
+                self.recorded += len(events)
+                if len(events) < 1000:  # a trickle: let a burst gather, rather than wake for each event
+                    await asyncio.sleep(self.gather)
                 if subscription.dropped != dropped:
                     lost, dropped = subscription.dropped - dropped, subscription.dropped
                     await runtime.offload(self.history.comment, f"{lost} events were not recorded (too many at once)")
@@ -84,37 +93,45 @@ class Recorder:
         finally:
             subscription.close()
 
-    def _write(self, events: list[TagEvent]) -> None:
-        keys = self._keys
-        out = []
-        failed = False
+    def _render(self, events: list[TagEvent]) -> str:
+        """A burst of events as history lines.  A record's key and value text are cached (by where it
+        is and the bytes read or written): a tag read over and over costs a lookup and a line, not a
+        decode and a JSON rendering.  A failed access is a comment, as cpppo 5 recorded it."""
+        texts = self._texts
+        lines: list[str] = []
+        add = lines.append
+        last, prefix = -1, ""
         for event in events:
-            if event.kind == "error":  # as cpppo 5 recorded a failed access: a comment
-                self.history.write_many(out)
-                out, failed = [], True
-                access = event.access.capitalize()
-                self.history.comment(f"{timestamp(event.time)}: PLC I/O {access:<5} Tag {event.tag:>20}"
-                                     f"[{event.start:>5}-{event.start + event.count - 1:<5}] Exception: CIP status "
-                                     f"0x{event.status:02X} ({event.source})", now=event.time)
+            kind, tag, start, count, data, _, when, _, _, bit, _, _ = event
+            millis = round(when * 1000)
+            whole = millis // 1000
+            if whole != last:
+                prefix, last = render_second(whole), whole
+            stamp = f"{prefix}.{millis - whole * 1000:03d}"
+            if kind == "error":
+                add(f"# {stamp}: {stamp}: PLC I/O {event.access.capitalize():<5} Tag {tag:>20}"
+                    f"[{start:>5}-{start + count - 1:<5}] Exception: CIP status 0x{event.status:02X} ({event.source})\n")
                 continue
-            where = (event.tag, event.start, event.count)
-            key = keys.get(where)
-            if key is None:
-                if len(keys) > 10_000:
-                    keys.clear()
-                key = keys[where] = json.dumps([event.tag, [event.start, event.start + event.count - 1]])
-            values = event.values
-            if getattr(event.type, "kind", None) in ("int", "bool"):  # integers: str is their JSON, faster
-                text = ", ".join(map(str, values))
-                out.append((event.time, key, f'{{"{event.kind}": [{text}]}}'))
-                continue
-            if event.type.name in ("REAL", "LREAL"):
-                values = [float(v) for v in values]
-            out.append((event.time, key, f'{{"{event.kind}": {json.dumps(values)}}}'))
-        self.history.write_many(out)
-        if failed:
-            self.history.flush()
-        self.recorded += len(events)
+            what = (tag, start, count, kind, data, bit)
+            body = texts.get(what)
+            if body is None:
+                key = json.dumps([tag, [start, start + count - 1]])
+                body = f"{key} {self._value_text(event)}\n"
+                if len(data) <= 256:  # small values repeat; a big one is rendered each time
+                    if len(texts) > 10_000:
+                        texts.clear()
+                    texts[what] = body
+            add(f"{stamp} {body}")
+        return "".join(lines)
+
+    @staticmethod
+    def _value_text(event: TagEvent) -> str:
+        values = event.values
+        if getattr(event.type, "kind", None) in ("int", "bool"):  # integers: str is their JSON, faster
+            return f'{{"{event.kind}": [{", ".join(map(str, values))}]}}'
+        if event.type.name in ("REAL", "LREAL"):
+            values = [float(v) for v in values]
+        return f'{{"{event.kind}": {json.dumps(values)}}}'
 
     async def stop(self) -> None:
         task, self._task = self._task, None
