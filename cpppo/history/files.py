@@ -154,12 +154,12 @@ class logger:
 
     def write(self, key: Any, value: Any, now: float | timestamp | None = None) -> None:
         """One record: ``<timestamp> <json key> <json value>``."""
-        self._append(f"{_stamp(now)} {_dumps(key)} {_dumps(value)}\n")
+        self._append(f"{_stamp(now)}\t{_dumps(key)}\t{_dumps(value)}\n")
 
     def write_many(self, records: Iterable[tuple[float, str, str]]) -> None:
         """Records whose key and value are JSON text already: ``(time, key_json, value_json)``, written
         in one go (one flush): what a recorder of many events a second uses."""
-        self.write_lines("".join([f"{_stamp(when)} {key} {value}\n" for when, key, value in records]))
+        self.write_lines("".join([f"{_stamp(when)}\t{key}\t{value}\n" for when, key, value in records]))
 
     def write_lines(self, lines: str) -> None:
         """Whole lines, rendered already (each ending in a newline), written in one go and flushed."""
@@ -216,8 +216,17 @@ def _seconds(line: str) -> float:
 def _record(line: str) -> Record:
     """One record line as a Record (ValueError/IndexError if it is not one)."""
     when = _seconds(line)
+    if line[23] == "\t":  # time, key and value separated by tabs (JSON text holds no tab)
+        _, text, value = line.rstrip("\n").split("\t")
+        key = _KEYS.get(text, _KEYS)
+        if key is _KEYS:
+            key = _loads(text)
+            if len(_KEYS) > 10_000:
+                _KEYS.clear()
+            _KEYS[text] = key
+        return Record(when, key, _loads(value))
     if line[23] != " ":
-        raise ValueError("no space after the time")
+        raise ValueError("no tab or space after the time")
     split = line.find(" {", 24)  # the usual value, a JSON object: the key's text is what is before it
     if split > 24:
         text = line[24:split]
@@ -295,11 +304,11 @@ def _head(f: IO[str]) -> Iterator[str]:
         yield line
 
 
-_BLOCK = 1 << 20
+_BLOCK = 1 << 17  # 128 KiB: few enough objects alive at once that the collector stays cheap
 
 
 def _blocks(path: Path) -> Iterator[str]:
-    """The file in blocks of whole lines (about 1 MB each); a last line without its newline (cut
+    """The file in blocks of whole lines (about 128 KiB each); a last line without its newline (cut
     short by a crash) is left out; a compressed file cut short ends at the cut, every whole line
     before it read."""
     rest, done = "", 0
@@ -338,27 +347,35 @@ def _blocks(path: Path) -> Iterator[str]:
 
 def _block_records(block: str) -> Iterator[Record]:
     """The records of a block of whole lines: all at once where every record line is a usual one
-    (a key without " {" in it, a JSON object value): the lines split, the values decoded as one
-    JSON array and the records built column by column, each column one pass in C with no Python
-    loop per record.  Anything else in the block (a line cut short, an odd key) and the block is
-    read line by line instead."""
+    (time, key and value separated by tabs; or by spaces, with a key that holds no " {" and a JSON
+    object value): the lines split, the values decoded as one JSON array and the records built
+    column by column, each column one pass in C with no Python loop per record.  Anything else in
+    the block (a line cut short, an odd key) and the block is read line by line instead."""
     plain = "\n#" not in block and block[:1] != "#" and "\n\n" not in block
     try:
-        if plain and block.count(" {") == block.count("\n"):  # one " {" a line: between its key and value
-            parts = block.replace(" {", "\n{").split("\n")  # time and key, value, time and key, value, ...
+        if plain and block.count("\t") == 2 * block.count("\n"):  # time, key, value; time, key, value; ...
+            parts = block.replace("\n", "\t").split("\t")
             parts.pop()  # after the last newline
-            heads, texts = parts[0::2], parts[1::2]
-            values = _loads("[" + ",".join(texts) + "]")
-            lines = None
+            stamps, texts, values = parts[0::3], parts[1::3], _loads("[" + ",".join(parts[2::3]) + "]")
+        elif plain and block.count(" {") == block.count("\n"):  # one " {" a line: between its key and value
+            parts = block.replace(" {", "\n{").split("\n")  # time and key, value, time and key, value, ...
+            parts.pop()
+            stamps = parts[0::2]
+            texts, values = list(map(_KEY, stamps)), _loads("[" + ",".join(parts[1::2]) + "]")
         else:
             lines = [line for line in block.split("\n") if line and line[0] != "#"]  # no comments, blank lines
             if not lines:
                 return iter(())
-            split = list(map(str.partition, lines, repeat(" {")))  # (time and key, " {", the value's rest)
-            heads = list(map(_FIRST, split))
-            values = _loads("[{" + ",{".join(map(_THIRD, split)) + "]")
-        if len(values) == len(heads):
-            records = _usual_records(heads, values)
+            if sum(map(str.count, lines, repeat("\t"))) == 2 * len(lines):
+                split = list(map(str.split, lines, repeat("\t")))
+                stamps, texts = list(map(_FIRST, split)), list(map(_SECOND, split))
+                values = _loads("[" + ",".join(map(_THIRD, split)) + "]")
+            else:
+                split = list(map(str.partition, lines, repeat(" {")))  # (time and key, " {", the value's rest)
+                stamps = list(map(_FIRST, split))
+                texts, values = list(map(_KEY, stamps)), _loads("[{" + ",{".join(map(_THIRD, split)) + "]")
+        if len(values) == len(stamps):
+            records = _usual_records(stamps, texts, values)
             if records is not None:
                 return records
     except (ValueError, IndexError, TypeError):
@@ -366,14 +383,15 @@ def _block_records(block: str) -> Iterator[Record]:
     return records_in(block.splitlines())
 
 
-_FIRST, _THIRD = itemgetter(0), itemgetter(2)
+_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 _WHOLE, _FRACTION, _KEY = itemgetter(slice(0, 19)), itemgetter(slice(19, 23)), itemgetter(slice(24, None))
 
 
-def _usual_records(heads: list[str], values: list[Any]) -> Iterator[Record] | None:
-    """The records of lines whose time-and-key parts are ``heads`` and whose values are ``values``;
-    None if a key does not decode as JSON on its own.  (ValueError for a time that is not one.)"""
-    wholes, texts = list(map(_WHOLE, heads)), list(map(_KEY, heads))
+def _usual_records(stamps: list[str], texts: list[str], values: list[Any]) -> Iterator[Record] | None:
+    """The records of lines whose times begin ``stamps`` (``YYYY-MM-DD HH:MM:SS.mmm``), whose keys'
+    JSON text is ``texts`` and whose values are ``values``; None if a key does not decode as JSON
+    on its own.  (ValueError for a time that is not one.)"""
+    wholes = list(map(_WHOLE, stamps))
     seconds, keys = _SECONDS, _KEYS
     bases = list(map(seconds.get, wholes))
     if None in bases:  # seconds not seen before: each worked out once, then looked up again
@@ -394,7 +412,7 @@ def _usual_records(heads: list[str], values: list[Any]) -> Iterator[Record] | No
         except ValueError:
             return None
         decoded = list(map(keys.__getitem__, texts))
-    times = list(map(float.__add__, bases, map(float, map(_FRACTION, heads))))  # now: a bad time raises here
+    times = list(map(float.__add__, bases, map(float, map(_FRACTION, stamps))))  # now: a bad time raises here
     return map(tuple.__new__, repeat(Record), zip(times, decoded, values))  # Record(...) without its Python __new__
 
 

@@ -31,9 +31,67 @@ def test_the_line_format_is_the_documented_one(tmp_path):
     with logger(path) as log:
         log.comment("Started recording Tag: Tag_Name", now=T0)
         log.write(["Tag_Name", [0, 3]], {"write": [0, 1, 2, 3]}, now=T0 + 8.241)
+    # The fields are tab-separated, as cpppo 5 writes them (its documents show the tabs as spaces)
     assert path.read_text().splitlines() == [
         "# 2014-07-15 22:03:35.945: Started recording Tag: Tag_Name",
-        '2014-07-15 22:03:44.186 ["Tag_Name", [0, 3]] {"write": [0, 1, 2, 3]}']
+        '2014-07-15 22:03:44.186\t["Tag_Name", [0, 3]]\t{"write": [0, 1, 2, 3]}']
+
+
+def test_space_separated_and_tab_separated_records_both_read(tmp_path):
+    path = tmp_path / "mixed.hst"
+    path.write_text('2014-07-15 22:03:44.186 ["A", [0, 0]] {"write": [1]}\n'
+                    '2014-07-15 22:03:44.200\t["A b {c", [0, 0]]\t{"write": [2]}\n'
+                    '# 2014-07-15 22:03:44.300: a comment\n'
+                    '2014-07-15 22:03:45.000\t["A", [0, 1]]\t{"read": [3, 4]}\n')
+    records = list(reader(path))
+    assert [(round(r.time - T0, 3), r.key, r.value) for r in records] == [
+        (8.241, ["A", [0, 0]], {"write": [1]}), (8.255, ["A b {c", [0, 0]], {"write": [2]}),
+        (9.055, ["A", [0, 1]], {"read": [3, 4]})]
+
+
+REF_WRITE_AND_READ = """
+import sys, json
+from cpppo.history import logger, reader, timestamp
+ours, theirs = sys.argv[1], sys.argv[2]
+log = logger(theirs)
+for i in range(3):
+    log.write({"write": [i, i + 1]}, now=timestamp(1405461815.945 + i), serial=["Tag_Name", [0, 1]])
+log.close()
+seen = []
+for (f, n, cur), (ts, js) in reader(ours, historical=timestamp(1405461814.945), factor=1000).open():
+    if js:
+        seen.append((str(ts), js))
+    if len(seen) == 3:
+        break
+print(json.dumps(seen))
+"""
+
+
+def test_cpppo_5_reads_our_history_and_we_read_its(tmp_path):
+    """Cross-checked both ways with the reference cpppo 5.2.5 (bench/.ref-venv)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    try:
+        from _refvenv import ref_python
+    finally:
+        sys.path.pop(0)
+    ours, theirs = tmp_path / "ours.hst", tmp_path / "theirs.hst"
+    with logger(ours) as log:
+        log.comment("Started recording Tag: Tag_Name", now=T0)
+        for i in range(3):
+            log.write(["Tag_Name", [0, 3]], {"write": [i, 1, 2, 3]}, now=T0 + i)
+    done = subprocess.run([str(ref_python()), "-c", REF_WRITE_AND_READ, str(ours), str(theirs)], capture_output=True,
+                          text=True, timeout=60, check=False, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == [[f"2014-07-15 22:03:3{5 + i}.945", f'{{"write": [{i}, 1, 2, 3]}}\n']
+                                       for i in range(3)]
+    records = list(reader(theirs))
+    assert [(r.time, r.key, r.value) for r in records] == [
+        (pytest.approx(T0 + i), ["Tag_Name", [0, 1]], {"write": [i, i + 1]}) for i in range(3)]
 
 
 def test_a_truncated_last_line_is_skipped_not_fatal(tmp_path):

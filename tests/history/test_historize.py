@@ -50,9 +50,9 @@ def test_historize_records_client_reads_and_writes_as_documented(tmp_path):
     assert re.fullmatch(r"# \S+ \S+: \S+ \S+: PLC I/O Read  Tag +Tag_Name\[  998-1001 \] Exception: CIP status 0xFF "
                         r"\(client 127\.0\.0\.1:\d+\)", lines[3]), lines
     assert re.fullmatch(r"# \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}: Started recording Tag: Tag_Name", lines[0])
-    assert re.fullmatch(r'\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \["Tag_Name", \[0, 3\]\] \{"write": \[0, 1, 2, 3\]\}',
+    assert re.fullmatch(r'\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\t\["Tag_Name", \[0, 3\]\]\t\{"write": \[0, 1, 2, 3\]\}',
                         lines[1]), lines
-    assert lines[2].endswith('["Tag_Name", [0, 3]] {"read": [0, 1, 2, 3]}')
+    assert lines[2].endswith('["Tag_Name", [0, 3]]\t{"read": [0, 1, 2, 3]}')
 
 
 def test_a_recorder_sees_direct_writes_and_playback_drives_the_next_run(tmp_path):

@@ -58,7 +58,7 @@ class Recorder:
         logger_options.setdefault("flush_every", 1 << 30)  # flushed once per burst of events instead
         self.history = logger(path, **logger_options)
         self.recorded = 0
-        self._texts: dict[tuple[Any, ...], str] = {}  # (tag, start, count, kind, bytes, bit) -> "<key> <value>\n"
+        self._texts: dict[tuple[Any, ...], str] = {}  # (tag, start, count, kind, bytes, bit) -> "<key>\t<value>\n"
         self._task: asyncio.Task[None] | None = None
         self.gather = 0.02  # seconds events gather between writes (a file write, not one per event)
 
@@ -116,12 +116,12 @@ class Recorder:
             body = texts.get(what)
             if body is None:
                 key = json.dumps([tag, [start, start + count - 1]])
-                body = f"{key} {self._value_text(event)}\n"
+                body = f"{key}\t{self._value_text(event)}\n"
                 if len(data) <= 256:  # small values repeat; a big one is rendered each time
                     if len(texts) > 10_000:
                         texts.clear()
                     texts[what] = body
-            add(f"{stamp} {body}")
+            add(f"{stamp}\t{body}")
         return "".join(lines)
 
     @staticmethod
