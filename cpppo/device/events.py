@@ -170,8 +170,16 @@ class Subscription:
             here = asyncio.get_running_loop()
         except RuntimeError:  # a thread with no loop: a direct write, or a request served in the pool
             here = None
-        if here is self.loop:
-            self._put(event)
+        if here is self.loop:  # on the subscriber's loop (a client's request): _put, inlined (once per read)
+            queue = self._queue
+            if self.closed:
+                return
+            if not queue:
+                self._ready.set()  # a reader may be waiting; with events queued already, it has been woken
+            elif len(queue) >= self._maxsize:
+                queue.popleft()
+                self.dropped += 1
+            queue.append(event)
         elif not self.loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 self.loop.call_soon_threadsafe(self._put, event)
