@@ -211,9 +211,16 @@ class Controller(TagServices):
         """
         events = self.events
         if source is not None and events.writes:
-            cached = self._replies.get(message)  # a cached read, that nobody watches reads of, has no source
-            if cached is not None and cached[0] == limit and not events.reads:
-                reply = cached[1]()
+            cached = self._replies.get(message)
+            if cached is not None and cached[0] == limit:
+                if not events.reads:  # a cached read that nobody watches reads of has no source to tell
+                    reply = cached[1]()
+                else:  # its read event says who read (a recorder listens)
+                    token = _SOURCE.set(source)
+                    try:
+                        reply = cached[1]()
+                    finally:
+                        _SOURCE.reset(token)
                 if reply is not None:
                     return reply
             token = _SOURCE.set(source)

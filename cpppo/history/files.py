@@ -74,6 +74,13 @@ def _stamp(now: float | timestamp | None) -> str:
     return f"{render_second(whole)}.{milli:03d}"
 
 
+def render_seconds(wholes: Iterable[int]) -> list[str]:
+    """:func:`render_second` of each of ``wholes`` (a lookup each, in C, once their seconds are known)."""
+    wholes = list(wholes)
+    rendered = list(map(_RENDERED.get, wholes))
+    return rendered if None not in rendered else list(map(render_second, wholes))
+
+
 def render_second(whole: int) -> str:
     """``YYYY-MM-DD HH:MM:SS`` (UTC) of a whole second since the epoch (cached: many records a second)."""
     text = _RENDERED.get(whole)
