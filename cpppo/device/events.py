@@ -237,6 +237,7 @@ class TagEvents:
     def __init__(self) -> None:
         self.observers: list[Callable[[TagEvent], None]] = []
         self._subscriptions: list[Subscription] = []
+        self._readers: list[Subscription] = []  # those that asked for reads too
         self._read_subscriptions = 0
         self._lock = threading.Lock()  # subscribers come and go from any thread; emit never takes it
         self._failing: set[int] = set()  # observers whose failure was logged in full once
@@ -259,6 +260,7 @@ class TagEvents:
         sub = Subscription(self, loop or asyncio.get_running_loop(), maxsize, reads)
         with self._lock:
             self._subscriptions = [*self._subscriptions, sub]  # replaced, never mutated: emit iterates freely
+            self._readers = [s for s in self._subscriptions if s.reads]
             self._read_subscriptions += reads
         return sub
 
@@ -266,6 +268,7 @@ class TagEvents:
         with self._lock:
             if any(s is sub for s in self._subscriptions):
                 self._subscriptions = [s for s in self._subscriptions if s is not sub]
+                self._readers = [s for s in self._subscriptions if s.reads]
                 self._read_subscriptions -= sub.reads
 
     def close_subscriptions(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -277,17 +280,20 @@ class TagEvents:
     def emit(self, event: TagEvent) -> None:
         """Deliver ``event`` to every listener (from whatever thread made it)."""
         if self.observers:
-            for observer in tuple(self.observers):
-                try:
-                    observer(event)
-                except Exception:  # a broken listener must not fail the write it watches, nor the others
-                    self._observer_failed(observer, event)
+            self._observe(event)
         subs = self._subscriptions
         if subs:
             reading = event.kind == "read"
             for sub in subs:
                 if not reading or sub.reads:
                     sub.deliver(event)
+
+    def _observe(self, event: TagEvent) -> None:
+        for observer in tuple(self.observers):
+            try:
+                observer(event)
+            except Exception:  # a broken listener must not fail the write it watches, nor the others
+                self._observer_failed(observer, event)
 
     def _observer_failed(self, observer: Callable[[TagEvent], None], event: TagEvent) -> None:
         """Log an observer's failure: the first with its traceback, the rest (every event, maybe) briefly."""
@@ -308,8 +314,11 @@ class TagEvents:
                                   "")))
 
     def read(self, tag: str, start: int, count: int, data: bytes, kind: CIPType, *, bit: int | None = None) -> None:
-        self.emit(_new(TagEvent, ("read", tag, start, count, data, kind, time.time(), _SOURCE.get(), None, bit, 0,
-                                  "")))
+        event = _new(TagEvent, ("read", tag, start, count, data, kind, time.time(), _SOURCE.get(), None, bit, 0, ""))
+        if self.observers:
+            self._observe(event)
+        for sub in self._readers:  # emit, for a read: only the subscriptions that asked for reads
+            sub.deliver(event)
 
     def error(self, tag: str, start: int, count: int, kind: CIPType, *, status: int, access: str) -> None:
         """A request for ``tag`` was answered with ``status`` (delivered like a write: to every listener)."""
