@@ -74,15 +74,6 @@ def reference_rate(path: Path, records: int) -> str:
     return f"{int(n) / float(seconds):,.0f} records/s"
 
 
-def throughput(server: loadgen.ServerProcess, seconds: float) -> float:
-    link = loadgen.Link(server.address)
-    try:
-        frames = [link.rr_frame(loadgen.read_request("BENCH"), c) for c in range(1, 65)]
-        return loadgen.pipelined(link, frames, 20, seconds, status_at=loadgen.RR_STATUS).rate
-    finally:
-        link.close()
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=1_000_000)
@@ -105,12 +96,12 @@ def main(argv: list[str] | None = None) -> int:
                                                        str(recording), "-a", "127.0.0.1:0", *tags],
                                          cwd=str(loadgen.HERE.parent))
         try:
-            throughput(plain, 0.3)
-            throughput(recorded, 0.3)
+            loadgen.read_tag_rate(plain, 0.3)
+            loadgen.read_tag_rate(recorded, 0.3)
             without, with_ = [], []
             for _ in range(runs):
-                without.append(throughput(plain, seconds))
-                with_.append(throughput(recorded, seconds))
+                without.append(loadgen.read_tag_rate(plain, seconds))
+                with_.append(loadgen.read_tag_rate(recorded, seconds))
         finally:
             plain.stop()
             recorded.stop()

@@ -427,6 +427,16 @@ def pipelined(link: Link, frames: Sequence[bytes], depth: int, seconds: float, *
     return Run(n, n * items_per_reply, time.perf_counter() - begin, failures)
 
 
+def read_tag_rate(server: ServerProcess, seconds: float, *, tag: str = "BENCH", depth: int = 20) -> float:
+    """Read Tag requests answered per second by ``server``, ``depth`` in flight, on a new session."""
+    link = Link(server.address)
+    try:
+        frames = [link.rr_frame(read_request(tag), c) for c in range(1, 65)]
+        return pipelined(link, frames, depth, seconds, status_at=RR_STATUS).rate
+    finally:
+        link.close()
+
+
 def array_reads(link: Link, build: Callable[[int, int], bytes], seconds: float, *, status_at: int,
                 elements: int, max_arrays: int = 1_000_000) -> Run:
     """Whole-array reads by Read Tag Fragmented, one request in flight; items are arrays.

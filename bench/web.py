@@ -44,15 +44,6 @@ with client.connector(host="127.0.0.1", port=port, timeout=10) as conn:
 """
 
 
-def throughput(server: loadgen.ServerProcess, seconds: float) -> float:
-    link = loadgen.Link(server.address)
-    try:
-        frames = [link.rr_frame(loadgen.read_request("BENCH"), c) for c in range(1, 65)]
-        return loadgen.pipelined(link, frames, 20, seconds, status_at=loadgen.RR_STATUS).rate
-    finally:
-        link.close()
-
-
 def open_page(browser, url: str):  # type: ignore[no-untyped-def]
     """The dashboard, open and following: SCADA's elements shown and SCADA[1] trended."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -90,14 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-            throughput(server, 0.3)
+            loadgen.read_tag_rate(server, 0.3)
             without, with_, opened = [], [], []
             for _ in range(runs):
-                without.append(throughput(server, seconds))
+                without.append(loadgen.read_tag_rate(server, seconds))
                 page, shown = open_page(browser, url)
                 opened.append(shown)
                 time.sleep(0.5)  # the page settles into following
-                with_.append(throughput(server, seconds))
+                with_.append(loadgen.read_tag_rate(server, seconds))
                 followed = page.evaluate("model.trend.points.length")
                 page.close()
             page = browser.new_page(viewport={"width": 1280, "height": 900})
