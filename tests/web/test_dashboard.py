@@ -186,3 +186,17 @@ def test_the_token_may_come_from_the_config_file(tmp_path: Any) -> None:
     cfg = tmp_path / "web.cfg"
     cfg.write_text("[Web]\nToken = s3cret-from-file\n")
     assert load_config([cfg], search=False).web_token == "s3cret-from-file"
+
+
+def test_a_simulator_started_again_serves_a_live_page_again() -> None:
+    sim = Simulator(["X=DINT"], web=("127.0.0.1", 0))
+    for value in (1, 2):
+        with sim:
+            stream = Stream(sim)
+            try:
+                stream.next("stats")
+                sim["X"] = value
+                seen = stream.io_until(lambda e, v=value: e["tag"] == "X" and e["values"] == [v])
+                assert seen
+            finally:
+                stream.close()

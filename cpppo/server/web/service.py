@@ -109,7 +109,8 @@ class WebService:
         return f"http://{'[' + host + ']' if ':' in host else host}:{self.address[1]}/"
 
     async def stop(self) -> None:
-        for feed in list(self.feeds.values()):
+        feeds, self.feeds = list(self.feeds.values()), {}  # a service started again gets new ones
+        for feed in feeds:
             await feed.stop()  # open pages' streams end, so the runner need not wait for them
         runner, self._runner = self._runner, None
         if runner is not None:
