@@ -175,6 +175,10 @@ def test_a_fleet_device_has_its_own_dashboard(enip_simulator: Any) -> None:
             assert [t["name"] for t in json.loads(reply.read())["tags"]] == ["RPM"]
         with urllib.request.urlopen(base + "/api", timeout=5) as reply:
             assert json.loads(reply.read())["data"]["devices"]["pump"]["dashboard"] == "/device/pump/"
+        index = urllib.request.Request(base + "/", headers={"Accept": "text/html"})
+        with urllib.request.urlopen(index, timeout=5) as reply:  # a browser gets links to each dashboard
+            page = reply.read().decode()
+            assert "2 devices" in page and "href='/device/pump/'" in page and "href='/device/drive/'" in page
         with pytest.raises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(base + "/device/nope/state", timeout=5)
         assert missing.value.code == 404

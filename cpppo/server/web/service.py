@@ -146,6 +146,15 @@ class WebService:
                           "tags": len(sim.controller.tags), "api": f"/device/{name}/api",
                           "dashboard": f"/device/{name}/"}
                    for name, sim in self.devices.items()}
+        if _browser(request):  # a page of links to each device's dashboard
+            rows = "".join(f"<tr><td><a href='{html.escape(d['dashboard'])}'>{html.escape(name)}</a></td>"
+                           f"<td>{html.escape(d['product_name'])}</td><td>{html.escape(d['address'])}</td>"
+                           f"<td>{d['tags']}</td><td><a href='{html.escape(d['api'])}'>api</a></td></tr>"
+                           for name, d in devices.items())
+            return web.Response(text=f"<!doctype html><html><head><meta charset='utf-8'><title>cpppo fleet</title>"
+                                     f"<link rel='icon' href='data:,'></head><body><h1>cpppo fleet: {len(devices)} "
+                                     f"devices</h1><table><tr><th>device</th><th>product</th><th>EtherNet/IP</th>"
+                                     f"<th>tags</th><th></th></tr>{rows}</table></body></html>", content_type="text/html")
         return self._reply(request, {}, {"devices": devices}, 200, self.controls)
 
     # -- the dashboard ---------------------------------------------------------------------------------
@@ -233,7 +242,7 @@ class WebService:
                controls: Controls) -> web.StreamResponse:
         reply = {"alarm": list(controls.alarms), "command": command_part, "data": data, "since": self.since,
                  "until": time.time()}
-        if "text/html" in request.headers.get("Accept", "") and "application/json" not in request.headers.get("Accept", ""):
+        if _browser(request):
             return web.Response(text=_html(reply), content_type="text/html", status=status)
         return web.json_response(reply, status=status, dumps=lambda o: json.dumps(o, indent=4, default=str))
 
@@ -247,6 +256,12 @@ class WebService:
         elif effect == "eof":
             arg.close()
             await asyncio.sleep(0)
+
+
+def _browser(request: web.Request) -> bool:
+    """A browser asking (HTML wanted, JSON not)."""
+    accept = request.headers.get("Accept", "")
+    return "text/html" in accept and "application/json" not in accept
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
