@@ -87,6 +87,17 @@ class Tag:
     symbol: Symbol | None = None
 
 
+def _failure_status(exc: Exception) -> tuple[int, tuple[int, ...]]:
+    """The general and extended status a request that raised ``exc`` is answered with."""
+    if isinstance(exc, Failure):
+        return exc.status, exc.ext
+    if isinstance(exc, DecodeError):
+        return exc.status or S.INVALID_PARAMETER, ()
+    if isinstance(exc, EncodeError):
+        return S.SERVICE_NOT_SUPPORTED, ()
+    return S.GENERAL_ERROR, ()
+
+
 class Controller(TagServices):
     """The CIP side of a simulated controller: objects, tags, and request processing."""
 
@@ -265,15 +276,10 @@ class Controller(TagServices):
             return encode_reply(service, exc.status or S.PATH_SEGMENT_ERROR), None
         try:
             return self._dispatch(req, limit, origin, depth)
-        except Failure as f:
-            return encode_reply(req.service, f.status, f.ext), None
-        except DecodeError as exc:
-            return encode_reply(req.service, exc.status or S.INVALID_PARAMETER), None
-        except EncodeError:
-            return encode_reply(req.service, S.SERVICE_NOT_SUPPORTED), None
-        except Exception:  # a custom attribute failed: the client gets an error, the server goes on
-            log.warning("request 0x%02X to %s failed", req.service, path_to_json(req.path), exc_info=True)
-            return encode_reply(req.service, S.GENERAL_ERROR), None
+        except Exception as exc:  # the client gets an error status, the server goes on
+            if not isinstance(exc, (Failure, DecodeError, EncodeError)):  # a custom attribute failed
+                log.warning("request 0x%02X to %s failed", req.service, path_to_json(req.path), exc_info=True)
+            return encode_reply(req.service, *_failure_status(exc)), None
 
     def _dispatch(self, req: Request, limit: int, origin: int, depth: int = 0) -> Answer | Forward:
         service, path = req.service, req.path
@@ -299,15 +305,9 @@ class Controller(TagServices):
             raise Failure(S.SERVICE_NOT_SUPPORTED)
         try:
             return self._tag_service(req, target, limit)
-        except Failure as failure:  # a failed tag access is an event too (a recorder keeps it)
+        except Exception as exc:  # a failed tag access is an event too (a recorder keeps it)
             if self.events.writes:
-                self._tag_failed(req, target, failure.status)
-            raise
-        except (DecodeError, EncodeError):
-            raise
-        except Exception:  # a custom attribute failed: answered with a general error
-            if self.events.writes:
-                self._tag_failed(req, target, S.GENERAL_ERROR)
+                self._tag_failed(req, target, _failure_status(exc)[0])
             raise
 
     def _tag_failed(self, req: Request, target: tuple[Attribute, int, str, bool, Part | None], status: int) -> None:

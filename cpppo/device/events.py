@@ -93,8 +93,9 @@ class TagEvent(NamedTuple):
     only), both in the wire encoding of ``type``; ``values`` and ``old_values`` decode them.  ``tag``
     names what was accessed as the client named it (``M1.Speed`` for a member), ``start`` and
     ``count`` its elements.  A failed access (kind ``"error"``) carries no data: ``status`` is the
-    CIP general status the client was answered, ``access`` what it tried (``"read"``, ``"write"``).  (A named tuple: immutable, and built in a fraction of the time a
-    frozen dataclass takes, which matters on the request path.)
+    CIP general status the client was answered, ``access`` what it tried (``"read"``, ``"write"``).
+    (A named tuple: immutable, and built in a fraction of the time a frozen dataclass takes, which
+    matters on the request path.)
     """
 
     kind: str  # "read" or "write"
@@ -158,11 +159,13 @@ class Subscription:
     def _put(self, event: TagEvent) -> None:  # on self.loop
         if self.closed:
             return
-        if len(self._queue) >= self._maxsize:
-            self._queue.popleft()
+        queue = self._queue
+        if not queue:
+            self._ready.set()  # a reader may be waiting; with events queued already, it has been woken
+        elif len(queue) >= self._maxsize:
+            queue.popleft()
             self.dropped += 1
-        self._queue.append(event)
-        self._ready.set()
+        queue.append(event)
 
     def deliver(self, event: TagEvent) -> None:
         """Queue ``event`` from any thread."""
@@ -170,16 +173,8 @@ class Subscription:
             here = asyncio.get_running_loop()
         except RuntimeError:  # a thread with no loop: a direct write, or a request served in the pool
             here = None
-        if here is self.loop:  # on the subscriber's loop (a client's request): _put, inlined (once per read)
-            queue = self._queue
-            if self.closed:
-                return
-            if not queue:
-                self._ready.set()  # a reader may be waiting; with events queued already, it has been woken
-            elif len(queue) >= self._maxsize:
-                queue.popleft()
-                self.dropped += 1
-            queue.append(event)
+        if here is self.loop:
+            self._put(event)
         elif not self.loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 self.loop.call_soon_threadsafe(self._put, event)
