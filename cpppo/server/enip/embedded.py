@@ -58,7 +58,8 @@ def _identity(identity: IdentityInfo | Mapping[str, Any] | None) -> IdentityInfo
 
 
 class Simulator:
-    """A simulated ControlLogix serving EtherNet/IP on ``address`` (default 127.0.0.1, a free port)."""
+    """A simulated ControlLogix serving EtherNet/IP on ``address`` (default 127.0.0.1, a free port);
+    with ``web`` (an address), its web API and live dashboard too (``self.web.url``)."""
 
     def __init__(self, tags: Iterable[str | TagSpec] | Mapping[str, str] = (), *,
                  identity: IdentityInfo | Mapping[str, Any] | None = None, tcpip: TcpipInfo | None = None,
