@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-__all__ = ["CommunicationError", "CpppoError", "DecodeError", "EncodeError", "FrameTooLarge"]
+__all__ = ["CommunicationError", "CpppoError", "DecodeError", "EncodeError", "FrameTooLarge", "ListenError"]
 
 
 class CpppoError(Exception):
@@ -42,3 +42,10 @@ class EncodeError(CpppoError, ValueError):
 
 class CommunicationError(CpppoError, OSError):
     """The transport to a device failed: connection refused or reset, or no reply in time."""
+
+
+class ListenError(OSError):
+    """A service cannot listen on its address; the message names the service and the address."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)

@@ -204,3 +204,19 @@ def test_a_simulator_started_again_serves_a_live_page_again() -> None:
                 assert seen
             finally:
                 stream.close()
+
+
+def test_a_web_port_in_use_is_one_line_and_exit_1() -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "cpppo.server.enip", "-a", "127.0.0.1:0", "--web",
+                               f"127.0.0.1:{port}", "X=DINT"], capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"enip_server: error: the web API cannot listen on 127.0.0.1:{port}: Address already in use"]

@@ -19,7 +19,7 @@ from ...cip.epath import parse_route_path
 from ...cli import UsageParser, console_entry, logging_to
 from ...device.controller import IOEvent
 from ...device.tags import Attribute
-from ...errors import CpppoError
+from ...errors import CpppoError, ListenError
 from ...history.times import TimestampError, timestamp
 from .config import ConfigError, load_config, parse_address, parse_delay
 from .embedded import Simulator
@@ -165,6 +165,9 @@ def _serve(args: Any, attribute_class: type[Attribute], stop: Callable[[], bool]
 
     try:
         sim.serve_forever(stop=stopping, ready=listening)
+    except ListenError as exc:  # the web API's address
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"{prog}: error: cannot listen on {host or '*'}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 1

@@ -1,6 +1,7 @@
-"""The simulator's web API (seed 2.1.9): inspect and inject faults into a running simulator over
-HTTP.  :mod:`.api` is the API itself, without HTTP; :mod:`.service` serves it with aiohttp on the
-simulator's host (``enip_server --web :PORT``)."""
+"""The simulator's web API (seed 2.1.9) and live dashboard: inspect a running simulator and inject
+faults into it over HTTP, or watch it in a browser.  :mod:`.api` is the API itself, without HTTP;
+:mod:`.dashboard` the page's state and live feed (from the write funnel); :mod:`.service` serves
+both with aiohttp on the simulator's host (``enip_server --web :PORT``), the page from ``static/``."""
 
 from __future__ import annotations
 

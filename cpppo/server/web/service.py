@@ -20,6 +20,7 @@ import html
 import ipaddress
 import json
 import logging
+import os
 import secrets
 import time
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from ...errors import ListenError
 from . import dashboard
 from .api import ApiError, Controls, handle, parse_path, snapshot
 
@@ -84,7 +86,13 @@ class WebService:
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, self.host or None, self.port)
-        await self._site.start()
+        try:
+            await self._site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            why = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise ListenError(exc.errno, f"the web API cannot listen on {self.host or '*'}:{self.port}: {why}") from None
         server = self._site._server
         sockets = getattr(server, "sockets", None) or []
         if sockets:
