@@ -20,7 +20,7 @@ except ImportError:  # Windows: no lock, creation is then single-process only
     fcntl = None  # type: ignore[assignment]
 
 REF_DIR = Path(__file__).resolve().parent / ".ref-venv"
-REQUIREMENTS = ("cpppo==5.2.5", "greenery<3")
+REQUIREMENTS = ("cpppo==5.2.5", "greenery<3", "web.py")  # web.py: cpppo 5's --web
 _STAMP = REF_DIR / ".installed"
 
 

@@ -85,6 +85,7 @@ class Tag:
     address: tuple[int, int, int]
     dims: tuple[int, ...] = ()
     symbol: Symbol | None = None
+    addressed: bool = False  # the address was given (NAME@cls/ins/att=TYPE), not assigned
 
 
 def _failure_status(exc: Exception) -> tuple[int, tuple[int, ...]]:
@@ -152,6 +153,7 @@ class Controller(TagServices):
             dims = (len(attribute),) if len(attribute) > 1 else ()
         if len(dims) > 3 or (dims and math.prod(dims) != len(attribute)):
             raise EncodeError(f"tag {name!r}: dimensions {dims} do not make {len(attribute)} elements")
+        addressed = address is not None
         if address is None:
             router = self.objects[0x02].instances[1]
             address = (0x02, 1, max(router.attributes, default=0) + 1)
@@ -171,7 +173,7 @@ class Controller(TagServices):
                       and p.lower() == program.lower()), None)
         symbol = Symbol(short, self._take_symbol_id(), attribute, dims, scope)
         self._scopes[scope].append(symbol)
-        tag = Tag(name, attribute, address, dims, symbol)
+        tag = Tag(name, attribute, address, dims, symbol, addressed)
         attribute._events, attribute.tag_name = self.events, name  # its changes go through our funnel
         self.tags[key] = tag
         self._by_address[address] = tag

@@ -76,6 +76,11 @@ def statuses(plc: Simulator, *operations: str, timeout: float = 5.0) -> list[tup
                 conn.pipeline(operations=client.parse_operations(list(operations)), depth=1, timeout=timeout)]
 
 
+def says(page: Any, text: str) -> None:
+    """Wait until the page's message line says ``text``."""
+    page.wait_for_function("text => document.querySelector('#message').textContent.includes(text)", arg=text)
+
+
 def value_cell(page: Any, tag: str) -> Any:
     return page.locator(f"#tags tbody tr[data-tag='{tag}'] td.value")
 
@@ -147,22 +152,22 @@ def test_faults_set_from_the_page_reach_the_clients(page: Any, plc: Simulator) -
     assert time.monotonic() - began >= 0.4  # the reply waited as long as asked
     page.fill("#delay", "0")
     page.click("#set-delay")
-    page.wait_for_function("document.querySelector('#message').textContent.includes('=0')")
+    says(page, "='0' (0.0)")
 
     held = client.connector(host="127.0.0.1", port=plc.address[1], timeout=5)
     page.wait_for_selector("#connections tbody tr", timeout=3000)  # the connection is listed (stats each second)
     page.click("#drop")
-    page.wait_for_function("document.querySelector('#message').textContent.includes('eof=true')")
+    says(page, "eof='true' (True)")
     with pytest.raises(CpppoError):
         held.process(client.parse_operations(["SPEED"]), timeout=2)
     held.close()
 
     page.check("#disable")
-    page.wait_for_function("document.querySelector('#message').textContent.includes('disable=true')")
+    says(page, "disable='true' (True)")
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", plc.address[1]), timeout=2):
         pass
     page.uncheck("#disable")
-    page.wait_for_function("document.querySelector('#message').textContent.includes('disable=false')")
+    says(page, "disable='false' (False)")
     assert run(plc, "SPEED") == [[0.0]]
 
 

@@ -14,8 +14,10 @@ import sys
 import textwrap
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -71,8 +73,11 @@ def test_everything_at_the_root_in_the_documented_shape(server):
     status, reply = server.get("api")
     assert status == 200 and set(reply) == {"alarm", "command", "data", "since", "until"}
     assert reply["data"]["options"]["delay"] == {"value": 0.0}
-    assert reply["data"]["server"]["control"] == {"disable": False, "done": False, "latency": 5.0, "timeout": 5.0}
-    assert reply["data"]["tags"]["SCADA"]["error"] == 0 and "INT[100]" in reply["data"]["tags"]["SCADA"]["attribute"]
+    address = ["127.0.0.1", server.port]
+    assert reply["data"]["server"]["control"] == {"address": address, "address_udp": address, "disable": False,
+                                                  "done": False, "latency": 0.1, "timeout": 0.2}
+    scada = reply["data"]["tags"]["SCADA"]
+    assert scada == {"attribute": "SCADA" + " " * 27 + "INT[ 100] == [0, 0, 0, 0, 0, 0, ...]", "error": 0, "path": None}
     status, page = server.get("api", accept="text/html")
     assert status == 200 and page["html"].startswith("<!doctype html>") and "SCADA" in page["html"]
 
@@ -186,3 +191,55 @@ def test_changes_need_loopback_or_the_token():
     assert done.returncode == 0, done.stderr
     # reading is open; a change from 192.0.2.1 needs the token; loopback needs none
     assert done.stdout.split() == ["200", "403", "403", "200", "200"]
+
+
+def _ref_python() -> str:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    try:
+        from _refvenv import ref_python
+    finally:
+        sys.path.pop(0)
+    return str(ref_python())
+
+
+def _json(url: str) -> dict:
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        return json.loads(reply.read())
+
+
+def test_cpppo_5s_web_api_and_ours_answer_alike(tmp_path):
+    """The same URLs against cpppo 5.2.5's enip_server --web and ours: the same ``command`` and
+    ``data`` (but the addresses), and the same effects on a client, where 5.2.5 has them."""
+    tags = ["SCADA=INT[10]", "SPEED=REAL", "X@0x22/1/1=INT"]
+    port, web = _free_port(), _free_port()
+    theirs = subprocess.Popen([_ref_python(), "-m", "cpppo.server.enip", "-a", f"127.0.0.1:{port}", "--web",
+                               f"127.0.0.1:{web}", *tags], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    ours = Server(*tags)
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # theirs says nothing when it listens: ask until it answers
+            try:
+                _json(f"http://127.0.0.1:{web}/api")
+                break
+            except OSError:
+                assert time.monotonic() < deadline and theirs.poll() is None, "cpppo 5.2.5's web API did not start"
+                time.sleep(0.2)
+        for path in ["api", "api/tags/SCADA/attribute[3]=7", "api/tags/SCADA/attribute[3]", "api/tags/X/error=8",
+                     "api/options/delay/value=0.5", "api/server/control/latency=0.3", "api/options/delay/value=0",
+                     "api/tags"]:
+            quoted = urllib.parse.quote(path)
+            a, b = _json(f"http://127.0.0.1:{web}/{quoted}"), _json(f"http://127.0.0.1:{ours.web}/{quoted}")
+            for reply in (a, b):
+                control = reply["data"].get("server", {}).get("control", {})
+                assert control.pop("address", None) == control.pop("address_udp", None)
+            assert (b["command"], b["data"]) == (a["command"], a["data"]), path
+        for p in (port, ours.port):  # the same effects on the wire
+            with client.connector(host="127.0.0.1", port=p, timeout=5) as conn:
+                results = list(conn.pipeline(operations=client.parse_operations(["SCADA[3]", "X"]), depth=1))
+            assert [(status, value) for _, _, _, _, status, value in results] == [(0, [7]), (8, None)], p
+    finally:
+        theirs.terminate()
+        theirs.wait(10)
+        ours.stop()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import fnmatch
 import math
 import re
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,8 +38,8 @@ class ApiError(ValueError):
 class Controls:
     """What the web API controls beyond the simulator's own objects."""
 
-    latency: float = 5.0
-    timeout: float = 5.0
+    latency: float = 0.1  # cpppo 5's defaults, as its API shows them
+    timeout: float = 0.2
     done: bool = False
     disable: bool = False
     alarms: list[str] = field(default_factory=list)
@@ -61,12 +62,21 @@ def parse_path(path: str) -> tuple[str, str, str | None, str | None]:
     return group or "*", match or "*", command, value
 
 
-def _render_tag(name: str, attribute: Any) -> str:
-    values = attribute.value
-    shown = values if isinstance(values, list) else [values]
-    more = ", ..." if len(shown) > 10 else ""
-    kind = attribute.parser.name + (f"[{len(attribute)}]" if isinstance(values, list) else "")
-    return f"{name:<20} {kind:>12} == [{', '.join(map(repr, shown[:10]))}{more}]"
+def _render_tag(tag: Any) -> str:
+    """A tag as cpppo 5's API shows it: ``SCADA                           INT[  10] == [0, 0, 0, 0, 0, 0, ...]``
+    (name, type, ``[elements]`` or `` x1`` for a scalar, and its value, abbreviated)."""
+    attribute = tag.attribute
+    n = len(attribute)
+    shape = f"[{n:4d}]" if tag.dims else f" x{n:<4d}"
+    return f"{tag.name:<24} {attribute.parser.name:>10}{shape} == {reprlib.repr(attribute.value)}"
+
+
+def _path(tag: Any) -> dict[str, Any] | None:
+    """The CIP path a tag was given (``NAME@cls/ins/att``), as cpppo 5 shows it; None if assigned."""
+    if not tag.addressed:
+        return None
+    cls, ins, att = tag.address
+    return {"segment": [{"class": cls}, {"instance": ins}, {"attribute": att}]}
 
 
 def _connections(sim: Any) -> dict[str, Any]:
@@ -92,10 +102,12 @@ def snapshot(sim: Any, controls: Controls, group: str = "*", match: str = "*") -
     if fnmatch.fnmatchcase("options", group) and fnmatch.fnmatchcase("delay", match):
         data["options"] = {"delay": {k: v for k, v in _delay(sim).items() if v is not None}}
     if fnmatch.fnmatchcase("server", group) and fnmatch.fnmatchcase("control", match):
-        data["server"] = {"control": {"disable": controls.disable, "done": controls.done,
-                                      "latency": controls.latency, "timeout": controls.timeout}}
+        address = list(sim.address)
+        data["server"] = {"control": {"address": address, "address_udp": address, "disable": controls.disable,
+                                      "done": controls.done, "latency": controls.latency,
+                                      "timeout": controls.timeout}}
     if fnmatch.fnmatchcase("tags", group):
-        tags = {t.name: {"attribute": _render_tag(t.name, t.attribute), "error": t.attribute.error}
+        tags = {t.name: {"attribute": _render_tag(t), "error": t.attribute.error, "path": _path(t)}
                 for t in sim.controller.tags.values() if fnmatch.fnmatchcase(t.name, match)}
         if tags:
             data["tags"] = tags
@@ -146,13 +158,15 @@ def handle(sim: Any, controls: Controls, path: str) -> tuple[dict[str, Any], Any
             if command == "value":
                 seconds = _number(value, message)
                 sim.server.delay = (seconds, seconds) if seconds else None
+                parsed: Any = seconds
             else:
                 lo_text, _, hi_text = value.partition("-")
                 lo, hi = _number(lo_text, message), _number(hi_text or lo_text, message)
                 if hi < lo:
                     raise ApiError(f"{message}: the range {value!r} must ascend")
                 sim.server.delay = (lo, hi) if hi else None
-            message += f"={value}"
+                parsed = f"{lo:g}-{hi:g}"
+            message += _set(value, parsed)
     elif group == "server" and fnmatch.fnmatchcase("control", match):
         if command not in ("disable", "done", "latency", "timeout"):
             raise ApiError(f"unknown command {command!r} of server.control: disable, done, latency, timeout", 404)
@@ -162,9 +176,11 @@ def handle(sim: Any, controls: Controls, path: str) -> tuple[dict[str, Any], Any
                 if command == "disable" and flag != controls.disable:
                     effects.append(("disable", flag))
                 setattr(controls, command, flag)
+                parsed = flag
             else:
-                setattr(controls, command, _number(value, message))
-            message += f"={value}"
+                parsed = _number(value, message)
+                setattr(controls, command, parsed)
+            message += _set(value, parsed)
     elif group == "tags":
         found = [t for t in sim.controller.tags.values() if fnmatch.fnmatchcase(t.name, match)]
         if not found:
@@ -180,7 +196,7 @@ def handle(sim: Any, controls: Controls, path: str) -> tuple[dict[str, Any], Any
                     raise ApiError(f"{message}: status {status} is not 0..255")
                 for tag in found:
                     tag.attribute.error = status
-                message += f"={value}"
+                message += _set(value, status)
         elif element:
             index = int(element.group(1)) if element.group(1) is not None else 0
             for tag in found:
@@ -189,8 +205,8 @@ def handle(sim: Any, controls: Controls, path: str) -> tuple[dict[str, Any], Any
                     raise ApiError(f"{message}: index {index} is outside {tag.name}[0..{len(attribute) - 1}]")
             if value is not None:
                 for tag in found:
-                    _write_element(tag, index, value, message)
-                message += f"={value}"
+                    parsed = _write_element(tag, index, value, message)
+                message += _set(value, parsed)
             else:
                 message += ": " + ", ".join(repr(_element(t.attribute, index)) for t in found)
         else:
@@ -201,10 +217,15 @@ def handle(sim: Any, controls: Controls, path: str) -> tuple[dict[str, Any], Any
         conns = [c for k, c in _connections(sim).items() if fnmatch.fnmatchcase(k, match)]
         if value is not None and _boolean(value, message):
             effects.extend(("eof", c["_conn"]) for c in conns)
-            message += f"={value}"
+            message += _set(value, True)
     else:
         raise ApiError(f"nothing matches {group}/{match}", 404)
     return {"message": message, "success": True}, snapshot(sim, controls, group, match), 200, effects
+
+
+def _set(text: str, parsed: Any) -> str:
+    """How a message says what was set, as cpppo 5 says it: ``='0.5' (0.5)`` (the text, then its meaning)."""
+    return f"={text!r} ({parsed})"
 
 
 def _element(attribute: Any, index: int) -> Any:
@@ -212,7 +233,8 @@ def _element(attribute: Any, index: int) -> Any:
     return value[index] if isinstance(value, list) else value
 
 
-def _write_element(tag: Any, index: int, text: str, what: str) -> None:
+def _write_element(tag: Any, index: int, text: str, what: str) -> Any:
+    """Write element ``index`` of ``tag`` from ``text`` (parsed as the element's type); the value written."""
     attribute = tag.attribute
     current = _element(attribute, index)
     try:
@@ -233,3 +255,4 @@ def _write_element(tag: Any, index: int, text: str, what: str) -> None:
             attribute.value = new
     except (ValueError, TypeError, OverflowError) as exc:
         raise ApiError(f"{what}: {exc}") from None
+    return new
