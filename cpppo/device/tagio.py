@@ -235,19 +235,20 @@ def _read_refresh(attribute: Attribute, head: bytes, offset: int, size: int, *, 
     """
     read = attribute.read_raw_at
     kind = attribute.parser
-    built: tuple[int, bytes] = (-1, b"")  # (version, reply), swapped whole: safe across threads
+    built: tuple[int, bytes, bytes] = (-1, b"", b"")  # (version, reply, data), swapped whole: safe across threads
 
     def refresh() -> bytes | None:
         nonlocal built
         if attribute.error:
             return None
         version = attribute._version  # read before the bytes: a later change is caught next time
-        if built[0] != version:
-            built = (version, head + read(offset, size))
-        reply = built[1]
-        if events.reads:
-            events.read(name, first, count, reply[len(head):], kind)
-        return reply
+        now = built
+        if now[0] != version:
+            data = read(offset, size)
+            now = built = (version, head + data, data)
+        if events.reads:  # the same data object while nothing changes: a listener keying on it hashes it once
+            events.read(name, first, count, now[2], kind)
+        return now[1]
 
     return refresh
 

@@ -109,13 +109,13 @@ class Recorder:
             return "".join(map(self._render_one, events))
         millis = list(map(round, map(float.__mul__, times, repeat(1000.0))))
         stamps = self._stamps  # milliseconds since the epoch -> "YYYY-MM-DD HH:MM:SS.mmm\t": dozens of events a millisecond
-        found = list(map(stamps.get, millis))
-        if None in found:
+        new = set(millis).difference(stamps)  # a burst spans new milliseconds: rendered once each
+        if new:
             if len(stamps) > 10_000:
                 stamps.clear()
-            new = sorted(set(millis).difference(stamps))
+                new = set(millis)
             stamps.update(zip(new, map(_LINE, render_seconds(m // 1000 for m in new), (_MILLIS[m % 1000] for m in new))))
-            found = list(map(stamps.__getitem__, millis))
+        found = list(map(stamps.__getitem__, millis))
         texts = self._texts
         whats = list(zip(tags, starts, counts, kinds, datas, bits))
         bodies = list(map(texts.get, whats))
