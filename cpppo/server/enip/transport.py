@@ -24,6 +24,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ...device.controller import Controller
+from ...device.events import changes_by
 from ...enip.encapsulation import Command, EncapStatus, Encapsulation, decode_frame
 from ...enip.framer import Framer
 from ...errors import DecodeError
@@ -183,6 +184,12 @@ class _TcpConnection(asyncio.Protocol):
         out = []
         session = self.session
         assert session is not None
+        if session.source is None:
+            return self._serve_frames(session, frames, out, last)
+        with changes_by(session.source):  # what these frames change, this peer did
+            return self._serve_frames(session, frames, out, last)
+
+    def _serve_frames(self, session: Session, frames: list[Encapsulation], out: list[bytes], last: bool) -> bool:
         for frame in frames:
             try:
                 reply, close = session.handle(frame)
