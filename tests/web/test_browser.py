@@ -137,6 +137,8 @@ def test_a_tag_error_set_from_the_page_fails_client_reads(page: Any, plc: Simula
     page.wait_for_function("document.querySelector(\"#tags tr[data-tag='SPEED'] td.error\").textContent === '0x08'")
     ((status, value),) = statuses(plc, "SPEED")
     assert value is None and status == 8  # the client's read fails with the status the page set
+    page.wait_for_selector("#io-log li.error")  # and the page lists the failed access
+    assert "SPEED read failed: status 0x08" in page.locator("#io-log li.error").first.inner_text()
     page.fill("#tag-error", "0")
     page.click("#set-error")
     page.wait_for_function("document.querySelector(\"#tags tr[data-tag='SPEED'] td.error\").textContent === ''")
