@@ -70,7 +70,7 @@ class WebService:
     async def start(self, host: Any = None) -> tuple[str, int]:
         if self.since is None:
             self.since = time.time()
-        app = web.Application()
+        app = web.Application(middlewares=[_refusals])
         add = app.router.add_get
         if self.simulator is not None:
             add("/api", self._api)
@@ -170,45 +170,35 @@ class WebService:
         raise web.HTTPFound(request.path + "/" + (f"?{request.query_string}" if request.query_string else ""))
 
     async def _page(self, request: web.Request) -> web.StreamResponse:
-        try:
-            self._device(request)
-        except ApiError as exc:
-            return _json({"message": str(exc), "success": False}, exc.status)
+        self._device(request)
         return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     async def _asset(self, request: web.Request) -> web.StreamResponse:
         asset = request.match_info["asset"]
         if asset not in _ASSETS:
-            return _json({"message": f"no asset {asset!r}", "success": False}, 404)
+            raise ApiError(f"no asset {asset!r}", 404)
         return web.FileResponse(STATIC / asset, headers={"Content-Type": _ASSETS[asset], "Cache-Control": "no-cache"})
 
     async def _state(self, request: web.Request) -> web.StreamResponse:
-        try:
-            _, sim, controls = self._device(request)
-        except ApiError as exc:
-            return _json({"message": str(exc), "success": False}, exc.status)
+        _, sim, controls = self._device(request)
         body = dashboard.state(sim, controls, web_address=self.address)
         body["since"] = self.since
         return _json(body)
 
     async def _values(self, request: web.Request) -> web.StreamResponse:
+        _, sim, _ = self._device(request)
         try:
-            _, sim, _ = self._device(request)
             start = int(request.query.get("start", "0"))
             count = int(request.query.get("count", "100"))
-            return _json(dashboard.values(sim, request.match_info["tag"], start, count))
-        except ApiError as exc:
-            return _json({"message": str(exc), "success": False}, exc.status)
         except ValueError:
-            return _json({"message": "start and count are whole numbers", "success": False}, 400)
+            raise ApiError("start and count are whole numbers") from None
+        try:
+            return _json(dashboard.values(sim, request.match_info["tag"], start, count))
         except (KeyError, IndexError) as exc:
-            return _json({"message": str(exc).strip("'\""), "success": False}, 404)
+            raise ApiError(str(exc).strip("'\""), 404) from None
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
-        try:
-            name, sim, controls = self._device(request)
-        except ApiError as exc:
-            return _json({"message": str(exc), "success": False}, exc.status)
+        name, sim, controls = self._device(request)
         feed = self.feeds.get(name)
         if feed is None:
             feed = self.feeds[name] = dashboard.LiveFeed(sim, controls)
@@ -270,6 +260,16 @@ def _browser(request: web.Request) -> bool:
     """A browser asking (HTML wanted, JSON not)."""
     accept = request.headers.get("Accept", "")
     return "text/html" in accept and "application/json" not in accept
+
+
+@web.middleware
+async def _refusals(request: web.Request, handler: Any) -> web.StreamResponse:
+    """A request the dashboard's routes refuse (ApiError) answers JSON with the reason; the API's
+    own routes answer in the API's shape themselves."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return _json({"message": str(exc), "success": False}, exc.status)
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
