@@ -65,24 +65,31 @@ class Record(NamedTuple):
 
 
 _RENDERED: dict[int, str] = {}  # whole seconds -> "YYYY-MM-DD HH:MM:SS": a writer writes many a second
+_STAMPS: dict[int, str] = {}  # milliseconds -> "YYYY-MM-DD HH:MM:SS.mmm": a recorder writes many a millisecond
+_MILLIS = tuple(f".{n:03d}" for n in range(1000))
 
 
 def _stamp(now: float | timestamp | None) -> str:
     """``YYYY-MM-DD HH:MM:SS.mmm`` (UTC) of ``now`` (default: the present), as timestamp renders it."""
     seconds = time.time() if now is None else float(now.value if isinstance(now, timestamp) else now)
-    whole, milli = divmod(round(seconds * 1000), 1000)
-    return f"{render_second(whole)}.{milli:03d}"
+    return render_stamps((seconds,))[0]
 
 
-def render_seconds(wholes: Iterable[int]) -> list[str]:
-    """:func:`render_second` of each of ``wholes`` (a lookup each, in C, once their seconds are known)."""
-    wholes = list(wholes)
-    rendered = list(map(_RENDERED.get, wholes))
-    return rendered if None not in rendered else list(map(render_second, wholes))
+def render_stamps(times: Iterable[float]) -> list[str]:
+    """``YYYY-MM-DD HH:MM:SS.mmm`` (UTC) of each of ``times`` (seconds since the epoch, floats), as
+    a record line begins.  A millisecond seen before is a lookup, all of them in one pass in C:
+    what a recorder of thousands of events a second needs."""
+    millis = list(map(round, map(float.__mul__, times, repeat(1000.0))))
+    new = set(millis).difference(_STAMPS)
+    if new:
+        if len(_STAMPS) + len(new) > 100_000:
+            _STAMPS.clear()
+            new = set(millis)
+        _STAMPS.update((m, f"{_second(m // 1000)}{_MILLIS[m % 1000]}") for m in new)
+    return list(map(_STAMPS.__getitem__, millis))
 
 
-def render_second(whole: int) -> str:
-    """``YYYY-MM-DD HH:MM:SS`` (UTC) of a whole second since the epoch (cached: many records a second)."""
+def _second(whole: int) -> str:
     text = _RENDERED.get(whole)
     if text is None:
         if len(_RENDERED) > 100_000:
@@ -163,11 +170,6 @@ class logger:
         """One record: ``<timestamp> <json key> <json value>``."""
         self._append(f"{_stamp(now)}\t{_dumps(key)}\t{_dumps(value)}\n")
 
-    def write_many(self, records: Iterable[tuple[float, str, str]]) -> None:
-        """Records whose key and value are JSON text already: ``(time, key_json, value_json)``, written
-        in one go (one flush): what a recorder of many events a second uses."""
-        self.write_lines("".join([f"{_stamp(when)}\t{key}\t{value}\n" for when, key, value in records]))
-
     def write_lines(self, lines: str) -> None:
         """Whole lines, rendered already (each ending in a newline), written in one go and flushed."""
         if lines:
@@ -220,34 +222,32 @@ def _seconds(line: str) -> float:
     return base + float(line[19:23])
 
 
+def _key(text: str) -> Any:
+    """A record key's JSON text, decoded (cached: a history has few keys, many records each)."""
+    key = _KEYS.get(text, _KEYS)
+    if key is _KEYS:
+        key = _loads(text)
+        if len(_KEYS) > 10_000:
+            _KEYS.clear()
+        _KEYS[text] = key
+    return key
+
+
 def _record(line: str) -> Record:
     """One record line as a Record (ValueError/IndexError if it is not one)."""
     when = _seconds(line)
     if line[23] == "\t":  # time, key and value separated by tabs (JSON text holds no tab)
         _, text, value = line.rstrip("\n").split("\t")
-        key = _KEYS.get(text, _KEYS)
-        if key is _KEYS:
-            key = _loads(text)
-            if len(_KEYS) > 10_000:
-                _KEYS.clear()
-            _KEYS[text] = key
-        return Record(when, key, _loads(value))
+        return Record(when, _key(text), _loads(value))
     if line[23] != " ":
         raise ValueError("no tab or space after the time")
     split = line.find(" {", 24)  # the usual value, a JSON object: the key's text is what is before it
     if split > 24:
-        text = line[24:split]
-        key = _KEYS.get(text, _KEYS)
-        if key is _KEYS:
-            try:
-                key = _loads(text)
-            except ValueError:
-                key = _KEYS  # not the whole key: a " {" inside it; decode the slow way below
-            else:
-                if len(_KEYS) > 10_000:
-                    _KEYS.clear()
-                _KEYS[text] = key
-        if key is not _KEYS:
+        try:
+            key = _key(line[24:split])
+        except ValueError:
+            pass  # not the whole key: a " {" inside it; decode the slow way below
+        else:
             return Record(when, key, _loads(line[split + 1:]))
     key, end = _DECODE(line, 24)
     value, _ = _DECODE(line, end + 1)

@@ -1,8 +1,8 @@
 """Record a simulator's tag I/O to a history file, and replay a history into a simulator.
 
 ``python -m cpppo.server.enip.historize FILE TAGS...`` is ``enip_server TAGS...`` that also writes
-every read, write and failed access of every tag to FILE (plain, or compressed by its name: ``.gz``, ``.bz2``,
-``.xz``), as the documents show::
+every read, write and failed access of every tag to FILE (plain, or compressed by its name:
+``.gz``, ``.bz2``, ``.xz``), as the documents show (the fields are tab-separated, as cpppo 5's are)::
 
     # 2014-07-15 22:03:35.945: Started recording Tag: Tag_Name
     2014-07-15 22:03:44.186 ["Tag_Name", [0, 3]] {"write": [0, 1, 2, 3]}
@@ -26,18 +26,15 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from itertools import repeat
 from typing import Any
 
 from ...device.events import PLAYBACK, TagEvent, changes_by
 from ...history import logger, reader, timestamp
-from ...history.files import render_second, render_seconds
+from ...history.files import render_stamps
 from .embedded import Simulator
 
 __all__ = ["Player", "Recorder", "main"]
 
-_MILLIS = tuple(f".{n:03d}" for n in range(1000))  # a stamp's milliseconds, as text
-_LINE = "{}{}\t".format  # a record line's start: the second, its milliseconds, a tab
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +59,7 @@ class Recorder:
         logger_options.setdefault("flush_every", 1 << 30)  # flushed once per burst of events instead
         self.history = logger(path, **logger_options)
         self.recorded = 0
-        self._stamps: dict[int, str] = {}
-        self._texts: dict[tuple[Any, ...], str] = {}  # (tag, start, count, kind, bytes, bit) -> "<key>\t<value>\n"
+        self._texts: dict[tuple[Any, ...], str] = {}  # (tag, start, count, kind, bytes, bit) -> "\t<key>\t<value>\n"
         self._task: asyncio.Task[None] | None = None
         self.gather = 0.02  # seconds events gather between writes (a file write, not one per event)
 
@@ -100,22 +96,13 @@ class Recorder:
 
     def _render(self, events: list[TagEvent]) -> str:
         """A burst of events as history lines, built column by column: the events transposed, each
-        column (times to stamps, where and what to cached "<key>\t<value>" text) one pass in C, so
+        column (times to stamps, where and what to cached "\t<key>\t<value>" text) one pass in C, so
         a burst costs no Python loop per event unless something new turns up.  A record's text is
         cached by where it is and the bytes read or written: a tag read over and over costs a
         lookup.  A burst with a failed access goes event by event (it becomes a comment)."""
         kinds, tags, starts, counts, datas, _, times, _, _, bits, _, _ = zip(*events)
         if "error" in kinds:
             return "".join(map(self._render_one, events))
-        millis = list(map(round, map(float.__mul__, times, repeat(1000.0))))
-        stamps = self._stamps  # milliseconds since the epoch -> "YYYY-MM-DD HH:MM:SS.mmm\t": dozens of events a millisecond
-        new = set(millis).difference(stamps)  # a burst spans new milliseconds: rendered once each
-        if new:
-            if len(stamps) > 10_000:
-                stamps.clear()
-                new = set(millis)
-            stamps.update(zip(new, map(_LINE, render_seconds(m // 1000 for m in new), (_MILLIS[m % 1000] for m in new))))
-        found = list(map(stamps.__getitem__, millis))
         texts = self._texts
         whats = list(zip(tags, starts, counts, kinds, datas, bits))
         bodies = list(map(texts.get, whats))
@@ -123,14 +110,15 @@ class Recorder:
             for i, body in enumerate(bodies):
                 if body is None:
                     bodies[i] = self._body(events[i], whats[i])
-        return "".join(map(str.__add__, found, bodies))
+        return "".join(map(str.__add__, render_stamps(times), bodies))
 
     def _body(self, event: TagEvent, what: tuple[Any, ...]) -> str:
-        """``<key>\t<value>\n`` of an event (cached, for values up to 256 bytes)."""
+        """``\t<key>\t<value>\n`` of an event: what follows the time (cached, for values up to 256 bytes)."""
         texts = self._texts
         body = texts.get(what)
         if body is None:
-            body = f"{json.dumps([event.tag, [event.start, event.start + event.count - 1]])}\t{self._value_text(event)}\n"
+            key = json.dumps([event.tag, [event.start, event.start + event.count - 1]])
+            body = f"\t{key}\t{self._value_text(event)}\n"
             if len(event.data) <= 256:  # small values repeat; a big one is rendered each time
                 if len(texts) > 10_000:
                     texts.clear()
@@ -139,12 +127,11 @@ class Recorder:
 
     def _render_one(self, event: TagEvent) -> str:
         kind, tag, start, count, data, _, when, _, _, bit, _, _ = event
-        whole, millis = divmod(round(when * 1000), 1000)
-        stamp = f"{render_second(whole)}{_MILLIS[millis]}"
-        if kind == "error":
+        (stamp,) = render_stamps((when,))
+        if kind == "error":  # a comment, as cpppo 5 recorded a failed access
             return (f"# {stamp}: {stamp}: PLC I/O {event.access.capitalize():<5} Tag {tag:>20}"
                     f"[{start:>5}-{start + count - 1:<5}] Exception: CIP status 0x{event.status:02X} ({event.source})\n")
-        return f"{stamp}\t{self._body(event, (tag, start, count, kind, data, bit))}"
+        return stamp + self._body(event, (tag, start, count, kind, data, bit))
 
     @staticmethod
     def _value_text(event: TagEvent) -> str:
