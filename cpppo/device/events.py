@@ -128,7 +128,6 @@ class TagEvent(NamedTuple):
 
 
 _new = tuple.__new__
-_running_loop = asyncio.get_running_loop
 
 
 def _decode(kind: CIPType, data: bytes, bit: int | None) -> list[Any]:
@@ -313,17 +312,8 @@ class TagEvents:
         event = _new(TagEvent, ("read", tag, start, count, data, kind, time.time(), _SOURCE.get(), None, bit, 0, ""))
         if self.observers:
             self._observe(event)
-        readers = self._readers  # emit, for a read: only the subscriptions that asked for reads
-        if readers:
-            try:
-                here = _running_loop()
-            except RuntimeError:
-                here = None
-            for sub in readers:  # a read per request, when a recorder listens: queued here, not via deliver
-                if sub.loop is here:
-                    sub._put(event)
-                else:
-                    sub.deliver(event)
+        for sub in self._readers:  # emit, for a read: only the subscriptions that asked for reads
+            sub.deliver(event)
 
     def error(self, tag: str, start: int, count: int, kind: CIPType, *, status: int, access: str) -> None:
         """A request for ``tag`` was answered with ``status`` (delivered like a write: to every listener)."""

@@ -181,15 +181,15 @@ class _TcpConnection(asyncio.Protocol):
 
     def _serve(self, frames: list[Encapsulation], last: bool) -> bool:
         """Answer ``frames`` (the ``last`` of what was read so far?); False once the connection closes."""
-        out = []
         session = self.session
         assert session is not None
-        if session.source is None:
-            return self._serve_frames(session, frames, out, last)
-        with changes_by(session.source):  # what these frames change, this peer did
-            return self._serve_frames(session, frames, out, last)
+        if session.source is None or not self.server.controller.events.writes:  # nobody asks who did what
+            return self._serve_frames(session, frames, last)
+        with changes_by(session.source):  # what these frames change, this peer did: said once, not per request
+            return self._serve_frames(session, frames, last)
 
-    def _serve_frames(self, session: Session, frames: list[Encapsulation], out: list[bytes], last: bool) -> bool:
+    def _serve_frames(self, session: Session, frames: list[Encapsulation], last: bool) -> bool:
+        out: list[bytes] = []
         for frame in frames:
             try:
                 reply, close = session.handle(frame)
