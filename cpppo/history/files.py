@@ -25,7 +25,8 @@ import lzma
 import os
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, repeat, takewhile
 from operator import itemgetter
 from pathlib import Path
@@ -79,7 +80,7 @@ def render_stamps(times: Iterable[float]) -> list[str]:
     """``YYYY-MM-DD HH:MM:SS.mmm`` (UTC) of each of ``times`` (seconds since the epoch, floats), as
     a record line begins.  A millisecond seen before is a lookup, all of them in one pass in C:
     what a recorder of thousands of events a second needs."""
-    millis = list(map(round, map(float.__mul__, times, repeat(1000.0))))
+    millis = list(map(_milli, times))
     new = set(millis).difference(_STAMPS)
     if new:
         if len(_STAMPS) + len(new) > 100_000:
@@ -87,6 +88,64 @@ def render_stamps(times: Iterable[float]) -> list[str]:
             new = set(millis)
         _STAMPS.update((m, f"{_second(m // 1000)}{_MILLIS[m % 1000]}") for m in new)
     return list(map(_STAMPS.__getitem__, millis))
+
+
+def stamped_lines(times: Sequence[float], texts: Sequence[str]) -> str:
+    """The lines ``stamp + text`` of each of ``times`` and ``texts`` (each text ``"\t<key>\t<value>\n"``).
+
+    Many events a millisecond in time order (a busy recorder's) are cut into runs of one
+    millisecond (a bisection each), and each run is one ``str.join`` with its stamp: a few calls per
+    millisecond rather than several per line.  Otherwise the lines are stamped one by one.
+    """
+    n = len(times)
+    if n < 16 or (_milli(times[-1]) - _milli(times[0])) * 4 > n or sorted(times) != list(times):
+        # few lines a millisecond (a run costs a few microseconds), or out of order: line by line
+        return "".join(chain.from_iterable(zip(render_stamps(times), texts)))
+    out: list[str] = []
+    i = 0
+    while i < n:
+        milli = _milli(times[i])
+        j = _next_milli(times, i, n, milli)
+        stamp = _STAMPS.get(milli) or _render_milli(milli)
+        out.append(stamp)
+        out.append(stamp.join(texts[i:j]))
+        i = j
+    return "".join(out)
+
+
+def _next_milli(times: Sequence[float], i: int, n: int, milli: int) -> int:
+    """The first index from ``i`` whose time is in a millisecond after ``milli`` (``times`` in order).
+
+    A bisection of the floats themselves, a couple of microseconds either side of the half
+    millisecond where rounding turns, then the few times within that margin (usually none) by
+    :func:`_milli` itself: exact, without rounding each probe."""
+    turn = (milli + 0.5) / 1000.0
+    j = bisect_left(times, turn - _MARGIN, i, n)
+    near = bisect_right(times, turn + _MARGIN, j, n)
+    while j < near and _milli(times[j]) <= milli:
+        j += 1
+    return j
+
+
+_MARGIN = 2e-6  # seconds: beyond the microsecond rounding of timestamp and a float's error at today's epoch
+
+
+def _milli(seconds: float) -> int:
+    """The millisecond ``seconds`` renders in: to the microsecond, then the millisecond, as timestamp
+    does.  Rounding to the microsecond (``round(seconds, 6)``, a microsecond of work) can only
+    matter within a microsecond of the half millisecond where rounding turns: elsewhere, skipped."""
+    scaled = seconds * 1000.0
+    milli = round(scaled)
+    if -0.499 < scaled - milli < 0.499:  # (a float's error here is a quarter of a microsecond)
+        return milli
+    return round(round(seconds, 6) * 1000.0)
+
+
+def _render_milli(milli: int) -> str:
+    if len(_STAMPS) > 100_000:
+        _STAMPS.clear()
+    text = _STAMPS[milli] = f"{_second(milli // 1000)}{_MILLIS[milli % 1000]}"
+    return text
 
 
 def _second(whole: int) -> str:

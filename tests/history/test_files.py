@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import random
 import time
 
 import pytest
@@ -141,3 +142,18 @@ def test_playback_is_paced_by_a_speed_factor(tmp_path):
     assert len(list(playback(reader(path), speed=0))) == 5 and time.monotonic() - fast < 5
     late = list(playback(reader(path), speed=0, start=timestamp(T0 + 1)))
     assert [r.value["write"][0] for r in late] == [2, 3, 4]
+
+
+def test_a_recorders_lines_are_stamped_as_timestamp_renders_each_time():
+    from cpppo.history.files import stamped_lines
+
+    rng = random.Random(5)
+    dense = [T0 + i * 20e-6 for i in range(2000)]  # 50 a millisecond, in order: stamped a millisecond at a time
+    edges = sorted(T0 + k / 1000 + d for k in range(40) for d in (0.0004999, 0.0005, 0.0005001))  # half-millis
+    sparse = [T0 + i * 0.013 for i in range(300)]
+    shuffled = dense[:500]
+    rng.shuffle(shuffled)
+    for times in (dense, edges, sparse, shuffled, dense[:3], []):
+        texts = [f"\t[\"T\", [{i}, {i}]]\t{{\"read\": [{i}]}}\n" for i in range(len(times))]
+        expected = "".join(f"{timestamp(t)}{text}" for t, text in zip(times, texts))
+        assert stamped_lines(times, texts) == expected
