@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +53,7 @@ from .backplane import UNREACHABLE, Backplane, Forward, Relay, RemoteTarget
 from .clock import WallClock
 from .connections import ConnectionRefused, ConnectionTable
 from .datatypes import Structure, TypeRegistry
-from .events import _SOURCE, Source, TagEvents
+from .events import _ORIGIN, Source, TagEvents, served, serving
 from .failure import Failure
 from .objects import CIPClass, CIPInstance, IdentityInfo, TcpipInfo, standard_objects
 from .symbols import Symbol, instance_attribute_list, template_request
@@ -205,6 +205,10 @@ class Controller(TagServices):
         """Callables that see every tag event at once (see :class:`~cpppo.device.events.TagEvents`)."""
         return self.events.observers
 
+    @observers.setter
+    def observers(self, observers: Iterable[Callable[[IOEvent], None]]) -> None:  # (``observers += [...]``)
+        self.events.observers = observers
+
     def _take_symbol_id(self) -> int:
         n = self._next_symbol
         self._next_symbol += 1
@@ -222,17 +226,16 @@ class Controller(TagServices):
         request came in on (0: none, as over UDP), which owns any connection it opens; ``source``
         the client, which the tag events of this request carry.  Never raises on bad input.
         """
-        if source is not None and self.events.writes:  # someone listens: the events say who did it
-            # A connection serving a batch of frames says who once for all of them (changes_by), so
-            # usually there is nothing to set here: setting a context variable costs more than the read.
-            token = None if _SOURCE.get() is source else _SOURCE.set(source)
+        if source is None or not self.events.writes or _ORIGIN.get()[0] is source:
+            # A connection serving a batch of frames says who (and since when) once for all of them
+            # (serving), so usually there is nothing to set here: that costs more than the read.
+            answer = self._answer(message, limit, origin)
+        else:  # someone listens: the events say who did it
+            token = serving(source)
             try:
                 answer = self._answer(message, limit, origin)
             finally:
-                if token is not None:
-                    _SOURCE.reset(token)
-        else:
-            answer = self._answer(message, limit, origin)
+                served(token)
         return answer if type(answer) is Forward else answer[0]  # type: ignore[index]
 
     def process(self, message: bytes, limit: int = UNCONNECTED_LIMIT, origin: int = 0,

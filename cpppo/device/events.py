@@ -14,10 +14,15 @@ write.  Listeners come in two kinds:
 * *subscriptions*: bounded queues read by coroutines on one event loop (a dashboard, a
   recorder).  A change made in another thread reaches them through ``call_soon_threadsafe``;
   a subscriber that falls behind loses the oldest events and counts them in ``dropped`` -- it
-  never slows the EtherNet/IP path down.
+  never slows the EtherNet/IP path down.  A read, which a recorder may ask for on every request,
+  costs that path a call and two references queued: what was read, prebuilt by the tag's reply
+  cache (:data:`What`), and who asked when (:data:`Origin`), queued without waking anyone
+  (:data:`READ_POLL`).
 
-The source of a change is taken from a context variable that the request path sets
-(:func:`changes_by`); code that writes on behalf of something else (playback) sets it the same way.
+Who and when come from a context variable: a connection sets it once for each batch of requests
+it serves (:func:`serving`), so the reads of a batch carry the batch's time (a write takes the
+clock itself); code that writes on behalf of something else (playback) says so with
+:func:`changes_by`.
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ import contextvars
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, NamedTuple
 
 from ..cip.types import CIPType
@@ -41,12 +47,19 @@ log = logging.getLogger(__name__)
 __all__ = [
     "DIRECT",
     "PLAYBACK",
+    "READ_POLL",
+    "Origin",
     "Source",
     "Subscription",
     "TagEvent",
     "TagEvents",
+    "What",
     "changes_by",
     "current_source",
+    "event_of",
+    "read_what",
+    "served",
+    "serving",
 ]
 
 
@@ -69,21 +82,42 @@ DIRECT = Source("direct")
 PLAYBACK = Source("playback")
 """A write replaying recorded history."""
 
-_SOURCE: contextvars.ContextVar[Source] = contextvars.ContextVar("cpppo_source", default=DIRECT)
+Origin = tuple
+"""``(source, time)``: who is served, and since when (seconds since the epoch; None: no batch,
+each event takes the clock).  A connection serving a batch of requests sets one for the batch:
+the reads it answers are stamped with the batch's time, one clock reading for all of them."""
+
+_ORIGIN: contextvars.ContextVar[Origin] = contextvars.ContextVar("cpppo_origin", default=(DIRECT, None))
 
 
 def current_source() -> Source:
-    return _SOURCE.get()
+    return _ORIGIN.get()[0]
 
 
-@contextlib.contextmanager
-def changes_by(source: Source) -> Iterator[None]:
-    """Attribute the changes made inside the block to ``source``."""
-    token = _SOURCE.set(source)
-    try:
-        yield
-    finally:
-        _SOURCE.reset(token)
+def serving(source: Source) -> contextvars.Token[Origin]:
+    """Say that ``source`` is served from now (a batch of its requests), until :func:`served`."""
+    return _ORIGIN.set((source, _time()))
+
+
+def served(token: contextvars.Token[Origin]) -> None:
+    """The end of what :func:`serving` began."""
+    _ORIGIN.reset(token)
+
+
+class changes_by:
+    """Attribute the changes made inside the block to ``source`` (a class, not a generator: this
+    is a fifth of the cost)."""
+
+    __slots__ = ("_source", "_token")
+
+    def __init__(self, source: Source) -> None:
+        self._source = source
+
+    def __enter__(self) -> None:
+        self._token = _ORIGIN.set((self._source, None))
+
+    def __exit__(self, *exc: object) -> None:
+        _ORIGIN.reset(self._token)
 
 
 class TagEvent(NamedTuple):
@@ -128,6 +162,33 @@ class TagEvent(NamedTuple):
 
 
 _new = tuple.__new__
+_time = time.time
+_deque_popleft = collections.deque.popleft
+_running_loop = asyncio._get_running_loop  # the running loop or None: no exception to catch on the request path
+
+What = tuple
+"""What happened, without when and who: ``(kind, tag, start, count, data, type, old, bit, status,
+access)`` -- a :class:`TagEvent`'s fields but ``time`` and ``source``.  A tag's reply cache keeps
+one per version of the bytes it answers, so a read repeated a thousand times is one object."""
+
+READ_POLL = 0.01
+"""Reads are queued without a wake-up (checking whether the reader sleeps would cost every read);
+a subscription that takes reads looks for them this often (seconds) while it waits."""
+
+
+def read_what(tag: str, start: int, count: int, data: bytes, kind: CIPType, *, bit: int | None = None) -> What:
+    """The :data:`What` of a read of ``count`` elements of ``tag`` from ``start`` that gave ``data``."""
+    return ("read", tag, start, count, data, kind, None, bit, 0, "")
+
+
+def event_of(what: What, origin: Origin) -> TagEvent:
+    """The TagEvent of what happened, and who did it when."""
+    return _new(TagEvent, (*what[:6], origin[1], origin[0], *what[6:]))
+
+
+def _take(queue: collections.deque[Any], n: int) -> list[Any]:
+    """The ``n`` oldest items of ``queue``, in one call into C (so no other thread runs meanwhile)."""
+    return list(map(_deque_popleft, repeat(queue, n)))
 
 
 def _decode(kind: CIPType, data: bytes, bit: int | None) -> list[Any]:
@@ -142,7 +203,16 @@ def _decode(kind: CIPType, data: bytes, bit: int | None) -> list[Any]:
 class Subscription:
     """A bounded queue of events for coroutines on one loop: ``async for event in sub:``.
 
-    When ``maxsize`` events wait unread, the oldest is dropped and counted in ``dropped``.
+    When ``maxsize`` events wait unread, the oldest is dropped and counted in ``dropped``.  Writes
+    and errors wake a waiting reader at once; reads (``reads=True``) are found within
+    :data:`READ_POLL` seconds.
+
+    The queue holds each event as two items side by side, its :data:`What` and its :data:`Origin`:
+    a read queues two references to objects that exist already (the reply cache's What, the
+    batch's Origin) and allocates nothing, and a consumer walks them in order, without touching
+    an object per event that has gone cold meanwhile.  Every change to the queue is one call into
+    C (``extend`` of a pair, the deque's own bound dropping the oldest pair, ``_take`` of whole
+    pairs), which the GIL makes atomic: threads sharing it never split a pair.
     """
 
     def __init__(self, events: TagEvents, loop: asyncio.AbstractEventLoop, maxsize: int, reads: bool) -> None:
@@ -152,56 +222,72 @@ class Subscription:
         self.dropped = 0
         self.delivered = 0
         self.closed = False
-        self._queue: collections.deque[TagEvent] = collections.deque()
-        self._maxsize = maxsize
+        self._queue: collections.deque[Any] = collections.deque(maxlen=2 * maxsize)
         self._ready = asyncio.Event()
 
-    def _put(self, event: TagEvent) -> None:  # on self.loop
+    def _put(self, what: What, origin: Origin) -> None:  # on self.loop
         if self.closed:
             return
         queue = self._queue
         if not queue:
             self._ready.set()  # a reader may be waiting; with events queued already, it has been woken
-        elif len(queue) >= self._maxsize:
-            queue.popleft()
-            self.dropped += 1
-        queue.append(event)
+        elif len(queue) == queue.maxlen:
+            self.dropped += 1  # (the deque drops the oldest pair itself)
+        queue.extend((what, origin))
 
-    def deliver(self, event: TagEvent) -> None:
-        """Queue ``event`` from any thread."""
-        try:
-            here = asyncio.get_running_loop()
-        except RuntimeError:  # a thread with no loop: a direct write, or a request served in the pool
-            here = None
-        if here is self.loop:
-            self._put(event)
+    def _queue_read(self, what: What, origin: Origin) -> None:  # from any thread: no wake-up (READ_POLL)
+        queue = self._queue
+        if len(queue) == queue.maxlen:
+            self.dropped += 1
+        queue.extend((what, origin))
+
+    def _read_sink(self) -> Callable[[What], None]:
+        """A read's way into this queue alone, from any thread: as little as a call can do."""
+        size, extend, full, now = self._queue.__len__, self._queue.extend, self._queue.maxlen, _ORIGIN.get
+
+        def sink(what: What) -> None:
+            origin = now()
+            if origin[1] is None:  # not in a batch: this read's own time
+                origin = (origin[0], _time())
+            if size() == full:
+                self.dropped += 1
+            extend((what, origin))
+
+        return sink
+
+    def deliver(self, what: What, origin: Origin) -> None:
+        """Queue an event from any thread, waking the reader."""
+        if _running_loop() is self.loop:
+            self._put(what, origin)
         elif not self.loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                self.loop.call_soon_threadsafe(self._put, event)
+                self.loop.call_soon_threadsafe(self._put, what, origin)
 
     def pending(self) -> int:
-        return len(self._queue)
+        return len(self._queue) // 2
 
     def get_nowait(self) -> TagEvent | None:
         if not self._queue:
             return None
         self.delivered += 1
-        return self._queue.popleft()
+        return event_of(*_take(self._queue, 2))
 
     async def get(self) -> TagEvent:
         """The next event (waiting for one)."""
         if not self._queue:
             await self.wait()
         self.delivered += 1
-        return self._queue.popleft()
+        return event_of(*_take(self._queue, 2))
 
-    async def batch(self, limit: int = 1000) -> list[TagEvent]:
-        """The events waiting (at most ``limit``), waiting for at least one: one wake-up per burst."""
+    async def batch(self, limit: int = 1000, *, raw: bool = False) -> list[Any]:
+        """The events waiting (at most ``limit``), waiting for at least one: one wake-up per burst.
+        With ``raw``, as queued: ``[what, origin, what, origin, ...]`` (for a consumer of thousands
+        a second, which slices them into columns)."""
         await self.wait()
-        n = min(limit, len(self._queue))
-        out = [self._queue.popleft() for _ in range(n)]
-        self.delivered += n
-        return out
+        queue = self._queue
+        out = _take(queue, 2 * min(limit, len(queue) // 2))
+        self.delivered += len(out) // 2
+        return out if raw else list(map(event_of, out[0::2], out[1::2]))
 
     async def wait(self) -> None:
         """Until an event waits (StopAsyncIteration once closed and empty)."""
@@ -209,7 +295,12 @@ class Subscription:
             if self.closed:
                 raise StopAsyncIteration
             self._ready.clear()
-            await self._ready.wait()
+            poll = self.loop.call_later(READ_POLL, self._ready.set) if self.reads else None
+            try:
+                await self._ready.wait()
+            finally:
+                if poll is not None:
+                    poll.cancel()
 
     def __aiter__(self) -> Subscription:
         return self
@@ -226,26 +317,76 @@ class Subscription:
                 self.loop.call_soon_threadsafe(self._ready.set)
 
 
+class _Observers(list):  # type: ignore[type-arg]
+    """The observers list: a list whose every change rewires its TagEvents' routes (``writes``,
+    ``reads``, ``read_sink``), so the request path reads a ready answer instead of asking."""
+
+    def __init__(self, events: TagEvents) -> None:
+        super().__init__()
+        self._events = events
+
+    def _changed(self) -> None:
+        self._events._rewire()
+
+
+def _rewiring(name: str) -> Callable[..., Any]:
+    method = getattr(list, name)
+
+    def changed(self: _Observers, *args: Any) -> Any:
+        result = method(self, *args)
+        self._changed()
+        return self if name == "__iadd__" else result
+
+    changed.__name__ = name
+    return changed
+
+
+for _name in ("append", "extend", "insert", "remove", "pop", "clear", "__setitem__", "__delitem__", "__iadd__",
+              "sort", "reverse"):
+    setattr(_Observers, _name, _rewiring(_name))
+
+
 class TagEvents:
-    """The listeners of one controller's tags, and the one place their events are delivered."""
+    """The listeners of one controller's tags, and the one place their events are delivered.
+
+    ``writes`` and ``reads`` say whether anyone listens (plain attributes, kept up to date as
+    listeners come and go); ``read_sink`` is what a read calls, or None when nobody listens to
+    reads: with one subscription taking reads and no observer, a closure that queues straight
+    into it (a read's whole cost, on the request path, is that call).
+    """
 
     def __init__(self) -> None:
-        self.observers: list[Callable[[TagEvent], None]] = []
-        self._subscriptions: list[Subscription] = []
-        self._readers: list[Subscription] = []  # those that asked for reads too
-        self._read_subscriptions = 0
-        self._lock = threading.Lock()  # subscribers come and go from any thread; emit never takes it
+        self._observers = _Observers(self)
+        # Replaced, never mutated (under the lock), so the request path iterates them freely:
+        self.subscriptions: list[Subscription] = []
+        self.readers: list[Subscription] = []  # the subscriptions that take reads too
+        self.writes = False
+        self.reads = False
+        self.read_sink: Callable[[What], None] | None = None
+        self._lock = threading.RLock()  # subscribers come and go from any thread; emit never takes it
         self._failing: set[int] = set()  # observers whose failure was logged in full once
 
     @property
-    def writes(self) -> bool:
-        """Someone listens to writes (an observer or any subscription)."""
-        return bool(self.observers) or bool(self._subscriptions)
+    def observers(self) -> list[Callable[[TagEvent], None]]:
+        """Callables that see every event at once, in the thread that made it (add and remove freely)."""
+        return self._observers
 
-    @property
-    def reads(self) -> bool:
-        """Someone listens to reads (an observer, or a subscription that asked for them)."""
-        return bool(self.observers) or self._read_subscriptions > 0
+    @observers.setter
+    def observers(self, observers: Iterable[Callable[[TagEvent], None]]) -> None:
+        self._observers[:] = list(observers)
+
+    def _rewire(self) -> None:
+        with self._lock:
+            observing = bool(self._observers)
+            self.readers = [s for s in self.subscriptions if s.reads]
+            self.writes = observing or bool(self.subscriptions)
+            self.reads = observing or bool(self.readers)
+            if not self.reads:
+                self.read_sink = None
+            elif not observing and len(self.readers) == 1:
+                self.read_sink = self.readers[0]._read_sink()
+            else:
+                self.read_sink = self.read
 
     def subscribe(self, *, maxsize: int = 10000, reads: bool = False,
                   loop: asyncio.AbstractEventLoop | None = None) -> Subscription:
@@ -254,37 +395,31 @@ class TagEvents:
             raise ValueError("a subscription holds at least one event")
         sub = Subscription(self, loop or asyncio.get_running_loop(), maxsize, reads)
         with self._lock:
-            self._subscriptions = [*self._subscriptions, sub]  # replaced, never mutated: emit iterates freely
-            self._readers = [s for s in self._subscriptions if s.reads]
-            self._read_subscriptions += reads
+            self.subscriptions = [*self.subscriptions, sub]
+            self._rewire()
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
         with self._lock:
-            if any(s is sub for s in self._subscriptions):
-                self._subscriptions = [s for s in self._subscriptions if s is not sub]
-                self._readers = [s for s in self._subscriptions if s.reads]
-                self._read_subscriptions -= sub.reads
+            self.subscriptions = [s for s in self.subscriptions if s is not sub]
+            self._rewire()
 
     def close_subscriptions(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         """End every subscription (read on ``loop``, if given): their readers see the end."""
-        for sub in list(self._subscriptions):
+        for sub in list(self.subscriptions):
             if loop is None or sub.loop is loop:
                 sub.close()
 
-    def emit(self, event: TagEvent) -> None:
-        """Deliver ``event`` to every listener (from whatever thread made it)."""
-        if self.observers:
-            self._observe(event)
-        subs = self._subscriptions
-        if subs:
-            reading = event.kind == "read"
-            for sub in subs:
-                if not reading or sub.reads:
-                    sub.deliver(event)
+    def emit(self, what: What, origin: Origin) -> None:
+        """Deliver a write or an error to every listener, from whatever thread made it."""
+        if self._observers:
+            self._observe(what, origin)
+        for sub in self.subscriptions:
+            sub.deliver(what, origin)
 
-    def _observe(self, event: TagEvent) -> None:
-        for observer in tuple(self.observers):
+    def _observe(self, what: What, origin: Origin) -> None:
+        event = event_of(what, origin)
+        for observer in tuple(self._observers):
             try:
                 observer(event)
             except Exception:  # a broken listener must not fail the write it watches, nor the others
@@ -301,21 +436,21 @@ class TagEvents:
         else:
             log.debug("tag event observer %r failed again on %r", observer, event, exc_info=True)
 
-    # Events are built with tuple.__new__: every field given, without the named tuple's Python-level
-    # __new__ (a read event per request, when a recorder listens, is on the request path).
     def write(self, tag: str, start: int, count: int, data: bytes, kind: CIPType, *, old: bytes | None,
               bit: int | None = None) -> None:
-        self.emit(_new(TagEvent, ("write", tag, start, count, data, kind, time.time(), _SOURCE.get(), old, bit, 0,
-                                  "")))
+        self.emit(("write", tag, start, count, data, kind, old, bit, 0, ""), (_ORIGIN.get()[0], _time()))
 
-    def read(self, tag: str, start: int, count: int, data: bytes, kind: CIPType, *, bit: int | None = None) -> None:
-        event = _new(TagEvent, ("read", tag, start, count, data, kind, time.time(), _SOURCE.get(), None, bit, 0, ""))
-        if self.observers:
-            self._observe(event)
-        for sub in self._readers:  # emit, for a read: only the subscriptions that asked for reads
-            sub.deliver(event)
+    def read(self, what: What) -> None:
+        """A read (see :func:`read_what`), to every listener: the ``read_sink`` when several listen.
+        Reads are queued without waking anyone (see :data:`READ_POLL`)."""
+        origin = _ORIGIN.get()
+        if origin[1] is None:
+            origin = (origin[0], _time())
+        if self._observers:
+            self._observe(what, origin)
+        for sub in self.readers:
+            sub._queue_read(what, origin)
 
     def error(self, tag: str, start: int, count: int, kind: CIPType, *, status: int, access: str) -> None:
         """A request for ``tag`` was answered with ``status`` (delivered like a write: to every listener)."""
-        self.emit(TagEvent("error", tag, start, count, b"", kind, time.time(), _SOURCE.get(), None, None, status,
-                           access))
+        self.emit(("error", tag, start, count, b"", kind, None, None, status, access), (_ORIGIN.get()[0], _time()))

@@ -23,7 +23,7 @@ from ..cip.status import LogixErrorStatus
 from ..cip.tag_services import decode_read_modify_write, decode_read_tag, decode_write_tag
 from ..cip.types import STRUCTURE, CIPType, encode_type_word
 from ..errors import DecodeError
-from .events import TagEvent, TagEvents
+from .events import TagEvent, TagEvents, What, read_what
 from .failure import Failure
 from .tags import Access, Attribute
 
@@ -93,8 +93,9 @@ class TagServices:
             refresh = None if attribute._custom_io else _read_refresh(
                 attribute, encode_reply(req.service, status, (), type_word), (start + lo) * size + skip, chunk,
                 events=self.events, name=name, first=first, count=n)
-        if self.events.reads:  # from the bytes read: a custom __getitem__ runs once per request
-            self.events.read(name, first, n, data, parser)
+        sink = self.events.read_sink
+        if sink is not None:  # from the bytes read: a custom __getitem__ runs once per request
+            sink(read_what(name, first, n, data, parser))
         return encode_reply(req.service, status, (), type_word + data), refresh
 
     def _write_tag(self, req: Request, attribute: Attribute, start: int, name: str) -> bytes:
@@ -166,8 +167,9 @@ class TagServices:
                 chunk = _chunk(total - offset, limit - 4 - len(type_word), kind.size)
                 data = attribute.read_raw_at(sub.offset + offset, chunk)
                 status = S.PARTIAL_TRANSFER if offset + chunk < total else 0
-            if self.events.reads:
-                self.events.read(name, 0, count, data, kind, bit=sub.bit)
+            sink = self.events.read_sink
+            if sink is not None:
+                sink(read_what(name, 0, count, data, kind, bit=sub.bit))
             return encode_reply(service, status, (), type_word + data)
         if service in WRITES:
             fragmented = service == LogixService.WRITE_TAG_FRAGMENTED
@@ -235,7 +237,8 @@ def _read_refresh(attribute: Attribute, head: bytes, offset: int, size: int, *, 
     """
     read = attribute.read_raw_at
     kind = attribute.parser
-    built: tuple[int, bytes, bytes] = (-1, b"", b"")  # (version, reply, data), swapped whole: safe across threads
+    # (version, reply, what was read), swapped whole: safe across threads
+    built: tuple[int, bytes, What] = (-1, b"", ())
 
     def refresh() -> bytes | None:
         nonlocal built
@@ -245,9 +248,10 @@ def _read_refresh(attribute: Attribute, head: bytes, offset: int, size: int, *, 
         now = built
         if now[0] != version:
             data = read(offset, size)
-            now = built = (version, head + data, data)
-        if events.reads:  # the same data object while nothing changes: a listener keying on it hashes it once
-            events.read(name, first, count, now[2], kind)
+            now = built = (version, head + data, read_what(name, first, count, data, kind))
+        sink = events.read_sink
+        if sink is not None:  # one prebuilt What per version: a listener's read costs a call and a tuple
+            sink(now[2])
         return now[1]
 
     return refresh

@@ -12,7 +12,7 @@ from cpppo.server.enip import Simulator
 from cpppo.server.enip.device import Attribute
 
 from .conftest import wait_for
-from .rawclient import RawClient, tag
+from .rawclient import RawClient, read_tag, tag
 
 
 def take(sim: Simulator, sub: Subscription, n: int, timeout: float = 5.0) -> list[TagEvent]:
@@ -84,6 +84,48 @@ def test_reads_reach_only_the_subscribers_that_ask_for_them():
         assert [e.kind for e in take(plc, everything, 4)] == ["read", "read", "read", "write"]
         assert [e.kind for e in take(plc, writes_only, 1)] == ["write"]
         assert writes_only.pending() == 0
+
+
+def test_a_reader_waiting_for_events_is_given_a_read_though_reads_wake_nobody():
+    with Simulator(["X=DINT"], io_log=0) as plc:
+        sub = plc.subscribe(reads=True)
+        assert plc.host is not None
+        waiting = asyncio.run_coroutine_threadsafe(asyncio.wait_for(sub.get(), 5.0), plc.host.loop)
+        time.sleep(0.05)  # the reader is asleep before anything happens
+        began = time.monotonic()
+        with RawClient(plc.address, register=True) as c:
+            assert c.read_values(tag("X")) == [0]
+        event = waiting.result(6.0)
+        assert (event.kind, event.tag, event.values) == ("read", "X", [0])
+        assert time.monotonic() - began < 2.0  # found by the reader's poll (READ_POLL), not at the timeout
+
+
+def test_a_reads_time_is_when_its_batch_of_requests_was_served():
+    with Simulator(["X=DINT[8]"], io_log=0) as plc:
+        sub = plc.subscribe(reads=True)
+        with RawClient(plc.address, register=True) as c:
+            began = time.time()
+            assert c.read_values(tag("X", 0)) == [0]  # alone
+            c.send(b"".join(c.rr_frame(read_tag(tag("X", i))).encode() for i in range(1, 8)))  # seven in one send
+            replies = [c.recv() for _ in range(7)]
+            ended = time.time()
+        assert all(r.status == 0 for r in replies)
+        events = take(plc, sub, 8)
+    assert [e.start for e in events] == list(range(8)) and {e.kind for e in events} == {"read"}
+    assert all(began <= e.time <= ended for e in events)
+    assert events[0].time <= events[1].time
+    # requests that arrived together were served as one batch, stamped once (a segment may split them)
+    assert len({e.time for e in events[1:]}) <= 2
+
+
+def test_a_slow_reading_subscriber_loses_the_oldest_reads_and_counts_them():
+    with Simulator(["X=DINT[50]"], io_log=0) as plc:
+        slow = plc.subscribe(maxsize=5, reads=True)
+        with RawClient(plc.address, register=True) as c:
+            for i in range(50):
+                assert c.read_values(tag("X", i)) == [0]
+        wait_for(lambda: slow.pending() == 5 and slow.dropped == 45)
+        assert [e.start for e in take(plc, slow, 5)] == [45, 46, 47, 48, 49]
 
 
 def test_a_failed_access_is_an_event_with_its_status_for_every_listener():

@@ -11,6 +11,7 @@ import pytest
 
 from cpppo.device.events import TagEvents
 from cpppo.server.enip import Simulator
+from cpppo.server.enip.device import Attribute
 
 from .rawclient import RawClient, tag
 
@@ -60,7 +61,7 @@ def test_subscribing_and_unsubscribing_from_many_threads_loses_no_subscription()
         loop.close()
     open_subs = [s for s in subs if not s.closed]
     assert len(open_subs) == 8 * 150
-    assert sorted(map(id, events._subscriptions)) == sorted(map(id, open_subs))
+    assert sorted(map(id, events.subscriptions)) == sorted(map(id, open_subs))
     assert events.reads
     for sub in open_subs:
         sub.close()
@@ -78,3 +79,68 @@ def test_a_subscription_ends_when_its_simulator_stops():
     with pytest.raises(StopAsyncIteration):
         waiter.result(5)
     assert sub.closed
+
+
+class _Slow(Attribute):
+    """A custom attribute: its server serves requests in the host's thread pool, several at once."""
+
+    def __getitem__(self, key):  # type: ignore[no-untyped-def]
+        value = super().__getitem__(key)
+        super().__setitem__(0, 5)  # a write event from the pool thread too
+        return value
+
+
+def test_reads_and_writes_queued_from_many_pool_threads_stay_whole_events():
+    with Simulator(["X=DINT"], attribute_class=_Slow, io_log=0) as plc:
+        sub = plc.subscribe(reads=True, maxsize=50)
+        errors: list[BaseException] = []
+
+        def client() -> None:
+            try:
+                with RawClient(plc.address, register=True) as c:
+                    for _ in range(150):
+                        assert c.read_values(tag("X")) in ([0], [5])
+            except BaseException as exc:
+                errors.append(exc)
+
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)  # threads take turns as often as they can
+        try:
+            threads = [threading.Thread(target=client) for _ in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(60)
+        finally:
+            sys.setswitchinterval(switch)
+        assert not errors and not any(t.is_alive() for t in threads)
+        assert sub.pending() == 50  # bounded: the newest 50 of 1 200 events
+
+        async def drain():  # type: ignore[no-untyped-def]
+            return await sub.batch(100)
+
+        assert plc.host is not None
+        events = plc.host.call(drain())
+        assert len(events) == 50 and sub.pending() == 0
+        for event in events:  # every one whole: a What with its Origin, never half of one with half of another
+            assert event.tag == "X" and event.source.kind == "client"
+            assert (event.kind, event.values) in (("read", [0]), ("read", [5]), ("write", [5]))
+        # one dropped count per event lost (several threads racing for the last place may miss a few)
+        assert 1100 <= sub.dropped + 50 <= 1200
+
+
+def test_observers_added_and_removed_change_what_a_read_costs():
+    with Simulator(["X=DINT"], io_log=0) as plc:
+        events = plc.controller.events
+        assert events.read_sink is None and not events.reads  # nobody listens: a read builds nothing
+        seen: list[str] = []
+        plc.controller.observers.append(lambda e: seen.append(e.kind))
+        assert events.reads and events.writes and events.read_sink is not None
+        with RawClient(plc.address, register=True) as c:
+            assert c.read_values(tag("X")) == [0]
+            plc.controller.observers.clear()
+            assert events.read_sink is None and not events.writes
+            assert c.read_values(tag("X")) == [0]
+            plc.controller.observers += [lambda e: seen.append("again " + e.kind)]
+            assert c.read_values(tag("X")) == [0]
+        assert seen == ["read", "again read"]

@@ -26,17 +26,20 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
-from ...device.events import PLAYBACK, TagEvent, changes_by
+from ...device.events import DIRECT, PLAYBACK, Origin, TagEvent, What, changes_by, event_of
 from ...history import logger, reader, timestamp
-from ...history.files import render_stamps
+from ...history.files import render_stamps, stamped_lines
 from .embedded import Simulator
 
 __all__ = ["Player", "Recorder", "main"]
 
 
 log = logging.getLogger(__name__)
+
+_TIME = itemgetter(1)  # of an Origin
 
 
 def record_of(event: TagEvent) -> tuple[list[Any], dict[str, Any]]:
@@ -59,7 +62,7 @@ class Recorder:
         logger_options.setdefault("flush_every", 1 << 30)  # flushed once per burst of events instead
         self.history = logger(path, **logger_options)
         self.recorded = 0
-        self._texts: dict[tuple[Any, ...], str] = {}  # (tag, start, count, kind, bytes, bit) -> "\t<key>\t<value>\n"
+        self._texts: dict[What, str] = {}  # what happened -> "\t<key>\t<value>\n"
         self._task: asyncio.Task[None] | None = None
         self.gather = 0.02  # seconds events gather between writes (a file write, not one per event)
 
@@ -77,14 +80,11 @@ class Recorder:
         dropped = 0
         try:
             while True:
-                events = await subscription.batch(1000)
-                # Rendered here, on the loop (about a microsecond an event); only the file's write (and
-                # its compression, which lets go of the GIL) goes to the pool.  A rendering thread
-                # would fight the loop for the GIL each time the loop waits on a socket.
-                text = self._render(events)
+                queued = await subscription.batch(1000, raw=True)  # [what, origin, what, origin, ...]
+                text = self._render(queued)
                 await runtime.offload(self.history.write_lines, text)
-                self.recorded += len(events)
-                if len(events) < 1000:  # a trickle: let a burst gather, rather than wake for each event
+                self.recorded += len(queued) // 2
+                if len(queued) < 2000:  # a trickle: let a burst gather, rather than wake for each event
                     await asyncio.sleep(self.gather)
                 if subscription.dropped != dropped:
                     lost, dropped = subscription.dropped - dropped, subscription.dropped
@@ -94,29 +94,31 @@ class Recorder:
         finally:
             subscription.close()
 
-    def _render(self, events: list[TagEvent]) -> str:
-        """A burst of events as history lines, built column by column: the events transposed, each
-        column (times to stamps, where and what to cached "\t<key>\t<value>" text) one pass in C, so
-        a burst costs no Python loop per event unless something new turns up.  A record's text is
-        cached by where it is and the bytes read or written: a tag read over and over costs a
-        lookup.  A burst with a failed access goes event by event (it becomes a comment)."""
-        kinds, tags, starts, counts, datas, _, times, _, _, bits, _, _ = zip(*events)
-        if "error" in kinds:
-            return "".join(map(self._render_one, events))
-        texts = self._texts
-        whats = list(zip(tags, starts, counts, kinds, datas, bits))
-        bodies = list(map(texts.get, whats))
+    def _render(self, queued: list[Any]) -> str:
+        """A burst of events as history lines, built column by column: each column one pass in C,
+        so a burst costs no Python loop per event unless something new turns up.  What follows a
+        record's time is cached by what happened (:data:`~cpppo.device.events.What`: the reply
+        cache hands out one object per version of a tag's bytes, so a tag read over and over costs
+        a lookup); the times are stamped a millisecond at a time (:func:`stamped_lines`).  A burst
+        with a failed access goes event by event (it becomes a comment).  ``queued`` is as a raw
+        batch gives it: ``[what, origin, what, origin, ...]``."""
+        whats, origins = queued[0::2], queued[1::2]
+        times = list(map(_TIME, origins))
+        bodies = list(map(self._texts.get, whats))
         if None in bodies:  # records not seen before: rendered once each
             for i, body in enumerate(bodies):
                 if body is None:
-                    bodies[i] = self._body(events[i], whats[i])
-        return "".join(map(str.__add__, render_stamps(times), bodies))
+                    if whats[i][0] == "error":
+                        return "".join(map(self._render_one, whats, origins))
+                    bodies[i] = self._body(whats[i])
+        return stamped_lines(times, bodies)
 
-    def _body(self, event: TagEvent, what: tuple[Any, ...]) -> str:
-        """``\t<key>\t<value>\n`` of an event: what follows the time (cached, for values up to 256 bytes)."""
+    def _body(self, what: What) -> str:
+        """``\t<key>\t<value>\n`` of what happened: what follows the time (cached, for values up to 256 bytes)."""
         texts = self._texts
         body = texts.get(what)
         if body is None:
+            event = event_of(what, (DIRECT, 0.0))
             key = json.dumps([event.tag, [event.start, event.start + event.count - 1]])
             body = f"\t{key}\t{self._value_text(event)}\n"
             if len(event.data) <= 256:  # small values repeat; a big one is rendered each time
@@ -125,13 +127,15 @@ class Recorder:
                 texts[what] = body
         return body
 
-    def _render_one(self, event: TagEvent) -> str:
-        kind, tag, start, count, data, _, when, _, _, bit, _, _ = event
+    def _render_one(self, what: What, origin: Origin) -> str:
+        source, when = origin
         (stamp,) = render_stamps((when,))
-        if kind == "error":  # a comment, as cpppo 5 recorded a failed access
-            return (f"# {stamp}: {stamp}: PLC I/O {event.access.capitalize():<5} Tag {tag:>20}"
-                    f"[{start:>5}-{start + count - 1:<5}] Exception: CIP status 0x{event.status:02X} ({event.source})\n")
-        return stamp + self._body(event, (tag, start, count, kind, data, bit))
+        if what[0] == "error":  # a comment, as cpppo 5 recorded a failed access
+            event = event_of(what, origin)
+            start, count = event.start, event.count
+            return (f"# {stamp}: {stamp}: PLC I/O {event.access.capitalize():<5} Tag {event.tag:>20}"
+                    f"[{start:>5}-{start + count - 1:<5}] Exception: CIP status 0x{event.status:02X} ({source})\n")
+        return stamp + self._body(what)
 
     @staticmethod
     def _value_text(event: TagEvent) -> str:

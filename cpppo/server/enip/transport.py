@@ -24,7 +24,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ...device.controller import Controller
-from ...device.events import changes_by
+from ...device.events import served, serving
 from ...enip.encapsulation import Command, EncapStatus, Encapsulation, decode_frame
 from ...enip.framer import Framer
 from ...errors import DecodeError
@@ -185,8 +185,11 @@ class _TcpConnection(asyncio.Protocol):
         assert session is not None
         if session.source is None or not self.server.controller.events.writes:  # nobody asks who did what
             return self._serve_frames(session, frames, last)
-        with changes_by(session.source):  # what these frames change, this peer did: said once, not per request
+        token = serving(session.source)  # what these frames read and change, this peer did: said once
+        try:
             return self._serve_frames(session, frames, last)
+        finally:
+            served(token)
 
     def _serve_frames(self, session: Session, frames: list[Encapsulation], last: bool) -> bool:
         out: list[bytes] = []
