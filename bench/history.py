@@ -6,7 +6,10 @@
    its are), with its playback clock sped up so that nothing waits: it yields each record's JSON
    text undecoded.  (If its history module does not import, that is printed instead.)
 2. Read Tag throughput at 20 in flight from ``enip_server`` and from ``historize`` (the same
-   simulator, recording every read to a file), alternating runs: the share recording keeps.
+   simulator, recording every read to a file), in pairs of runs (in turn ABBA, so drift hits both):
+   the share recording keeps, as the ratio of the medians and as the median of each pair's ratio
+   (a shared machine's speed drifts; a pair's two runs are seconds apart), and the server's CPU
+   time per request in each (from /proc).
 
 Nothing is asserted.  Usage: ``.venv/bin/python bench/history.py [--records N] [--quick]``.
 """
@@ -77,8 +80,8 @@ def reference_rate(path: Path, records: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=1_000_000)
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--seconds", type=float, default=1.5)
     ap.add_argument("--quick", action="store_true", help="100 000 records, short runs")
     args = ap.parse_args(argv)
     records, runs, seconds = (100_000, 2, 0.5) if args.quick else (args.records, args.runs, args.seconds)
@@ -99,9 +102,16 @@ def main(argv: list[str] | None = None) -> int:
             loadgen.read_tag_rate(plain, 0.3)
             loadgen.read_tag_rate(recorded, 0.3)
             without, with_ = [], []
-            for _ in range(runs):
-                without.append(loadgen.read_tag_rate(plain, seconds))
-                with_.append(loadgen.read_tag_rate(recorded, seconds))
+            cpu: dict[str, list[float]] = {plain.label: [], recorded.label: []}  # server CPU µs per request
+            for run in range(runs):
+                pair = {}
+                for server in (plain, recorded) if run % 2 == 0 else (recorded, plain):  # ABBA: drift hits both
+                    began, cpu_began = time.perf_counter(), server.cpu()
+                    rate = pair[server.label] = loadgen.read_tag_rate(server, seconds)
+                    used = (server.cpu() or 0.0) - (cpu_began or 0.0)
+                    cpu[server.label].append(used / (rate * (time.perf_counter() - began)) * 1e6)
+                without.append(pair[plain.label])
+                with_.append(pair[recorded.label])
         finally:
             plain.stop()
             recorded.stop()
@@ -112,9 +122,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  read back (cpppo.history.reader)   {n / took:12,.0f} records/s ({n:,} records in {took:.2f} s)")
     print(f"  cpppo 5.2.5's reader               {ref}")
     a, b = statistics.median(without), statistics.median(with_)
+    paired = statistics.median(r / p for p, r in zip(without, with_))  # each run beside the one before it
     print(f"Read Tag, 20 in flight, {runs} alternating runs of {seconds:g} s (median):")
     print(f"  enip_server                        {a:12,.0f} req/s")
     print(f"  historize (recording every read)   {b:12,.0f} req/s ({b / a:.0%}); {lines:,} lines recorded")
+    print(f"  recording keeps, run beside run    {paired:12.0%} (median of the {runs} pairs' ratios; "
+          f"range {min(r / p for p, r in zip(without, with_)):.0%}-{max(r / p for p, r in zip(without, with_)):.0%})")
+    a_cpu, b_cpu = (statistics.median(cpu[label]) for label in ("enip_server", "historize"))
+    print(f"  server CPU per request             {a_cpu:9.2f} µs without, {b_cpu:.2f} µs recording "
+          f"(+{b_cpu - a_cpu:.2f} µs: the event, its line, and the file)")
     return 0
 
 
