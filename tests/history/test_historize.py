@@ -170,3 +170,14 @@ def test_the_weather_example_reads_a_citys_temperature_and_fails_cleanly(weather
         proc.terminate()
         _, err = proc.communicate(timeout=10)
     assert "Traceback" not in err
+
+
+def test_stopping_a_recorder_writes_what_it_was_told_before(tmp_path):
+    path = tmp_path / "last.hst"
+    with Simulator(["LEVEL=DINT"]) as plc:
+        assert plc.host is not None
+        recorder = plc.host.call(Recorder(plc, path, reads=False).start(plc.host))
+        for i in range(1, 501):
+            plc["LEVEL"] = i  # direct writes, then at once the stop: none may be lost
+        plc.host.call(recorder.stop())
+    assert [r.value["write"] for r in reader(path)] == [[i] for i in range(1, 501)]

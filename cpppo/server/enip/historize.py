@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
 
-from ...device.events import DIRECT, PLAYBACK, Origin, TagEvent, What, changes_by, event_of
+from ...device.events import DIRECT, PLAYBACK, Origin, Subscription, TagEvent, What, changes_by, event_of
 from ...history import logger, reader, timestamp
 from ...history.files import render_stamps, stamped_lines
 from .embedded import Simulator
@@ -64,35 +64,56 @@ class Recorder:
         self.recorded = 0
         self._texts: dict[What, str] = {}  # what happened -> "\t<key>\t<value>\n"
         self._task: asyncio.Task[None] | None = None
-        self.gather = 0.02  # seconds events gather between writes (a file write, not one per event)
+        self._subscription: Subscription | None = None
+        self._runtime: Any = None
+        self._writing: asyncio.Future[None] | None = None
+        self.gather = 0.05  # seconds events gather between writes (a file write, not one per event)
 
     async def start(self, host: Any = None) -> Recorder:
         loop = asyncio.get_running_loop()
-        subscription = self.simulator.events.subscribe(maxsize=self.maxsize, reads=self.reads, loop=loop)
-        runtime = host or self.simulator.host
+        self._subscription = self.simulator.events.subscribe(maxsize=self.maxsize, reads=self.reads, loop=loop)
+        self._runtime = host or self.simulator.host
         for tag in self.simulator.controller.tags.values():
-            await runtime.offload(self.history.comment, f"Started recording Tag: {tag.name}")
-        await runtime.offload(self.history.flush)
-        self._task = loop.create_task(self._run(subscription, runtime))
+            await self._runtime.offload(self.history.comment, f"Started recording Tag: {tag.name}")
+        await self._runtime.offload(self.history.flush)
+        self._task = loop.create_task(self._run(self._subscription))
         return self
 
-    async def _run(self, subscription: Any, runtime: Any) -> None:
+    async def _run(self, subscription: Subscription) -> None:
         dropped = 0
         try:
             while True:
-                queued = await subscription.batch(1000, raw=True)  # [what, origin, what, origin, ...]
-                text = self._render(queued)
-                await runtime.offload(self.history.write_lines, text)
-                self.recorded += len(queued) // 2
-                if len(queued) < 2000:  # a trickle: let a burst gather, rather than wake for each event
-                    await asyncio.sleep(self.gather)
+                await subscription.wait()
+                await asyncio.sleep(self.gather)  # let a burst gather: one file write for it, not one per event
+                await self._write(subscription)
                 if subscription.dropped != dropped:
                     lost, dropped = subscription.dropped - dropped, subscription.dropped
-                    await runtime.offload(self.history.comment, f"{lost} events were not recorded (too many at once)")
+                    await self._runtime.offload(self.history.comment,
+                                                f"{lost} events were not recorded (too many at once)")
         except (StopAsyncIteration, asyncio.CancelledError):
             pass
         finally:
             subscription.close()
+
+    async def _write(self, subscription: Subscription, *, chunk: int = 1000) -> None:
+        """Render what waits, ``chunk`` events at a time (the loop serves clients in between), and
+        write it from the pool in one go.  What was taken from the queue is written even if this
+        is cancelled meanwhile; :meth:`stop` waits for that write."""
+        texts, count = [], 0
+        try:
+            while subscription.pending() and count < self.maxsize:
+                queued = await subscription.batch(chunk, raw=True)  # [what, origin, what, origin, ...]
+                texts.append(self._render(queued))
+                count += len(queued) // 2
+                if subscription.pending():
+                    await asyncio.sleep(0)
+        finally:
+            if texts:
+                self._writing = asyncio.ensure_future(self._runtime.offload(self.history.write_lines,
+                                                                            "".join(texts)))
+                self.recorded += count
+        if texts:
+            await asyncio.shield(self._writing)
 
     def _render(self, queued: list[Any]) -> str:
         """A burst of events as history lines, built column by column: each column one pass in C,
@@ -147,11 +168,17 @@ class Recorder:
         return f'{{"{event.kind}": {json.dumps(values)}}}'
 
     async def stop(self) -> None:
+        """Stop recording: what was queued until now is written, then the file is closed."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._writing is not None:  # a write under way when the task was cancelled
+            with contextlib.suppress(Exception):
+                await self._writing
+        if self._subscription is not None and self._subscription.pending():
+            await self._write(self._subscription)
         self.history.close()
 
 
