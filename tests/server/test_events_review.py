@@ -38,12 +38,25 @@ def test_an_observer_that_raises_is_logged_and_the_others_and_the_reply_still_co
     assert len(failures) == 1 and "observer bug" in caplog.text  # once in full, not once per write
 
 
+def _racing(target, threads: int, timeout: float) -> list[threading.Thread]:  # type: ignore[no-untyped-def]
+    """Run ``target`` in ``threads`` threads at once, switching between them as often as Python can."""
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        running = [threading.Thread(target=target) for _ in range(threads)]
+        for t in running:
+            t.start()
+        for t in running:
+            t.join(timeout)
+    finally:
+        sys.setswitchinterval(switch)
+    return running
+
+
 def test_subscribing_and_unsubscribing_from_many_threads_loses_no_subscription():
     events = TagEvents()
     loop = asyncio.new_event_loop()
     subs: list = []
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
     try:
         def churn() -> None:
             mine = [events.subscribe(loop=loop, reads=True) for _ in range(300)]
@@ -51,13 +64,8 @@ def test_subscribing_and_unsubscribing_from_many_threads_loses_no_subscription()
             for sub in mine[::2]:
                 sub.close()
 
-        threads = [threading.Thread(target=churn) for _ in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
+        _racing(churn, 8, 30)
     finally:
-        sys.setswitchinterval(switch)
         loop.close()
     open_subs = [s for s in subs if not s.closed]
     assert len(open_subs) == 8 * 150
@@ -103,16 +111,7 @@ def test_reads_and_writes_queued_from_many_pool_threads_stay_whole_events():
             except BaseException as exc:
                 errors.append(exc)
 
-        switch = sys.getswitchinterval()
-        sys.setswitchinterval(1e-6)  # threads take turns as often as they can
-        try:
-            threads = [threading.Thread(target=client) for _ in range(4)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(60)
-        finally:
-            sys.setswitchinterval(switch)
+        threads = _racing(client, 4, 60)
         assert not errors and not any(t.is_alive() for t in threads)
         assert sub.pending() == 50  # bounded: the newest 50 of 1 200 events
 
