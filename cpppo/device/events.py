@@ -335,13 +335,13 @@ def _rewiring(name: str) -> Callable[..., Any]:
     def changed(self: _Observers, *args: Any) -> Any:
         result = method(self, *args)
         self._changed()
-        return self if name == "__iadd__" else result
+        return self if name in ("__iadd__", "__imul__") else result
 
     changed.__name__ = name
     return changed
 
 
-for _name in ("append", "extend", "insert", "remove", "pop", "clear", "__setitem__", "__delitem__", "__iadd__",
+for _name in ("append", "extend", "insert", "remove", "pop", "clear", "__setitem__", "__delitem__", "__iadd__", "__imul__",
               "sort", "reverse"):
     setattr(_Observers, _name, _rewiring(_name))
 

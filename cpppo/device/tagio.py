@@ -250,7 +250,7 @@ def _read_refresh(attribute: Attribute, head: bytes, offset: int, size: int, *, 
             data = read(offset, size)
             now = built = (version, head + data, read_what(name, first, count, data, kind))
         sink = events.read_sink
-        if sink is not None:  # one prebuilt What per version: a listener's read costs a call and a tuple
+        if sink is not None:  # one prebuilt What per version: a listener's read costs a call
             sink(now[2])
         return now[1]
 
