@@ -181,3 +181,29 @@ def test_stopping_a_recorder_writes_what_it_was_told_before(tmp_path):
             plc["LEVEL"] = i  # direct writes, then at once the stop: none may be lost
         plc.host.call(recorder.stop())
     assert [r.value["write"] for r in reader(path)] == [[i] for i in range(1, 501)]
+
+
+def test_historize_to_a_file_it_cannot_write_says_so_in_one_line(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "cpppo.server.enip.historize", str(tmp_path / "no" / "such.hst"),
+                           "-a", "127.0.0.1:0", "X=INT"], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        f"historize: error: cannot write {str(tmp_path / 'no' / 'such.hst')!r}: No such file or directory"]
+
+
+def test_a_recorder_whose_disk_fills_says_so_once_and_the_simulator_serves_on(tmp_path, caplog):
+    with Simulator(["LEVEL=DINT"]) as plc:
+        assert plc.host is not None
+        recorder = plc.host.call(Recorder(plc, tmp_path / "ok.hst", reads=False).start(plc.host))
+        recorder.history.close()
+        recorder.history = logger("/dev/full")  # from now on, every write fails: no space left on device
+        with caplog.at_level("ERROR", logger="cpppo.server.enip.historize"):
+            for i in range(3):
+                plc["LEVEL"] = i
+            assert _wait(lambda: "recording to" in caplog.text, 10)
+            with client.connector(host="127.0.0.1", port=plc.address[1], timeout=5) as conn:
+                failures, values = conn.process(client.parse_operations(["LEVEL=(DINT)7", "LEVEL"]))
+            plc.host.call(recorder.stop())  # nothing more to say, and no exception
+    assert failures == 0 and plc["LEVEL"] == 7
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert errors == [f"recording to {tmp_path / 'ok.hst'} stopped: No space left on device"]

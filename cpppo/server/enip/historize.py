@@ -92,6 +92,9 @@ class Recorder:
                                                 f"{lost} events were not recorded (too many at once)")
         except (StopAsyncIteration, asyncio.CancelledError):
             pass
+        except OSError as exc:  # the disk is full, the file went away: say so once, and stop recording
+            log.error("recording to %s stopped: %s", self.path, exc.strerror or exc)
+            self._subscription = self._writing = None  # said once: stop() has nothing left to try
         finally:
             subscription.close()
 
@@ -174,12 +177,16 @@ class Recorder:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self._writing is not None:  # a write under way when the task was cancelled
-            with contextlib.suppress(Exception):
+        try:
+            if self._writing is not None:  # a write under way when the task was cancelled
                 await self._writing
-        if self._subscription is not None and self._subscription.pending():
-            await self._write(self._subscription)
-        self.history.close()
+            if self._subscription is not None and self._subscription.pending():
+                await self._write(self._subscription)
+        except OSError as exc:
+            log.error("recording to %s: the last events were not written: %s", self.path, exc.strerror or exc)
+        finally:
+            with contextlib.suppress(OSError):  # (every write was flushed: a failure here was said above)
+                self.history.close()
 
 
 class Player:
@@ -260,23 +267,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     path = args.pop(0)
     try:
-        logger(path).close()  # can we write there? say so now, not after the server started
+        open(path, "ab").close()  # can we write there? say so now, not after the server started
     except OSError as exc:
         print(f"historize: error: cannot write {path!r}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     recorders: list[Recorder] = []
 
+    async def record(recorder: Recorder, host: Any) -> None:
+        try:
+            await recorder.start(host)
+        except OSError as exc:
+            log.error("recording to %s failed: %s; serving without recording", path, exc.strerror or exc)
+
     def ready(sim: Simulator) -> None:
         recorder = Recorder(sim, path)
         recorders.append(recorder)
         assert sim.host is not None
-        sim.host.spawn(recorder.start(sim.host))
+        sim.host.spawn(record(recorder, sim.host))
 
     try:
         return server_main(args, ready=ready)
     finally:
         for recorder in recorders:
-            recorder.history.close()
+            try:
+                recorder.history.close()
+            except OSError as exc:  # what could not be written was said when it failed
+                log.debug("closing %s: %s", path, exc)
 
 
 if __name__ == "__main__":
