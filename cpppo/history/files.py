@@ -86,7 +86,7 @@ def render_stamps(times: Iterable[float]) -> list[str]:
         if len(_STAMPS) + len(new) > 100_000:
             _STAMPS.clear()
             new = set(millis)
-        _STAMPS.update((m, f"{_second(m // 1000)}{_MILLIS[m % 1000]}") for m in new)
+        _STAMPS.update((m, _milli_text(m)) for m in new)
     return list(map(_STAMPS.__getitem__, millis))
 
 
@@ -142,10 +142,15 @@ def _milli(seconds: float) -> int:
 
 
 def _render_milli(milli: int) -> str:
+    """The stamp of ``milli``, rendered and kept."""
     if len(_STAMPS) > 100_000:
         _STAMPS.clear()
-    text = _STAMPS[milli] = f"{_second(milli // 1000)}{_MILLIS[milli % 1000]}"
+    text = _STAMPS[milli] = _milli_text(milli)
     return text
+
+
+def _milli_text(milli: int) -> str:
+    return f"{_second(milli // 1000)}{_MILLIS[milli % 1000]}"
 
 
 def _second(whole: int) -> str:

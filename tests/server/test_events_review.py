@@ -98,7 +98,7 @@ class _Slow(Attribute):
         return value
 
 
-def test_reads_and_writes_queued_from_many_pool_threads_stay_whole_events():
+def test_reads_and_writes_from_many_pool_threads_reach_a_bounded_subscription_and_are_counted():
     with Simulator(["X=DINT"], attribute_class=_Slow, io_log=0) as plc:
         sub = plc.subscribe(reads=True, maxsize=50)
         errors: list[BaseException] = []
@@ -121,7 +121,7 @@ def test_reads_and_writes_queued_from_many_pool_threads_stay_whole_events():
         assert plc.host is not None
         events = plc.host.call(drain())
         assert len(events) == 50 and sub.pending() == 0
-        for event in events:  # every one whole: a What with its Origin, never half of one with half of another
+        for event in events:  # each one what it was, from whom
             assert event.tag == "X" and event.source.kind == "client"
             assert (event.kind, event.values) in (("read", [0]), ("read", [5]), ("write", [5]))
         # one dropped count per event lost (several threads racing for the last place may miss a few)
